@@ -1,0 +1,121 @@
+"""The library front door, shaped like scikit-learn.
+
+>>> from gankit import GAN
+>>> gan = GAN(objective="ns", steps=50, progress=False).fit("ring8")   # doctest: +SKIP
+>>> x = gan.sample(1000, seed=0)                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .config import RunConfig, apply_overrides
+from .data.arrays import ArraySource
+from .data.toy import DataSource
+from .errors import GankitError
+from .metrics.evaluate import evaluate, generate
+from .train.callbacks import History
+from .train.run import build
+from .train.trainer import Trainer
+
+__all__ = ["GAN"]
+
+_TRAIN_KEYS = {f for f in RunConfig().train.__dataclass_fields__}
+_MODEL_KEYS = {f for f in RunConfig().model.__dataclass_fields__} - {"name"}
+
+
+class GAN:
+    """A generative adversarial network with scikit-learn manners.
+
+    Parameters
+    ----------
+    objective : str
+        Registered objective (``gankit list``), e.g. ``"ns"``, ``"minimax"``.
+    model : str
+        Registered model, e.g. ``"mlp"``.
+    config : RunConfig, optional
+        A full config to start from; keyword arguments override it.
+    **params
+        Any field of ``train`` (``steps``, ``lr_g``, ``seed``, ...) or ``model``
+        (``g_width``, ``latent_dim``, ...), or a dotted key (``"eval.n_samples"``).
+
+    Attributes
+    ----------
+    generator_, discriminator_ : nn.Module
+    history_ : list of dict — the evaluation records
+    config_ : RunConfig — the resolved config
+    """
+
+    def __init__(self, objective: str = "ns", model: str = "mlp", config: RunConfig | None = None,
+                 **params: Any) -> None:
+        self.objective = objective
+        self.model = model
+        self.config = config
+        self.params = params
+
+    def _resolve(self, data_name: str) -> RunConfig:
+        cfg = self.config or RunConfig()
+        over: dict[str, Any] = {"objective.name": self.objective, "model.name": self.model, "data.name": data_name}
+        for k, v in self.params.items():
+            if "." in k:
+                over[k] = v
+            elif k in _TRAIN_KEYS:
+                over[f"train.{k}"] = v
+            elif k in _MODEL_KEYS:
+                over[f"model.{k}"] = v
+            else:
+                raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
+                                  f"or a dotted config key")
+        return apply_overrides(cfg, over)
+
+    def fit(self, data: str | DataSource | np.ndarray | Tensor = "ring8") -> GAN:
+        """Train on a registered source name, a mixture spec, a :class:`DataSource` or an array (n, dim)."""
+        if isinstance(data, str):
+            cfg = self._resolve(data)
+            b = build(cfg)
+        else:
+            source = data if isinstance(data, DataSource) else ArraySource(data=data)
+            cfg = self._resolve(getattr(source, "name", "array") or "array")
+            b = build(cfg, source)
+        source = b.source
+        history = History(cfg.train.eval_every,
+                          lambda t: evaluate(t.G, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device))
+        callbacks: list[Any] = [history]
+        if cfg.train.progress:
+            from .train.callbacks import ProgressBar
+
+            callbacks.append(ProgressBar(history))
+        trainer = Trainer(b.G, b.D, b.objective, source, cfg.train, callbacks, device=b.device)
+        trainer.fit()
+        self.generator_, self.discriminator_, self.objective_ = b.G, b.D, b.objective
+        self.source_, self.config_, self.history_, self.device_ = source, cfg, history.records, b.device
+        self.n_steps_ = trainer.step
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise GankitError("this GAN is not fitted yet; call fit(data) first")
+
+    def sample(self, n: int, seed: int = 0) -> Tensor:
+        """``n`` generated samples (n, *shape); the same seed gives the same samples."""
+        self._check_fitted()
+        return generate(self.generator_, n, seed, self.device_)
+
+    @torch.no_grad()
+    def score(self, x: Tensor | np.ndarray) -> float:
+        """Mean log D(x): the discriminator's log-probability that the rows of ``x`` are real."""
+        self._check_fitted()
+        x = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.device_)
+        return float(-F.softplus(-self.discriminator_(x)).mean())
+
+    def evaluate(self, n_samples: int = 2500, seed: int = 12345) -> dict[str, float]:
+        """Mode coverage (where the source has modes) and exact W1 of fresh samples."""
+        self._check_fitted()
+        return evaluate(self.generator_, self.source_, n_samples, min(n_samples, self.config_.eval.w1_samples), seed,
+                        self.device_)
+

@@ -1,0 +1,58 @@
+"""The ``gankit`` command: a thin shell that parses arguments and calls the library.
+
+Every subcommand lives in ``gankit/commands/<name>.py`` with a ``register(subparsers)``
+function. Bad input (:class:`~gankit.errors.GankitError`) becomes one line on stderr and
+exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from .errors import GankitError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``gankit: error: ...``) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .commands import COMMANDS
+
+    parser = _Parser(prog="gankit", description="GANs from the divergence view: train, evaluate, check the theory.")
+    parser.add_argument("--version", action="version", version=f"gankit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except GankitError as exc:
+        sys.stderr.write(f"gankit: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("gankit: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Helpers shared by subcommands: JSON output, writing arrays, warnings."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import GankitError
+from ..train.callbacks import json_safe
+from ..train.checkpoint import atomic_write_bytes
+
+__all__ = ["print_json", "warn", "save_array", "print_table"]
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(json_safe(obj), indent=None) + "\n")
+
+
+def warn(msg: str) -> None:
+    sys.stderr.write(f"gankit: {msg}\n")
+
+
+def save_array(path: str | Path, arr: np.ndarray) -> None:
+    """Atomically write ``arr`` as ``.npy`` (or ``.csv``)."""
+    path = Path(path)
+    if path.suffix not in (".npy", ".csv"):
+        raise GankitError(f"output file {str(path)!r} must end in .npy or .csv")
+    if not path.parent.exists():
+        raise GankitError(f"folder {str(path.parent)!r} of the output file does not exist")
+    if path.suffix == ".npy":
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        data = buf.getvalue()
+    else:
+        buf = io.StringIO()
+        np.savetxt(buf, arr.reshape(arr.shape[0], -1), delimiter=",", fmt="%.9g")
+        data = buf.getvalue().encode()
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise GankitError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def print_table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> None:
+    if not rows:
+        return
+    cols = cols or list(rows[0])
+    cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))

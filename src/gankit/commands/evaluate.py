@@ -1,0 +1,38 @@
+"""``gankit eval RUN_DIR [--json]``: score the newest checkpoint of a run."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import GankitError
+from .common import print_json, warn
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="score a trained run (mode coverage, exact W1, ...)")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("-n", type=int, default=None, help="samples scored (default: the run's eval.n_samples)")
+    p.add_argument("--seed", type=int, default=None, help="evaluation noise seed (default: the run's eval.seed)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..metrics.evaluate import evaluate
+    from ..train.run import load_run
+
+    built, state = load_run(args.run_dir, warn=warn)
+    cfg = built.cfg
+    n = args.n if args.n is not None else cfg.eval.n_samples
+    seed = args.seed if args.seed is not None else cfg.eval.seed
+    if n < 1:
+        raise GankitError(f"-n must be >= 1, got {n}")
+    metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed)
+    out = {"run_dir": str(args.run_dir), "step": int(state["step"]), "data": cfg.data.name,
+           "objective": cfg.objective.name, "n_samples": n, **metrics}
+    if args.json:
+        print_json(out)
+    else:
+        for k, v in out.items():
+            print(f"{k:>14}: {v:.4g}" if isinstance(v, float) else f"{k:>14}: {v}")
+    return 0

@@ -1,0 +1,37 @@
+"""``gankit sample RUN_DIR -n N --seed S -o FILE.npy``: same seed, same samples."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import GankitError
+from .common import print_json, save_array, warn
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample", help="draw samples from a trained run")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("-n", type=int, default=1000, help="number of samples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same samples)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.npy", help="output .npy (or .csv)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..metrics.evaluate import generate
+    from ..train.run import load_run
+
+    if args.n < 1:
+        raise GankitError(f"-n must be >= 1, got {args.n}")
+    if args.seed < 0:
+        raise GankitError(f"--seed must be >= 0, got {args.seed}")
+    built, state = load_run(args.run_dir, warn=warn)
+    x = generate(built.G, args.n, args.seed).numpy()
+    save_array(args.output, x)
+    if args.json:
+        print_json({"output": args.output, "n": args.n, "seed": args.seed, "step": int(state["step"]),
+                    "shape": list(x.shape)})
+    else:
+        print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} from step {state['step']} to {args.output}")
+    return 0

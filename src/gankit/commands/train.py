@@ -1,0 +1,97 @@
+"""``gankit train``: train a run from defaults, a TOML file and overrides; or resume one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
+from ..errors import GankitError
+from ..train.trainer import TrainingInterrupted
+from .common import print_json, warn
+
+# Sections that may change when a run is resumed (the rest define the run).
+RESUMABLE = ("train", "eval")
+FIXED_ON_RESUME = ("seed", "batch_size", "d_steps", "optimizer", "lr_g", "lr_d", "beta1", "beta2")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a GAN (default: ns-GAN on the 8-Gaussian ring)",
+                       description="Train a run. With no argument: a GAN on ring8 with defaults that succeed.")
+    p.add_argument("--config", metavar="FILE.toml", help="TOML config (missing keys take defaults)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="dotted override, e.g. --set train.steps=5000 (repeatable)")
+    p.add_argument("--data", help="data source name or 1-D mixture spec (data.name)")
+    p.add_argument("--objective", help="objective name (objective.name)")
+    p.add_argument("--model", help="model name (model.name)")
+    p.add_argument("--steps", type=int, help="generator steps (train.steps)")
+    p.add_argument("--seed", type=int, help="seed of Python, NumPy and torch (train.seed)")
+    p.add_argument("--device", help="cpu, cuda, cuda:N or auto (train.device)")
+    p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<data>-<objective>-seed<seed>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
+    p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    cfg = base if base is not None else (load_toml(args.config) if args.config else RunConfig())
+    flags = {"data.name": args.data, "objective.name": args.objective, "model.name": args.model,
+             "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    cfg = apply_overrides(cfg, overrides)
+    return apply_overrides(cfg, args.overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..train.run import default_out, train_run
+
+    if args.resume:
+        if args.out or args.config:
+            raise GankitError("--resume RUN_DIR continues a run with its own config; don't pass --out or --config")
+        run_dir = Path(args.resume)
+        if not run_dir.is_dir():
+            raise GankitError(f"run directory {str(run_dir)!r} does not exist")
+        saved = load_toml(run_dir / "config.toml")
+        cfg = resolve_config(args, saved)
+        _check_resume_changes(saved, cfg)
+        out, resume = run_dir, True
+    else:
+        cfg = resolve_config(args)
+        out, resume = (Path(args.out) if args.out else None), False
+    if args.print_config:
+        sys.stdout.write(dumps_toml(cfg))
+        return 0
+    out = out or default_out(cfg)
+    progress = False if (args.no_progress or args.json) else None
+    try:
+        final = train_run(cfg, out, resume=resume, progress=progress, warn=warn)
+    except TrainingInterrupted as exc:
+        warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
+        return 130
+    if args.json:
+        print_json({"run_dir": str(out), **final})
+    else:
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in final.items()
+                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "wall_time"))
+        print(f"run {out}: {shown}")
+        print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
+    return 0
+
+
+def _check_resume_changes(saved: RunConfig, cfg: RunConfig) -> None:
+    a, b = asdict(saved), asdict(cfg)
+    for section, values in a.items():
+        for key, old in values.items():
+            new = b[section][key]
+            if new == old:
+                continue
+            if section not in RESUMABLE or key in FIXED_ON_RESUME:
+                raise GankitError(
+                    f"cannot change {section}.{key} ({old!r} -> {new!r}) when resuming; "
+                    f"only these may change: train.steps, train.eval_every, train.checkpoint_every, "
+                    f"train.keep_checkpoints, train.progress, train.device, eval.*"
+                )

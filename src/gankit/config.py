@@ -1,0 +1,325 @@
+"""Typed, frozen, nested run configuration with TOML load/save and dotted overrides.
+
+Each component owns a dataclass (``DataConfig``, ``ModelConfig``, ...); ``RunConfig``
+nests them. Command-line overrides ``--set train.steps=5000`` map one-to-one onto dotted
+field names. Unknown keys, wrong types and out-of-range values raise
+:class:`~gankit.errors.GankitError` before any work starts, and the resolved config is
+written into the run directory and every checkpoint.
+
+Example
+-------
+>>> cfg = apply_overrides(RunConfig(), ["train.steps=10", "model.g_width=64"])
+>>> cfg.train.steps, cfg.model.g_width
+(10, 64)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import GankitError
+
+__all__ = [
+    "DataConfig",
+    "ModelConfig",
+    "ObjectiveConfig",
+    "TrainConfig",
+    "EvalConfig",
+    "RunConfig",
+    "apply_overrides",
+    "from_dict",
+    "to_dict",
+    "load_toml",
+    "dumps_toml",
+    "loads_toml",
+]
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise GankitError(msg)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where training data comes from."""
+
+    #: a registered source (``gankit list``) or a 1-D mixture spec ``"0.3*N(-2,0.5) + 0.7*N(1,1)"``
+    name: str = "ring8"
+    #: file or folder for image data (``.npy``, IDX, CIFAR batch, image folder)
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Generator and discriminator architecture."""
+
+    name: str = "mlp"
+    latent_dim: int = 2
+    g_width: int = 256
+    g_depth: int = 3
+    d_width: int = 256
+    d_depth: int = 3
+    #: hidden activation: relu, leaky_relu, elu, tanh, silu
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
+            _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
+        acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
+        _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """The game: which losses the discriminator and generator minimise."""
+
+    #: ``minimax`` (Goodfellow's saturating game), ``ns`` (non-saturating), ... (``gankit list``)
+    name: str = "ns"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Algorithm 1: ``d_steps`` discriminator steps with G fixed, then one generator step."""
+
+    steps: int = 3000
+    batch_size: int = 256
+    #: k in Goodfellow's Algorithm 1
+    d_steps: int = 1
+    optimizer: str = "adam"
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    seed: int = 0
+    device: str = "cpu"
+    #: evaluate (metrics, history.jsonl) every N generator steps; 0 = only at the end
+    eval_every: int = 500
+    #: write a checkpoint every N generator steps; 0 = only at the end
+    checkpoint_every: int = 1000
+    #: how many checkpoints to keep
+    keep_checkpoints: int = 3
+    #: show a tqdm progress bar
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
+        _check(self.batch_size >= 1, f"train.batch_size must be >= 1, got {self.batch_size}")
+        _check(self.d_steps >= 1, f"train.d_steps must be >= 1, got {self.d_steps}")
+        opts = ("adam", "rmsprop", "sgd")
+        _check(self.optimizer in opts, f"train.optimizer must be one of {', '.join(opts)}; got {self.optimizer!r}")
+        for f in ("lr_g", "lr_d"):
+            v = getattr(self, f)
+            _check(math.isfinite(v) and v > 0, f"train.{f} must be a positive number, got {v}")
+        for f in ("beta1", "beta2"):
+            v = getattr(self, f)
+            _check(0.0 <= v < 1.0, f"train.{f} must be in [0, 1), got {v}")
+        _check(self.seed >= 0, f"train.seed must be >= 0, got {self.seed}")
+        _check(self.device in ("cpu", "cuda", "auto") or self.device.startswith("cuda:"),
+               f"train.device must be cpu, cuda, cuda:N or auto; got {self.device!r}")
+        for f in ("eval_every", "checkpoint_every"):
+            _check(getattr(self, f) >= 0, f"train.{f} must be >= 0, got {getattr(self, f)}")
+        _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How runs are scored."""
+
+    #: samples scored by the mode-coverage metrics (PacGAN: 2,500)
+    n_samples: int = 2500
+    #: samples per side for the exact W1 distance (POT network simplex)
+    w1_samples: int = 1000
+    #: seed of the evaluation noise (independent of the training streams)
+    seed: int = 12345
+
+    def __post_init__(self) -> None:
+        _check(self.n_samples >= 1, f"eval.n_samples must be >= 1, got {self.n_samples}")
+        _check(self.w1_samples >= 1, f"eval.w1_samples must be >= 1, got {self.w1_samples}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run. ``gankit train --print-config`` prints it as TOML."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Nested dict of a config dataclass."""
+    return dataclasses.asdict(cfg)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; int → float is the only widening."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if arg is type(None) and value is None:
+                return None
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        for a in args:
+            try:
+                return _coerce(value, a, where)
+            except GankitError:
+                pass
+        raise GankitError(f"{where} must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+    if origin in (tuple, list):
+        (inner, *_) = typing.get_args(tp) or (Any,)
+        if not isinstance(value, (list, tuple)):
+            raise GankitError(f"{where} must be a list, got {value!r}")
+        return tuple(_coerce(v, inner, where) for v in value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise GankitError(f"{where} must be true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise GankitError(f"{where} must be an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise GankitError(f"{where} must be a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise GankitError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+def from_dict(cls: type, data: dict[str, Any], where: str = "") -> Any:
+    """Build a config dataclass from a nested dict, rejecting unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise GankitError(f"{where or 'config'} must be a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise GankitError(
+            f"unknown config key {prefix}{unknown[0]}; known keys{' of ' + where if where else ''}: {', '.join(known)}"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        tp = hints[name]
+        key = f"{where}.{name}" if where else name
+        if is_dataclass(tp):
+            kwargs[name] = from_dict(tp, value, key)
+        else:
+            kwargs[name] = _coerce(value, tp, key)
+    return cls(**kwargs)
+
+
+def _parse_value(text: str) -> Any:
+    """A TOML value (``5000``, ``1e-4``, ``true``, ``"x"``, ``[0.5, 0.9]``) or a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(cfg: RunConfig, overrides: list[str] | dict[str, Any]) -> RunConfig:
+    """Return ``cfg`` with dotted overrides applied (``"train.steps=10"`` or ``{"train.steps": 10}``)."""
+    items: list[tuple[str, Any]] = []
+    if isinstance(overrides, dict):
+        items = list(overrides.items())
+    else:
+        for text in overrides:
+            key, sep, value = text.partition("=")
+            if not sep or not key.strip():
+                raise GankitError(f"malformed override {text!r}; accepted form: section.key=value, e.g. train.steps=5000")
+            items.append((key.strip(), _parse_value(value.strip())))
+    data = to_dict(cfg)
+    for key, value in items:
+        parts = key.split(".")
+        node: Any = data
+        for i, part in enumerate(parts[:-1]):
+            if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
+                sections = ", ".join(k for k, v in data.items() if isinstance(v, dict))
+                raise GankitError(f"unknown config section {'.'.join(parts[: i + 1])!r}; known sections: {sections}")
+            node = node[part]
+        if not isinstance(node, dict) or len(parts) < 2:
+            sections = ", ".join(k for k, v in data.items() if isinstance(v, dict))
+            raise GankitError(f"override {key!r} must name section.key; known sections: {sections}")
+        if parts[-1] not in node:
+            raise GankitError(
+                f"unknown config key {key}; known keys of {'.'.join(parts[:-1])}: {', '.join(node)}"
+            )
+        node[parts[-1]] = value
+    return from_dict(type(cfg), data)
+
+
+# --------------------------------------------------------------------------- TOML
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if v is None:
+        raise GankitError("TOML has no null value")
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dumps_toml(cfg: Any) -> str:
+    """TOML text of a nested config (one table per section)."""
+    lines: list[str] = []
+    for section, values in to_dict(cfg).items():
+        lines.append(f"[{section}]")
+        for k, v in values.items():
+            if v is not None:
+                lines.append(f"{k} = {_toml_value(v)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def loads_toml(text: str, cls: type = RunConfig, source: str = "config") -> Any:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GankitError(f"{source} is not valid TOML: {exc}") from None
+    return from_dict(cls, data)
+
+
+def load_toml(path: str | Path, cls: type = RunConfig) -> Any:
+    """Read a (possibly partial) TOML config; missing keys take their defaults."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GankitError(f"config file {str(p)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GankitError(f"cannot read config file {str(p)!r}: {exc}") from None
+    return loads_toml(text, cls, source=f"config file {str(p)!r}")
+
+
+def replace_in(cfg: RunConfig, **sections: Any) -> RunConfig:
+    """``replace`` for nested sections: ``replace_in(cfg, train={"steps": 5})``."""
+    new = {name: replace(getattr(cfg, name), **vals) for name, vals in sections.items()}
+    return replace(cfg, **new)

@@ -1,0 +1,76 @@
+"""An objective composes pure loss functions into the two steps of Algorithm 1.
+
+The trainer knows only this interface:
+
+- ``discriminator_loss(D, real, fake) -> (loss, logs)`` — the quantity the
+  discriminator step minimises (``fake`` is already detached: G is fixed);
+- ``generator_loss(D, fake) -> loss`` — the quantity the generator step minimises
+  (D's parameters are frozen during that step);
+- ``after_discriminator_step(D)`` — e.g. weight clipping for WGAN;
+- ``logs`` values are 0-d tensors (no host sync); ``"estimate"`` is the objective's
+  running estimate of its divergence / value (logged as ``estimate``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from torch import Tensor, nn
+
+__all__ = ["Objective", "LogitObjective"]
+
+
+class Objective:
+    """Base class: subclass and implement the two losses."""
+
+    name: str = ""
+    #: what ``estimate`` means, for logs and pictures
+    estimate_label: str = "V(G, D)"
+    #: default optimiser overrides {"optimizer": ..., "lr_d": ...} applied only when the user did not set them
+    defaults: dict[str, Any] = {}
+
+    def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError
+
+    def generator_loss(self, D: nn.Module, fake: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def after_discriminator_step(self, D: nn.Module) -> None:
+        return None
+
+    def d_output(self, logits: Tensor) -> Tensor:
+        """How to show the discriminator's raw output in pictures (probability for GANs)."""
+        return logits.sigmoid()
+
+
+class LogitObjective(Objective):
+    """An objective defined by two pure functions of discriminator logits.
+
+    Parameters
+    ----------
+    name : str
+    d_loss_fn : (real_logits, fake_logits) -> loss the discriminator minimises
+    g_loss_fn : fake_logits -> loss the generator minimises
+    estimate_fn : (real_logits, fake_logits) -> the objective's value/divergence estimate
+    """
+
+    def __init__(self, name: str, d_loss_fn: Callable[[Tensor, Tensor], Tensor], g_loss_fn: Callable[[Tensor], Tensor],
+                 estimate_fn: Callable[[Tensor, Tensor], Tensor] | None = None, estimate_label: str = "V(G, D)",
+                 defaults: dict[str, Any] | None = None) -> None:
+        self.name, self.d_loss_fn, self.g_loss_fn, self.estimate_fn = name, d_loss_fn, g_loss_fn, estimate_fn
+        self.estimate_label = estimate_label
+        self.defaults = dict(defaults or {})
+
+    def __repr__(self) -> str:
+        return f"LogitObjective({self.name!r})"
+
+    def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        real_logits, fake_logits = D(real), D(fake)  # (batch,), (batch,)
+        loss = self.d_loss_fn(real_logits, fake_logits)
+        logs = {}
+        if self.estimate_fn is not None:
+            logs["estimate"] = self.estimate_fn(real_logits.detach(), fake_logits.detach())
+        return loss, logs
+
+    def generator_loss(self, D: nn.Module, fake: Tensor) -> Tensor:
+        return self.g_loss_fn(D(fake))

@@ -1,0 +1,113 @@
+"""Pictures of a run: samples over the discriminator's view, and training curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from ..metrics.evaluate import generate  # noqa: E402
+
+__all__ = ["plot_samples", "plot_losses", "save_run_pictures", "read_history"]
+
+
+def read_history(path: str | Path) -> list[dict[str, Any]]:
+    out = []
+    p = Path(path)
+    if not p.exists():
+        return out
+    for line in p.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+@torch.no_grad()
+def _d_grid(D: torch.nn.Module, objective: Any, xs: np.ndarray, ys: np.ndarray, device: Any) -> np.ndarray:
+    gx, gy = np.meshgrid(xs, ys)
+    pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
+    out = objective.d_output(D(pts)).float().cpu().numpy()
+    return out.reshape(gx.shape)
+
+
+def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective: Any, path: str | Path,
+                 n: int = 2500, seed: int = 12345, device: Any = "cpu", title: str = "") -> None:
+    """Generated points over real data, on the discriminator's output as a heatmap (2-D),
+    or densities and D(x) on one axis (1-D)."""
+    fake = generate(G, n, seed, device).reshape(n, -1).numpy()
+    real = source.sample(n, torch.Generator().manual_seed(seed + 1)).reshape(n, -1).numpy()
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    if real.shape[1] == 2:
+        both = np.concatenate([real, fake])
+        lo, hi = np.percentile(both, [0.5, 99.5], axis=0)
+        pad = 0.15 * (hi - lo) + 1e-3
+        xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], 160)
+        ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], 160)
+        dv = _d_grid(D, objective, xs, ys, device)
+        im = ax.pcolormesh(xs, ys, dv, cmap="RdBu_r", shading="auto", alpha=0.75)
+        fig.colorbar(im, ax=ax, label=f"discriminator output ({getattr(objective, 'name', '')})")
+        ax.scatter(real[:, 0], real[:, 1], s=3, c="k", alpha=0.5, label="real")
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, c="#ffcc00", alpha=0.7, label="generated")
+        ax.set_xlim(xs[0], xs[-1])
+        ax.set_ylim(ys[0], ys[-1])
+        ax.set_aspect("equal")
+    elif real.shape[1] == 1:
+        lo, hi = np.percentile(np.concatenate([real, fake]), [0.1, 99.9])
+        pad = 0.2 * (hi - lo)
+        grid = np.linspace(lo - pad, hi + pad, 400)
+        ax.hist(fake[:, 0], bins=80, range=(grid[0], grid[-1]), density=True, alpha=0.5, color="#e6a000", label="p_g (samples)")
+        if hasattr(source, "pdf"):
+            ax.plot(grid, source.pdf(grid), "k", lw=2, label="p_data")
+        else:
+            ax.hist(real[:, 0], bins=80, range=(grid[0], grid[-1]), density=True, alpha=0.4, color="k", label="p_data (samples)")
+        ax2 = ax.twinx()
+        with torch.no_grad():
+            dv = objective.d_output(D(torch.tensor(grid, dtype=torch.float32, device=device).reshape(-1, 1)))
+        ax2.plot(grid, dv.float().cpu().numpy(), "C3", lw=1.5, label="D(x)")
+        ax2.set_ylabel("discriminator output", color="C3")
+    ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    ax.set_title(title or "samples")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_losses(history: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+    """Discriminator / generator losses and the metrics over steps."""
+    steps = [r["step"] for r in history]
+    metric_keys = [k for k in ("modes", "high_quality", "w1", "estimate") if any(k in r for r in history)]
+    fig, axes = plt.subplots(1, 1 + len(metric_keys), figsize=(4.2 * (1 + len(metric_keys)), 3.4), squeeze=False)
+    ax = axes[0, 0]
+    for k in ("d_loss", "g_loss"):
+        ax.plot(steps, [r.get(k, np.nan) if r.get(k) is not None else np.nan for r in history], label=k, marker=".")
+    ax.set_xlabel("generator step")
+    ax.set_title("losses (mean since last record)")
+    ax.legend()
+    for a, k in zip(axes[0, 1:], metric_keys):
+        a.plot(steps, [r.get(k) if r.get(k) is not None else np.nan for r in history], marker=".", color="C2")
+        a.set_xlabel("generator step")
+        a.set_title(k)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save_run_pictures(out: Path, built: Any, trainer: Any) -> None:
+    """``samples.png`` and ``losses.png`` in the run directory."""
+    cfg = built.cfg
+    title = f"{cfg.data.name} · {cfg.objective.name} · step {trainer.step}"
+    if len(built.source.shape) == 1 and built.source.shape[0] in (1, 2):
+        plot_samples(built.G, built.D, built.source, built.objective, out / "samples.png", n=cfg.eval.n_samples,
+                     seed=cfg.eval.seed, device=built.device, title=title)
+    plot_losses(read_history(out / "history.jsonl"), out / "losses.png", title=title)

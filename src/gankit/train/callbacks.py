@@ -1,0 +1,133 @@
+"""Behaviour that hangs on the training loop: history, progress bar, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .checkpoint import save_checkpoint
+from .trainer import Callback, Trainer
+
+__all__ = ["History", "ProgressBar", "Checkpointer", "append_jsonl", "json_safe"]
+
+
+def json_safe(obj: Any) -> Any:
+    """Replace NaN/inf floats by None so the output is strict JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(json_safe(record)) + "\n")
+        fh.flush()
+
+
+class History(Callback):
+    """Every ``every`` steps and at the end: mean losses since the last record, plus metrics.
+
+    ``evaluate(trainer) -> dict`` computes the metrics; each record goes to ``history.jsonl``
+    (when ``path`` is set) and to :attr:`records`.
+    """
+
+    def __init__(self, every: int, evaluate: Callable[[Trainer], dict[str, float]] | None = None,
+                 path: Path | None = None) -> None:
+        self.every, self.evaluate, self.path = every, evaluate, path
+        self.records: list[dict[str, Any]] = []
+        self.last: dict[str, Any] = {}
+        self._t0 = 0.0
+        self._elapsed0 = 0.0
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self._t0 = time.perf_counter()
+        self._elapsed0 = float(self.last.get("time", 0.0))
+
+    def record(self, trainer: Trainer) -> dict[str, Any]:
+        rec: dict[str, Any] = {"step": trainer.step}
+        rec.update(trainer.pop_logs())
+        if self.evaluate is not None:
+            rec.update(self.evaluate(trainer))
+        rec["time"] = round(self._elapsed0 + time.perf_counter() - self._t0, 3)
+        self.records.append(rec)
+        self.last = rec
+        if self.path is not None:
+            append_jsonl(self.path, rec)
+        return rec
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if self.every and trainer.step % self.every == 0 and trainer.step < trainer.cfg.steps:
+            self.record(trainer)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if not self.records or self.records[-1]["step"] != trainer.step:
+            self.record(trainer)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar with step, latest losses and the latest metrics; refreshed every ``every`` steps."""
+
+    def __init__(self, history: History | None = None, every: int = 25, keys: tuple[str, ...] = ("modes", "high_quality", "w1")) -> None:
+        self.history, self.every, self.keys = history, every, keys
+        self.bar: Any = None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=trainer.cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, leave=True)
+        self._shown = trainer.step
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every and trainer.step != trainer.cfg.steps:
+            return
+        post = {}
+        for k in ("d_loss", "g_loss"):
+            if trainer.pending.get(k):
+                post[k[0]] = f"{float(trainer.pending[k][-1]):.3f}"
+        if self.history is not None:
+            for k in self.keys:
+                v = self.history.last.get(k)
+                if isinstance(v, float):
+                    post[k] = f"{v:.3g}"
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.update(trainer.step - self._shown)
+        self._shown = trainer.step
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    on_train_end = on_interrupt = lambda self, trainer: self.close()  # noqa: E731
+
+
+class Checkpointer(Callback):
+    """Atomic checkpoints every ``every`` steps, at the end, and on Ctrl-C."""
+
+    def __init__(self, folder: Path, every: int, keep: int, extra: Callable[[], dict[str, Any]]) -> None:
+        self.folder, self.every, self.keep, self.extra = Path(folder), every, keep, extra
+        self.last_saved = -1
+
+    def save(self, trainer: Trainer) -> None:
+        if trainer.step == self.last_saved:
+            return
+        state = trainer.state_dict()
+        state.update(self.extra())
+        save_checkpoint(self.folder, trainer.step, state, keep=self.keep)
+        self.last_saved = trainer.step
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.last_saved = trainer.step if trainer.step > 0 else -1
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if self.every and trainer.step % self.every == 0:
+            self.save(trainer)
+
+    on_train_end = on_interrupt = save

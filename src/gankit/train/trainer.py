@@ -1,0 +1,208 @@
+"""The loop of Goodfellow et al.'s Algorithm 1, and nothing else.
+
+For each of ``steps`` generator steps:
+
+1. ``k = train.d_steps`` times: draw a real batch and a noise batch, and update the
+   discriminator on ``objective.discriminator_loss`` with G fixed (fakes are made under
+   ``no_grad``);
+2. once: draw a noise batch and update the generator on ``objective.generator_loss`` with
+   D fixed (D's parameters do not take gradients in this step).
+
+Logging, evaluation, checkpoints and pictures hang on :class:`Callback` objects. Losses
+stay tensors (no host sync per step); callbacks read them at their own intervals.
+Ctrl-C sets a flag that ends the loop between two steps, so the saved state is always the
+state after a whole step.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..data.toy import DataSource
+from ..objectives.base import Objective
+
+__all__ = ["Trainer", "Callback", "TrainingInterrupted", "make_optimizer", "seed_everything"]
+
+
+class TrainingInterrupted(Exception):
+    """Raised by :meth:`Trainer.fit` after Ctrl-C, once callbacks have saved the state."""
+
+
+class Callback:
+    """Hooks called by the trainer; override what you need."""
+
+    def on_train_start(self, trainer: Trainer) -> None: ...
+    def on_step_end(self, trainer: Trainer) -> None: ...
+    def on_train_end(self, trainer: Trainer) -> None: ...
+    def on_interrupt(self, trainer: Trainer) -> None: ...
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch's global generators (model initialisation uses torch's)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=betas[0])
+    raise ValueError(name)
+
+
+class Trainer:
+    """Trains ``G`` and ``D`` on ``source`` with ``objective`` (Algorithm 1).
+
+    Parameters
+    ----------
+    G, D : nn.Module
+        Generator (``latent_dim`` attribute; (batch, latent) → (batch, *shape)) and
+        discriminator ((batch, *shape) → (batch,) logits).
+    objective : Objective
+    source : DataSource
+    train : TrainConfig
+        ``steps``, ``batch_size``, ``d_steps``, optimiser settings and ``seed``.
+    callbacks : list of Callback
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, objective: Objective, source: DataSource, train: Any,
+                 callbacks: list[Callback] | None = None, device: torch.device | str = "cpu") -> None:
+        self.G, self.D, self.objective, self.source, self.cfg = G, D, objective, source, train
+        self.device = torch.device(device)
+        self.callbacks = list(callbacks or [])
+        betas = (train.beta1, train.beta2)
+        self.opt_g = make_optimizer(train.optimizer, G.parameters(), train.lr_g, betas)
+        self.opt_d = make_optimizer(train.optimizer, D.parameters(), train.lr_d, betas)
+        # Independent streams: real data and latent noise (checkpointed with the weights).
+        self.data_gen = torch.Generator().manual_seed(train.seed)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(train.seed + 7919)
+        self.step = 0
+        #: per-step loss tensors since the last :meth:`pop_logs` (no host sync in the loop)
+        self.pending: dict[str, list[Tensor]] = {}
+        self._stop = False
+        self.interrupted = False
+
+    # ------------------------------------------------------------------ data
+    def real_batch(self) -> Tensor:
+        x = self.source.sample(self.cfg.batch_size, self.data_gen)  # (batch, *shape)
+        return x.to(self.device, non_blocking=True)
+
+    def noise(self, n: int) -> Tensor:
+        return torch.randn(n, self.G.latent_dim, generator=self.noise_gen, device=self.device)  # (n, latent)
+
+    # ------------------------------------------------------------------ one step of Algorithm 1
+    def train_step(self) -> None:
+        G, D, obj, bs = self.G, self.D, self.objective, self.cfg.batch_size
+        for _ in range(self.cfg.d_steps):
+            # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
+            real = self.real_batch()
+            with torch.no_grad():
+                fake = G(self.noise(bs))
+            d_loss, logs = obj.discriminator_loss(D, real, fake)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+            obj.after_discriminator_step(D)
+        # Generator: descend the objective's generator loss, D fixed.
+        D.requires_grad_(False)
+        g_loss = obj.generator_loss(D, G(self.noise(bs)))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        D.requires_grad_(True)
+        p = self.pending
+        p.setdefault("d_loss", []).append(d_loss.detach())
+        p.setdefault("g_loss", []).append(g_loss.detach())
+        for k, v in logs.items():
+            p.setdefault(k, []).append(v)
+
+    def pop_logs(self) -> dict[str, float]:
+        """Means of the losses logged since the last call (one host sync)."""
+        out = {k: float(torch.stack(v).float().mean()) for k, v in self.pending.items() if v}
+        self.pending = {}
+        return out
+
+    # ------------------------------------------------------------------ loop
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the current step (what Ctrl-C does)."""
+        self._stop = True
+
+    def fit(self) -> Trainer:
+        """Run until ``train.steps`` generator steps are done; returns ``self``."""
+        self._stop = False
+        old_handler = None
+        if threading.current_thread() is threading.main_thread():
+            old_handler = signal.getsignal(signal.SIGINT)
+
+            def on_sigint(signum: int, frame: Any) -> None:
+                if self._stop:  # second Ctrl-C: give up at once
+                    raise KeyboardInterrupt
+                self._stop = True
+
+            signal.signal(signal.SIGINT, on_sigint)
+        try:
+            for cb in self.callbacks:
+                cb.on_train_start(self)
+            total = self.cfg.steps
+            while self.step < total and not self._stop:
+                self.train_step()
+                self.step += 1
+                for cb in self.callbacks:
+                    cb.on_step_end(self)
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+        if self._stop and self.step < self.cfg.steps:
+            self.interrupted = True
+            for cb in self.callbacks:
+                cb.on_interrupt(self)
+            raise TrainingInterrupted(f"stopped at step {self.step}")
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue bit for bit: weights, optimisers, every RNG state."""
+        np_state = np.random.get_state()
+        return {
+            "step": self.step,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": {
+                "data": self.data_gen.get_state(),
+                "noise": self.noise_gen.get_state(),
+                "torch": torch.get_rng_state(),
+                "numpy": {"name": np_state[0], "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+                          "pos": int(np_state[2]), "has_gauss": int(np_state[3]), "cached": float(np_state[4])},
+                "python": random.getstate(),
+            },
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        rng = state["rng"]
+        self.data_gen.set_state(rng["data"])
+        self.noise_gen.set_state(rng["noise"].cpu())
+        torch.set_rng_state(rng["torch"])
+        n = rng["numpy"]
+        np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
+        py = rng["python"]
+        random.setstate((py[0], tuple(py[1]), py[2]))
+        self.step = int(state["step"])
