@@ -1,0 +1,278 @@
+"""Files in, JSON-ready numbers out: the library side of ``gankit emd A B``.
+
+Point-set file formats accepted by :func:`load_points`:
+
+``.npy``
+    A numeric array of shape (n, d) or (n,); equal weights.
+``.npz``
+    An array ``points`` of shape (n, d) or (n,), and optionally ``weights`` of shape (n,).
+``.csv`` (or ``.txt``)
+    One point per row, comma-separated numbers; blank lines and lines starting with
+    ``#`` are skipped. An optional first line of column names (any non-numeric entry
+    makes it a header) may name one column ``weight`` (or ``weights``, any case): that
+    column holds the point weights and the others the coordinates.
+
+Example CSV with weights::
+
+    x,y,weight
+    0.0,0.0,0.5
+    1.0,2.0,0.5
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+from ..errors import GankitError
+from ._points import as_points, as_weights
+from .wasserstein import DEFAULT_MAX_SIZE, emd
+
+__all__ = ["PointSet", "load_points", "emd_command", "POINT_FORMATS"]
+
+POINT_FORMATS = (".npy", ".npz", ".csv", ".txt")
+_WEIGHT_NAMES = ("weight", "weights")
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Points read from a file.
+
+    Attributes
+    ----------
+    points : ndarray of shape (n, d)
+    weights : ndarray of shape (n,) or None
+        ``None`` means equal weights.
+    path : str
+    """
+
+    points: np.ndarray = field(repr=False)
+    weights: np.ndarray | None = field(repr=False)
+    path: str
+
+    @property
+    def n(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.points.shape[1])
+
+
+def load_points(path: str | os.PathLike[str]) -> PointSet:
+    """Read a point set (and optional weights) from ``.npy``, ``.npz`` or ``.csv``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        File in one of the formats described in this module's docstring.
+
+    Returns
+    -------
+    PointSet
+        ``points`` of shape (n, d) (1-D files give d = 1), ``weights`` of shape (n,) or None.
+
+    Raises
+    ------
+    GankitError
+        Missing, empty, unreadable or non-numeric files, NaN/inf values, bad weights.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "a.csv")
+    >>> _ = open(f, "w").write("x,weight\\n0.0,1\\n2.0,3\\n")
+    >>> ps = load_points(f)
+    >>> ps.points.shape, ps.weights.tolist()
+    ((2, 1), [1.0, 3.0])
+    """
+    p = Path(path)
+    if not p.exists():
+        raise GankitError(f"point file not found: {p}")
+    if not p.is_file():
+        raise GankitError(f"point file is not a regular file: {p}")
+    suffix = p.suffix.lower()
+    if suffix not in POINT_FORMATS:
+        raise GankitError(f"unsupported point file {p.name!r}; accepted: {', '.join(POINT_FORMATS)}")
+    if p.stat().st_size == 0:
+        raise GankitError(f"point file is empty: {p}")
+    if suffix == ".npy":
+        points, weights = _read_npy(p), None
+    elif suffix == ".npz":
+        points, weights = _read_npz(p)
+    else:
+        points, weights = _read_csv(p)
+    label = f"points in {p}"
+    pts = as_points(points, label)
+    w = None if weights is None else as_weights(weights, len(pts), f"weights in {p}")
+    return PointSet(pts, w, str(p))
+
+
+def emd_command(
+    a_path: str | os.PathLike[str],
+    b_path: str | os.PathLike[str],
+    p: float = 1,
+    plan_path: str | os.PathLike[str] | None = None,
+    normalize: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> dict[str, Any]:
+    """Exact EMD between the point sets in two files, as a JSON-ready dict.
+
+    Parameters
+    ----------
+    a_path, b_path : str or PathLike
+        Point files (see :func:`load_points`).
+    p : float, default 1
+        Ground cost ``||x - y||^p``.
+    plan_path : str or PathLike, optional
+        Where to write the optimal plan: ``.npy`` for a dense (n, m) array, ``.npz`` for a
+        sparse COO matrix (``scipy.sparse.load_npz``). Written atomically.
+    normalize : bool, default False
+        Rescale both weight sets to mass 1 (needed when their totals differ).
+    max_size : int, default 25_000_000
+        Largest ``n * m`` the exact solver (or a dense plan) may use.
+
+    Returns
+    -------
+    dict
+        ``cost`` (W_p^p), ``distance`` (W_p), ``n_nonzero``, ``n``, ``m``, ``p``, and also
+        ``dim``, ``method`` and ``plan`` (the path written, or None).
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> d = tempfile.mkdtemp()
+    >>> np.save(os.path.join(d, "a.npy"), np.array([0.0, 1.0]))
+    >>> np.save(os.path.join(d, "b.npy"), np.array([2.0, 3.0]))
+    >>> out = emd_command(os.path.join(d, "a.npy"), os.path.join(d, "b.npy"))
+    >>> out["cost"], out["n_nonzero"]
+    (2.0, 2)
+    """
+    sa, sb = load_points(a_path), load_points(b_path)
+    if sa.dim != sb.dim:
+        raise GankitError(f"{sa.path} has points of dimension {sa.dim} but {sb.path} has dimension {sb.dim}")
+    sparse = False
+    if plan_path is not None:
+        suffix = Path(plan_path).suffix.lower()
+        if suffix not in (".npy", ".npz"):
+            raise GankitError(f"plan file must end in .npy (dense) or .npz (sparse), got {str(plan_path)!r}")
+        sparse = suffix == ".npz"
+        parent = Path(plan_path).parent
+        if not parent.is_dir():
+            raise GankitError(f"directory for the plan file does not exist: {parent}")
+    r = emd(
+        sa.points,
+        sb.points,
+        sa.weights,
+        sb.weights,
+        p=p,
+        normalize=normalize,
+        max_size=max_size,
+        return_plan=plan_path is not None,
+        sparse=sparse,
+    )
+    if plan_path is not None:
+        _write_plan_atomically(Path(plan_path), r.plan)
+    return {
+        "cost": r.cost,
+        "distance": r.distance,
+        "n_nonzero": r.n_nonzero,
+        "n": r.n,
+        "m": r.m,
+        "p": r.p,
+        "dim": sa.dim,
+        "method": r.method,
+        "plan": None if plan_path is None else str(plan_path),
+    }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_npy(p: Path) -> np.ndarray:
+    try:
+        return np.load(p, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise GankitError(f"cannot read {p} as a .npy array: {exc}") from None
+
+
+def _read_npz(p: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            if "points" not in z.files:
+                raise GankitError(f"{p} has no array named 'points' (found: {', '.join(z.files) or 'none'})")
+            return z["points"], (z["weights"] if "weights" in z.files else None)
+    except GankitError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise GankitError(f"cannot read {p} as a .npz archive: {exc}") from None
+
+
+def _read_csv(p: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        with p.open(newline="", encoding="utf-8") as fh:
+            rows = [(k + 1, r) for k, r in enumerate(csv.reader(fh))]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GankitError(f"cannot read {p} as CSV: {exc}") from None
+    rows = [(k, [c.strip() for c in r]) for k, r in rows if r and any(c.strip() for c in r)]
+    rows = [(k, r) for k, r in rows if not r[0].startswith("#")]
+    if not rows:
+        raise GankitError(f"point file has no data rows: {p}")
+    weight_col = None
+    first = rows[0][1]
+    if not all(_is_number(c) for c in first):
+        names = [c.lower() for c in first]
+        hits = [i for i, c in enumerate(names) if c in _WEIGHT_NAMES]
+        if len(hits) > 1:
+            raise GankitError(f"{p} header has more than one weight column")
+        weight_col = hits[0] if hits else None
+        rows = rows[1:]
+        if not rows:
+            raise GankitError(f"point file has a header but no data rows: {p}")
+    width = len(first)
+    data = np.empty((len(rows), width))
+    for r, (line, cells) in enumerate(rows):
+        if len(cells) != width:
+            raise GankitError(f"{p} line {line}: {len(cells)} columns, expected {width}")
+        for c, cell in enumerate(cells):
+            try:
+                data[r, c] = float(cell)
+            except ValueError:
+                raise GankitError(f"{p} line {line}: {cell!r} is not a number") from None
+    if weight_col is None:
+        return data, None
+    if width == 1:
+        raise GankitError(f"{p} has a weight column but no coordinate columns")
+    return np.delete(data, weight_col, axis=1), data[:, weight_col]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_plan_atomically(path: Path, plan: Any) -> None:
+    """Write to a temporary file in the same directory, then ``os.replace`` it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(plan, np.ndarray):
+                np.save(fh, plan, allow_pickle=False)
+            else:
+                scipy.sparse.save_npz(fh, scipy.sparse.coo_array(plan))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
