@@ -11,6 +11,7 @@ __all__ = ["GankitError", "GAN", "load_plugins", "__version__"]
 def load_plugins() -> None:
     """Import every module that registers names, so the registries are complete."""
     from . import data, metrics, models, objectives  # noqa: F401
+    from .divergences import wasserstein  # noqa: F401
     from .metrics import evaluate  # noqa: F401
 
 

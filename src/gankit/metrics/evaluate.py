@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from ..data.toy import DataSource
+from ..divergences.wasserstein import w1
 from ..registry import METRICS
 from .modes import mode_coverage
 
-__all__ = ["generate", "evaluate", "exact_w1"]
+__all__ = ["generate", "evaluate"]
 
 
 @torch.no_grad()
@@ -26,20 +26,6 @@ def generate(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu"
         out.append(G(z).float().cpu())
     G.train(was_training)
     return torch.cat(out)
-
-
-def exact_w1(x: torch.Tensor, y: torch.Tensor) -> float:
-    """Exact W1 between two equal-weight sample sets (POT network simplex; sorted CDFs in 1-D)."""
-    import ot
-
-    x = x.reshape(x.shape[0], -1).double().numpy()
-    y = y.reshape(y.shape[0], -1).double().numpy()
-    if x.shape[1] == 1:
-        return float(ot.wasserstein_1d(x[:, 0], y[:, 0], p=1))
-    cost = ot.dist(x, y, metric="euclidean")
-    a = np.full(len(x), 1.0 / len(x))
-    b = np.full(len(y), 1.0 / len(y))
-    return float(ot.emd2(a, b, cost, numItermax=10_000_000))
 
 
 def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples: int = 1000,
@@ -58,7 +44,7 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
         out.update(mode_coverage(fake, source.centres, source.std))
     if source.dim <= 64 or hasattr(source, "log_prob"):
         real = source.sample(w1_samples, torch.Generator().manual_seed(seed + 1))
-        out["w1"] = exact_w1(fake[:w1_samples], real)
+        out["w1"] = w1(fake[:w1_samples], real)
     return out
 
 
