@@ -139,8 +139,8 @@ def _pixel_range(arr: np.ndarray, value_range: tuple[float, float] | None, sourc
 
 def _to_unit_range(arr: np.ndarray, lo: float, hi: float) -> Tensor:
     """Map pixel values linearly from [lo, hi] onto [-1, 1], as float32."""
-    x = torch.from_numpy(np.asarray(arr, dtype=np.float64))
-    return ((x - lo) * (2.0 / (hi - lo)) - 1.0).clamp_(-1.0, 1.0).float()
+    x = torch.from_numpy(np.array(arr, dtype=np.float32))  # a copy (the caller's array is kept); float32 throughout
+    return x.sub_(lo).mul_(2.0 / (hi - lo)).sub_(1.0).clamp_(-1.0, 1.0)
 
 
 def _labels_array(labels: np.ndarray | None, n: int, source: str) -> np.ndarray | None:
