@@ -142,6 +142,17 @@ def test_cifar_batch_file(tmp_path: Path, protocol: int) -> None:
     assert torch.allclose(ds.images, want, atol=1e-6)
 
 
+def test_cifar_batch_written_by_old_numpy(tmp_path: Path) -> None:
+    """The real CIFAR files name ``numpy.core.multiarray._reconstruct`` (numpy < 2)."""
+    batch = cifar_batch(3, seed=4)
+    blob = pickle.dumps(batch, protocol=2)
+    assert b"numpy._core.multiarray" in blob
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(blob.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
+    ds = load_images(path, split="all")
+    assert torch.allclose(ds.images, expected(batch[b"data"].reshape(3, 3, 4, 4)), atol=1e-6)
+
+
 def test_cifar_folder_official_split_and_class_names(tmp_path: Path) -> None:
     for i in (1, 2):
         (tmp_path / f"data_batch_{i}").write_bytes(pickle.dumps(cifar_batch(4, seed=i), protocol=2))
