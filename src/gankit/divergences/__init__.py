@@ -1,0 +1,42 @@
+"""f-divergences: records (f, f*, g_f), exact values between 1-D mixtures, Monte Carlo."""
+
+from .exact import (
+    MonteCarloEstimate,
+    Quadrature,
+    alpha_gaussians,
+    divergence,
+    divergence_table,
+    hellinger_gaussians,
+    is_finite,
+    kl_gaussians,
+    monte_carlo_divergence,
+    neyman_gaussians,
+    pearson_gaussians,
+    perspective,
+    tv_gaussians_equal_std,
+)
+from .fdiv import (
+    GAN,
+    HELLINGER,
+    JEFFREY,
+    JS,
+    KL,
+    NEYMAN,
+    PEARSON,
+    REVERSE_KL,
+    TOTAL_VARIATION,
+    FDivergence,
+    Interval,
+    alpha_divergence,
+    divergence_names,
+    get_divergence,
+    wright_omega,
+)
+
+__all__ = [
+    "FDivergence", "Interval", "get_divergence", "divergence_names", "alpha_divergence", "wright_omega",
+    "KL", "REVERSE_KL", "PEARSON", "NEYMAN", "HELLINGER", "JEFFREY", "JS", "GAN", "TOTAL_VARIATION",
+    "Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "divergence", "monte_carlo_divergence",
+    "divergence_table", "kl_gaussians", "hellinger_gaussians", "pearson_gaussians", "neyman_gaussians",
+    "alpha_gaussians", "tv_gaussians_equal_std",
+]
