@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -107,7 +107,7 @@ def perspective(div: str | FDivergence, log_p: np.ndarray, log_q: np.ndarray) ->
 
 def _tail(m: Mixture1D, side: int) -> tuple[float, float]:
     """(std, mean) of the component dominating the ``side`` (+1 / −1) tail."""
-    key = [(s, side * mu) for s, mu in zip(m.stds, m.means)]
+    key = [(s, side * mu) for s, mu in zip(m.stds, m.means, strict=True)]
     i = max(range(len(key)), key=key.__getitem__)
     return float(m.stds[i]), float(m.means[i])
 
@@ -137,13 +137,13 @@ def _breakpoints(p: Mixture1D, q: Mixture1D) -> np.ndarray:
     return np.unique(np.concatenate([means, means - 3 * stds, means + 3 * stds]))
 
 
-def integrate_line(fun, points: np.ndarray, epsabs: float = 1e-13, epsrel: float = 1e-10) -> Quadrature:
+def integrate_line(fun: Callable[[float], float], points: np.ndarray, epsabs: float = 1e-13, epsrel: float = 1e-10) -> Quadrature:
     """``∫_ℝ fun`` by ``quad`` on ``(−∞, x₀], [x₀, x₁], …, [x_k, ∞)``; errors summed."""
     edges = [-math.inf, *sorted(float(x) for x in points), math.inf]
     total, err = 0.0, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", integrate.IntegrationWarning)  # reflected in err
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             if hi > lo:
                 v, e = integrate.quad(fun, lo, hi, epsabs=epsabs, epsrel=epsrel, limit=200)
                 total, err = total + v, err + e
