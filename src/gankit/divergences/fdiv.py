@@ -15,7 +15,7 @@ name               f(u)                                 f*(t), dom f*           
 =================  ===================================  ==============================  ========================
 kl                 u log u                              exp(t − 1), ℝ                   v
 reverse_kl         −log u                               −1 − log(−t), t < 0             −exp(−v)
-pearson            (u − 1)²                             t²/4 + t, ℝ                     v
+pearson            (u − 1)²                             t²/4 + t (t ≥ −2), −1, ℝ        v
 neyman             (1 − u)²/u                           2 − 2√(1 − t), t ≤ 1            1 − exp(−v)
 hellinger          (√u − 1)²                            t/(1 − t), t < 1                1 − exp(−v)
 jeffrey            (u − 1) log u                        W + 1/W + t − 2, ℝ              v
@@ -28,7 +28,13 @@ alpha:<α>          (u^α − 1 − α(u − 1))/(α(α − 1))      see :func:`
 In the ``jeffrey`` row ``W = W₀(e^{1−t})`` is the Lambert W function, computed as the
 Wright omega function ``ω(1 − t)`` so that it never overflows (:func:`wright_omega`).
 
-Two deliberate departures from the paper's Table 1, both checked by the tests:
+Three deliberate departures from the paper's Table 1, all checked by the tests:
+
+* **pearson**: the table's ``f*(t) = t²/4 + t`` is the conjugate of ``(u − 1)²`` taken
+  over all ``u ∈ ℝ``. A density ratio is ``u ≥ 0``; over ``u ≥ 0`` the supremum sits at
+  ``u = 0`` once ``t < −2``, so ``f*(t) = −1`` there (the numeric Legendre transform
+  gives ``−1`` at ``t = −3``, the table ``−0.75``). Both give valid lower bounds with the
+  same maximiser ``T* = f'(p/q) ≥ −2``; ours is the tight one and satisfies ``f** = f``.
 
 * **js**: the paper prints ``D_JS = ½∫ p log(2p/(p+q)) + q log(2q/(p+q))`` but pairs it
   with ``f(u) = −(u+1) log((1+u)/2) + u log u``, which generates *twice* that. We keep the
@@ -193,6 +199,15 @@ def _log_softplus(x: Tensor) -> Tensor:
     return torch.where(far, x - 0.5 * torch.exp(x), torch.log(F.softplus(x_safe)))
 
 
+def _log_wright_omega(x: Tensor, iterations: int = 8) -> Tensor:
+    """``log ω(x)``, the root ``y`` of ``e^y + y = x`` (see :func:`wright_omega`)."""
+    with torch.no_grad():
+        y = torch.where(x < 1.0, x, torch.log(torch.clamp(x, min=1.0)))  # start right of the root
+        for _ in range(iterations):
+            y = y - (torch.exp(y) + y - x) / (torch.exp(y) + 1.0)
+    return y - (torch.exp(y) + y - x) / (torch.exp(y) + 1.0)  # carries the gradient
+
+
 def wright_omega(x: Tensor, iterations: int = 8) -> Tensor:
     r"""Wright omega ``ω(x)``: the solution ``w`` of ``w + log w = x`` (``ω(x) = W₀(e^x)``).
 
@@ -204,12 +219,7 @@ def wright_omega(x: Tensor, iterations: int = 8) -> Tensor:
     ----------
     x : Tensor, any shape
     """
-    with torch.no_grad():
-        y = torch.where(x < 1.0, x, torch.log(torch.clamp(x, min=1.0)))  # start right of the root
-        for _ in range(iterations):
-            y = y - (torch.exp(y) + y - x) / (torch.exp(y) + 1.0)
-    y = y - (torch.exp(y) + y - x) / (torch.exp(y) + 1.0)  # carries the gradient
-    return torch.exp(y)
+    return torch.exp(_log_wright_omega(x, iterations))
 
 
 # ----------------------------------------------------------------------------- the rows
@@ -248,9 +258,9 @@ REVERSE_KL = _make(
 PEARSON = _make(
     "pearson", "(u − 1)²", "neyman", Interval(),
     f=lambda u: _pos(u, (u - 1.0) ** 2),
-    conjugate=lambda t: 0.25 * t**2 + t,
+    conjugate=lambda t: torch.relu(1.0 + 0.5 * t) ** 2 - 1.0,  # t²/4 + t for t ≥ −2, else −1
     activation=lambda v: v,
-    conjugate_activation=lambda v: 0.25 * v**2 + v,
+    conjugate_activation=lambda v: torch.relu(1.0 + 0.5 * v) ** 2 - 1.0,
     f_prime=lambda u: 2.0 * (u - 1.0),
     weighted=lambda lw, s: torch.exp(lw) * torch.expm1(s) ** 2,
     power=2.0,
@@ -280,8 +290,9 @@ HELLINGER = _make(
 
 def _jeffrey_conjugate(t: Tensor) -> Tensor:
     # u* = 1/W(e^{1−t}) solves f'(u) = log u + 1 − 1/u = t; then f*(t) = W + 1/W + t − 2.
-    w = wright_omega(1.0 - t)
-    return w + 1.0 / w + t - 2.0
+    # 1/W = exp(−log W): no 1/W² (float32 overflow) in the backward pass
+    y = _log_wright_omega(1.0 - t)
+    return torch.exp(y) + torch.exp(-y) + t - 2.0
 
 
 JEFFREY = _make(
