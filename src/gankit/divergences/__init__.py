@@ -1,5 +1,6 @@
 """f-divergences: records (f, f*, g_f), exact values between 1-D mixtures, Monte Carlo."""
 
+from .alpha import alpha_divergence  # registers the alpha:<α> family
 from .exact import (
     MonteCarloEstimate,
     Quadrature,
@@ -27,7 +28,6 @@ from .fdiv import (
     TOTAL_VARIATION,
     FDivergence,
     Interval,
-    alpha_divergence,
     divergence_names,
     get_divergence,
     wright_omega,
