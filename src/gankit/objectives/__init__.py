@@ -1,13 +1,21 @@
-"""Objectives: pure loss functions on logits, composed into :class:`Objective` records.
+"""Objectives: pure loss functions on discriminator logits, composed into :class:`Objective` records.
 
 Registered names (``gankit list``): ``minimax`` (Goodfellow's saturating game), ``ns``
-(non-saturating generator loss).
+(non-saturating generator loss), ``fgan:<divergence>`` (f-GAN, every divergence).
 """
 
 from __future__ import annotations
 
 from ..registry import OBJECTIVES
 from .base import LogitObjective, Objective
+from .fgan import (
+    FGANTerms,
+    fgan_discriminator_loss,
+    fgan_generator_loss,
+    fgan_nonsaturating_generator_loss,
+    variational_bound,
+    variational_terms,
+)
 from .gan import gan_value, minimax_discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss
 
 __all__ = [
@@ -18,6 +26,12 @@ __all__ = [
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "nonsaturating_generator_loss",
+    "FGANTerms",
+    "fgan_discriminator_loss",
+    "fgan_generator_loss",
+    "fgan_nonsaturating_generator_loss",
+    "variational_bound",
+    "variational_terms",
 ]
 
 
@@ -29,6 +43,24 @@ def _minimax(cfg) -> Objective:
 @OBJECTIVES.register("ns", help="GAN with the non-saturating generator loss -E log D(G(z))")
 def _ns(cfg) -> Objective:
     return LogitObjective("ns", minimax_discriminator_loss, nonsaturating_generator_loss, gan_value)
+
+
+@OBJECTIVES.register_family("fgan", help="f-GAN with any divergence: fgan:kl, fgan:reverse_kl, fgan:alpha:0.5, ...")
+def _fgan_family(arg: str):
+    from ..divergences import get_divergence
+
+    div = get_divergence(arg)  # GankitError listing the known divergences
+
+    def factory(cfg) -> Objective:
+        return LogitObjective(
+            f"fgan:{div.name}",
+            lambda r, f: fgan_discriminator_loss(div, r, f),
+            lambda f: fgan_nonsaturating_generator_loss(div, f),
+            lambda r, f: variational_bound(div, r, f),
+            estimate_label=f"bound on D_{div.name}",
+        )
+
+    return factory
 
 
 def make_objective(cfg) -> Objective:

@@ -1,0 +1,127 @@
+"""Exact divergences between 1-D mixtures: quadrature vs closed forms, Monte Carlo, the bound."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate
+
+from gankit.data.toy import Mixture1D, parse_mixture
+from gankit.divergences import (
+    alpha_gaussians,
+    divergence,
+    divergence_names,
+    divergence_table,
+    get_divergence,
+    hellinger_gaussians,
+    is_finite,
+    kl_gaussians,
+    monte_carlo_divergence,
+    neyman_gaussians,
+    pearson_gaussians,
+    perspective,
+    tv_gaussians_equal_std,
+)
+
+ALL = divergence_names() + ["alpha:0.5", "alpha:3", "alpha:-1"]
+# widest components of equal std, so every divergence (χ² and α ∉ [0, 1] included) is finite
+P = parse_mixture("0.4*N(-1,0.8) + 0.6*N(1,1)")
+Q = parse_mixture("0.5*N(-0.5,1) + 0.5*N(1.5,0.9)")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_nonnegative_and_zero_on_equal(name):
+    floor = get_divergence(name).f_at_1  # D_f(P‖P) = f(1): 0, or −log 4 for gan
+    same = divergence(name, P, P)
+    assert abs(same.value - floor) < 1e-9 and same.abs_error < 1e-8
+    d = divergence(name, P, Q)
+    assert math.isfinite(d.value) and d.value > floor + 1e-3 and d.abs_error < 1e-7 * (1 + abs(d.value))
+
+
+G = [(0.0, 1.0, 1.0, 1.5), (-1.0, 0.7, 2.0, 0.6), (0.5, 2.0, 0.0, 1.9)]  # (m1, s1, m2, s2)
+CLOSED = {
+    "kl": kl_gaussians,
+    "reverse_kl": lambda m1, s1, m2, s2: kl_gaussians(m2, s2, m1, s1),
+    "jeffrey": lambda m1, s1, m2, s2: kl_gaussians(m1, s1, m2, s2) + kl_gaussians(m2, s2, m1, s1),
+    "hellinger": hellinger_gaussians,
+    "pearson": pearson_gaussians,
+    "neyman": neyman_gaussians,
+    "alpha:0.5": lambda *a: alpha_gaussians(0.5, *a),
+    "alpha:3": lambda *a: alpha_gaussians(3.0, *a),
+    "alpha:-1": lambda *a: alpha_gaussians(-1.0, *a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED))
+def test_quadrature_matches_closed_form(name):
+    for m1, s1, m2, s2 in G:
+        p, q = Mixture1D([1.0], [m1], [s1]), Mixture1D([1.0], [m2], [s2])
+        exact, quad = CLOSED[name](m1, s1, m2, s2), divergence(name, p, q).value
+        assert (exact == quad == math.inf) or abs(quad - exact) <= 1e-8 * (1 + abs(exact)), (name, exact, quad)
+
+
+def test_total_variation_equal_std_closed_form():
+    for dm, s in [(0.3, 1.0), (2.0, 0.5), (5.0, 2.0)]:
+        d = divergence("total_variation", Mixture1D([1.0], [0.0], [s]), Mixture1D([1.0], [dm], [s]))
+        assert abs(d.value - tv_gaussians_equal_std(0.0, dm, s)) < 1e-9
+
+
+def test_infinite_divergences_reported_as_inf():
+    p, q = parse_mixture("N(0,1)"), parse_mixture("N(0,0.6)")  # 2·0.36 < 1: ∫p²/q diverges
+    assert pearson_gaussians(0, 1, 0, 0.6) == math.inf
+    assert not is_finite("pearson", p, q) and divergence("pearson", p, q).value == math.inf
+    assert divergence("neyman", q, p).value == math.inf
+    assert divergence("pearson", p, parse_mixture(f"N(0,{math.sqrt(0.5)!r})")).value == math.inf  # the boundary
+    assert math.isfinite(divergence("pearson", q, p).value)
+    assert monte_carlo_divergence("pearson", p, q, 100).value == math.inf
+    rows = divergence_table(p, q)
+    assert [r["name"] for r in rows] == divergence_names()
+    values = {r["name"]: r["value"] for r in rows}
+    assert values["pearson"] == math.inf and math.isfinite(values["kl"]) and values["kl"] > 0
+
+
+def test_gan_is_two_js_minus_log4_on_random_mixtures():
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        mixes = []
+        for _ in range(2):
+            k = int(rng.integers(1, 4))
+            mixes.append(Mixture1D(rng.dirichlet(np.ones(k)), rng.normal(0, 2, k), rng.uniform(0.3, 2.0, k)))
+        js, gan = divergence("js", *mixes).value, divergence("gan", *mixes).value
+        assert abs(gan - (2 * js - math.log(4))) < 1e-9
+        assert 0 <= js <= math.log(2)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_monte_carlo_agrees_with_quadrature(name):
+    mc = monte_carlo_divergence(name, P, Q, 20_000, torch.Generator().manual_seed(1))
+    exact = divergence(name, P, Q).value
+    assert mc.n == 20_000 and mc.stderr > 0
+    assert abs(mc.value - exact) <= 4 * mc.stderr, (name, mc, exact)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_bound_at_optimal_critic_equals_divergence(name):
+    div = get_divergence(name)
+
+    def bound(x: float) -> float:  # p T* − q f*(T*), T* = f'(p/q)
+        p, q = float(P.pdf(np.array(x))), float(Q.pdf(np.array(x)))
+        t = div.f_prime(p / q)
+        return p * t - q * div.conjugate(t)
+
+    lo, hi = P.support(1 - 1e-13)
+    lo, hi = min(lo, Q.support(1 - 1e-13)[0]), max(hi, Q.support(1 - 1e-13)[1])
+    value, _ = integrate.quad(bound, lo, hi, epsabs=1e-12, epsrel=1e-10, limit=400,
+                              points=[-1.0, 0.0, 1.0, 1.5])
+    assert abs(value - divergence(name, P, Q).value) < 1e-7
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_perspective_is_q_f_of_ratio(name):
+    div = get_divergence(name)
+    lp, lq = np.linspace(-6, 1, 15), np.linspace(1, -6, 15)
+    naive = np.exp(lq) * div.f(np.exp(lp - lq))
+    assert np.allclose(perspective(div, lp, lq), naive, rtol=1e-9, atol=1e-14)
