@@ -38,10 +38,9 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
     """
     fake = generate(G, n_samples, seed, device)
     out: dict[str, float] = {}
-    if source.centres is not None and getattr(source, "std", None) is not None and source.shape == (
-        source.centres.shape[1],
-    ):
-        out.update(mode_coverage(fake, source.centres, source.std))
+    std = source.std if source.std is not None else getattr(source, "stds", None)  # per-mode stds (1-D mixtures)
+    if source.centres is not None and std is not None and source.shape == (source.centres.shape[1],):
+        out.update(mode_coverage(fake, source.centres, torch.as_tensor(std)))
     if source.dim <= 64 or hasattr(source, "log_prob"):
         real = source.sample(w1_samples, torch.Generator().manual_seed(seed + 1))
         out["w1"] = w1(fake[:w1_samples], real)
