@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from gankit.config import RunConfig, apply_overrides, dumps_toml, load_toml, loads_toml
@@ -68,5 +70,5 @@ def test_bad_toml_files(tmp_path):
 
 def test_config_is_frozen():
     cfg = RunConfig()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.train.steps = 3  # type: ignore[misc]

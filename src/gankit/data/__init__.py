@@ -1,6 +1,5 @@
 """Data sources: toy 2-D/1-D distributions, arrays, and image data sets."""
 
-from . import images
 from .arrays import ArraySource
 from .images import ImageDataset, load_images
 from .toy import DataSource, GaussianMixture, Mixture1D, grid25, make_source, parse_mixture, ring8

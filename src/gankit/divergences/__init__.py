@@ -2,6 +2,7 @@
 and the exact earth mover's distance (POT) with sliced estimates."""
 
 from .alpha import alpha_divergence  # registers the alpha:<α> family
+from .emd_io import PointSet, emd_command, load_points
 from .exact import (
     MonteCarloEstimate,
     Quadrature,
@@ -33,8 +34,16 @@ from .fdiv import (
     get_divergence,
     wright_omega,
 )
-from .emd_io import PointSet, emd_command, load_points
-from .wasserstein import DEFAULT_MAX_SIZE, EMDResult, SlicedResult, emd, sliced_wasserstein, w1, w1_metric, wasserstein_tensor
+from .wasserstein import (
+    DEFAULT_MAX_SIZE,
+    EMDResult,
+    SlicedResult,
+    emd,
+    sliced_wasserstein,
+    w1,
+    w1_metric,
+    wasserstein_tensor,
+)
 
 __all__ = [
     "emd", "EMDResult", "sliced_wasserstein", "SlicedResult", "w1", "w1_metric", "wasserstein_tensor",
