@@ -4,6 +4,7 @@ where ``ffmpeg`` is on PATH (matplotlib's ffmpeg writer)."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,14 @@ from PIL import Image
 
 from ..train.checkpoint import atomic_write_bytes
 
-__all__ = ["list_frames", "make_gif", "make_mp4", "save_animations"]
+__all__ = ["list_frames", "gif_bytes", "make_gif", "make_mp4", "save_animations", "make_readable"]
+
+
+def make_readable(path: Path) -> None:
+    """Give a file written through a private temp file the usual permissions (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def list_frames(folder: str | Path) -> list[Path]:
@@ -31,16 +39,22 @@ def _pick(frames: list[Path], max_frames: int) -> list[Path]:
     return [frames[i] for i in idx]
 
 
-def make_gif(frames: list[Path], out: str | Path, ms_per_frame: int = 400, hold_last_ms: int = 1500,
-             max_frames: int = 80) -> Path:
-    """Write an animated GIF of ``frames`` to ``out`` (atomically); returns ``out``.
+def gif_bytes(frames: list[Path], ms_per_frame: int = 400, hold_last_ms: int = 1500, max_frames: int = 80) -> bytes:
+    """An animated GIF of ``frames`` (at most ``max_frames``, first and last kept), as bytes.
 
     Frames are quantised to one shared adaptive palette, so colours do not flicker.
     """
     frames = _pick(list(frames), max_frames)
     if not frames:
         raise ValueError("no frames to animate")
-    images = [Image.open(p).convert("RGB") for p in frames]
+    images = []
+    for p in frames:
+        try:
+            images.append(Image.open(p).convert("RGB"))
+        except OSError:  # a frame being written by a running training: leave it out
+            continue
+    if not images:
+        raise ValueError("no readable frames to animate")
     size = images[0].size
     images = [im if im.size == size else im.resize(size) for im in images]
     palette = images[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
@@ -50,8 +64,16 @@ def make_gif(frames: list[Path], out: str | Path, ms_per_frame: int = 400, hold_
     buf = io.BytesIO()
     quantised[0].save(buf, format="GIF", save_all=True, append_images=quantised[1:], duration=durations, loop=0,
                       optimize=False)
-    atomic_write_bytes(Path(out), buf.getvalue())
-    return Path(out)
+    return buf.getvalue()
+
+
+def make_gif(frames: list[Path], out: str | Path, ms_per_frame: int = 400, hold_last_ms: int = 1500,
+             max_frames: int = 80) -> Path:
+    """Write the GIF of :func:`gif_bytes` to ``out`` (atomically); returns ``out``."""
+    out = Path(out)
+    atomic_write_bytes(out, gif_bytes(frames, ms_per_frame, hold_last_ms, max_frames))
+    make_readable(out)
+    return out
 
 
 def make_mp4(frames: list[Path], out: str | Path, fps: float = 2.5) -> Path | None:

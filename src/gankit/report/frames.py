@@ -19,6 +19,7 @@ Frames go to ``RUN_DIR/frames/step_XXXXXXX.png`` at each evaluation (and at step
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from ..train.checkpoint import atomic_write_bytes  # noqa: E402
 from ..train.trainer import Callback, Trainer  # noqa: E402
 
 __all__ = ["FrameView", "Snapshots", "decision_level", "generator_push", "latent_mesh", "frame_path"]
@@ -156,7 +158,9 @@ class FrameView:
             D.train(was_d)
         self._ax.set_title(title, fontsize=9)
         path = Path(path)
-        self._fig.savefig(path, dpi=dpi)
+        buf = io.BytesIO()
+        self._fig.savefig(buf, format="png", dpi=dpi)
+        atomic_write_bytes(path, buf.getvalue())  # a report read mid-run never sees half a frame
         return path
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import GankitError
 from ..train.checkpoint import atomic_write_bytes
+from .animate import gif_bytes, list_frames, make_readable
 from .curves import group_curves_png, run_curves_png
 from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record
 
@@ -38,6 +39,11 @@ METRIC_HELP = {
     "w1": "W1: exact earth mover's distance between generated and real samples (lower is better; 0 = same sample)",
 }
 _NAMES = {"modes": "modes", "high_quality": "HQ", "reverse_kl": "reverse KL", "w1": "W1"}
+
+_ANIM = ("Training, one frame per evaluation: the discriminator's output (heatmap; dashed line: undecided, "
+         "D = 0.5 for a GAN), real (black) and generated (orange) samples, green arrows: where the generator's loss "
+         "pushes each generated sample, purple mesh: the generator's image of a regular latent grid "
+         "(1-D data: densities and D(x)).")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:18px;
@@ -155,10 +161,10 @@ def _run_section(run: RunRecord) -> str:
                     "discriminator's output (heatmap).</figcaption></figure>")
     if "training.gif" in run.pictures:
         figs.append("<figure>" + _img_file(run.pictures["training.gif"], "training animation")
-                    + "<figcaption>Training, one frame per evaluation: the discriminator's output (heatmap; "
-                    "dashed: undecided), real (black) and generated (orange) samples, green arrows: where the "
-                    "generator's loss pushes each fake sample, purple mesh: the generator's image of a regular "
-                    "latent grid.</figcaption></figure>")
+                    + f"<figcaption>{_ANIM}</figcaption></figure>")
+    elif list_frames(run.path / "frames"):  # no training.gif yet (unfinished run): animate the frames so far
+        figs.append("<figure>" + _img(gif_bytes(list_frames(run.path / "frames")), "image/gif", "training so far")
+                    + f"<figcaption>So far (unfinished run). {_ANIM}</figcaption></figure>")
     if figs:
         out.append("<h3>Pictures</h3><div class='pics'>" + "".join(figs) + "</div>")
     png = run_curves_png(run, _estimate_label(run.objective))
@@ -253,6 +259,7 @@ def write_report(run_dirs: list[str | Path], out: str | Path, title: str = "gank
     text = render_report(runs, title)
     try:
         atomic_write_bytes(out, text.encode("utf-8"))
+        make_readable(out)
     except OSError as exc:
         raise GankitError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
     return out
