@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +39,20 @@ def fake_run(folder: Path, overrides: list[str], metrics: dict[str, float] | Non
     return folder
 
 
-def images_of(text: str) -> list[Image.Image]:
-    srcs = re.findall(r'<img src="([^"]+)"', text)
+def images_of(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """(format, size) of every embedded image; each must decode (PNG/GIF by Pillow, SVG as XML)."""
     out = []
-    for src in srcs:
+    for src in re.findall(r'<img src="([^"]+)"', text):
         assert src.startswith("data:image/"), src[:40]
-        out.append(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
+        data = base64.b64decode(src.split(",", 1)[1])
+        if src.startswith("data:image/svg+xml;base64,"):
+            root = ET.fromstring(data)
+            assert root.tag.endswith("svg") and len(root) > 5
+            out.append(("SVG", (int(root.get("width")), int(root.get("height")))))
+        else:
+            im = Image.open(io.BytesIO(data))
+            im.load()
+            out.append((im.format, im.size))
     return out
 
 
@@ -94,7 +103,7 @@ def test_real_runs_five_seeds_two_objectives_in_one_page(tmp_path: Path, capsys:
     assert "Comparison" in text and text.count(" ± ") >= 2 * 4  # 2 groups × (modes, HQ, reverse KL, W1)
     imgs = images_of(text)
     assert len(imgs) == 1 + 10  # overlaid curves + one curves figure per run
-    assert all(im.size[0] > 100 for im in imgs)
+    assert all(size[0] > 100 and size[1] > 100 for _, size in imgs)
 
 
 def test_page_is_self_contained(tmp_path: Path) -> None:
@@ -104,8 +113,8 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
     assert "<script" not in text.lower()
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text)
     assert "@import" not in text and "url(" not in text
-    kinds = sorted(im.format for im in images_of(text))
-    assert kinds == ["GIF", "PNG", "PNG"]  # final samples, animation, curves
+    kinds = sorted(fmt for fmt, _ in images_of(text))
+    assert kinds == ["GIF", "PNG", "SVG"]  # animation, final samples, curves
     for word in ("ring8", "modes captured", "high-quality fraction", "earth mover", "[train]"):
         assert word in text
     assert text.index("Pictures") < text.index("Curves over training") < text.index("Config")

@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import GankitError
 from ..train.checkpoint import atomic_write_bytes
 from .animate import gif_bytes, list_frames, make_readable
-from .curves import group_curves_png, run_curves_png
+from .curves import group_curves_svg, run_curves_svg
 from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record
 
 __all__ = ["render_report", "write_report", "load_runs", "METRIC_HELP", "summary"]
@@ -167,9 +167,9 @@ def _run_section(run: RunRecord) -> str:
                     + f"<figcaption>So far (unfinished run). {_ANIM}</figcaption></figure>")
     if figs:
         out.append("<h3>Pictures</h3><div class='pics'>" + "".join(figs) + "</div>")
-    png = run_curves_png(run, _estimate_label(run.objective))
-    if png is not None:
-        out.append("<h3>Curves over training</h3><div class='pics'><figure>" + _img(png, "image/png", "curves")
+    svg = run_curves_svg(run, _estimate_label(run.objective))
+    if svg is not None:
+        out.append("<h3>Curves over training</h3><div class='pics'><figure>" + _img(svg, "image/svg+xml", "curves")
                    + "<figcaption>Losses are means since the previous evaluation; metrics are computed at each "
                    "evaluation on fresh samples.</figcaption></figure></div>")
     out.append(f"<h3>Config</h3><details open><summary>config.toml</summary><pre>{_esc(run.config_text)}</pre>"
@@ -181,7 +181,8 @@ def _cell(g: Group, key: str) -> str:
     mean, std, n = g.stats(key)
     if n == 0:
         return "—"
-    return _fmt(mean) + (f" ± {_fmt(std)}" if n > 1 else " (1 run)")
+    text = _fmt(mean) + (f" ± {_fmt(std)}" if n > 1 else "")
+    return text + (f" (n={n})" if n < len(g.runs) else "")
 
 
 def _comparison(runs: list[RunRecord]) -> str:
@@ -210,9 +211,9 @@ def _comparison(runs: list[RunRecord]) -> str:
                        + "<td class='l'>" + ", ".join(f"<a href='#{_esc(r.anchor)}'>{_esc(r.name)}</a>" for r in g.runs)
                        + "</td></tr>")
         out.append("</table>")
-        png = group_curves_png(gs)
-        if png is not None:
-            out.append("<div class='pics'><figure>" + _img(png, "image/png", f"curves {data}")
+        svg = group_curves_svg(gs)
+        if svg is not None:
+            out.append("<div class='pics'><figure>" + _img(svg, "image/svg+xml", f"curves {data}")
                        + "<figcaption>Thick line: mean over seeds; band: ± one standard deviation; thin lines: "
                        "single seeds.</figcaption></figure></div>")
     return "\n".join(out)
