@@ -78,7 +78,7 @@ class _Panel:
     def path(self, xs: np.ndarray, ys: np.ndarray) -> str:
         """Polyline points, broken at non-finite values (as SVG path data)."""
         out, pen = [], "M"
-        for x, y in zip(xs, ys):
+        for x, y in zip(xs, ys, strict=True):
             if not (math.isfinite(x) and math.isfinite(y)):
                 pen = "M"
                 continue
@@ -141,7 +141,7 @@ def run_curves_svg(run: RunRecord, estimate_label: str = "") -> bytes | None:
         s = p.frame(title)
         s.append(f'<path d="{p.path(steps, ys)}" fill="none" stroke="{color}" stroke-width="1.8"/>')
         s += [f'<circle cx="{p.px(x):.1f}" cy="{p.py(y):.1f}" r="2" fill="{color}"/>'
-              for x, y in zip(steps, ys) if math.isfinite(x) and math.isfinite(y)]
+              for x, y in zip(steps, ys, strict=True) if math.isfinite(x) and math.isfinite(y)]
         panels.append(s)
     return _svg(panels)
 
@@ -182,14 +182,14 @@ def group_curves_svg(groups: list[Group]) -> bytes | None:
         all_y = np.concatenate([v.ravel() for _, v in data] + [m - s for m, s in stats] + [m + s for m, s in stats])
         p = _Panel(*_grid_xy(i), all_x, all_y)
         s = p.frame(_TITLES[k])
-        for j, ((steps, vals), (mean, std)) in enumerate(zip(data, stats)):
+        for j, ((steps, vals), (mean, std)) in enumerate(zip(data, stats, strict=True)):
             if steps.size == 0:
                 continue
             color = COLORS[j % len(COLORS)]
             ok = np.isfinite(mean)
             if ok.any():
-                top = [f"{p.px(x):.1f},{p.py(y):.1f}" for x, y in zip(steps[ok], (mean + std)[ok])]
-                bot = [f"{p.px(x):.1f},{p.py(y):.1f}" for x, y in zip(steps[ok][::-1], (mean - std)[ok][::-1])]
+                top = [f"{p.px(x):.1f},{p.py(y):.1f}" for x, y in zip(steps[ok], (mean + std)[ok], strict=True)]
+                bot = [f"{p.px(x):.1f},{p.py(y):.1f}" for x, y in zip(steps[ok][::-1], (mean - std)[ok][::-1], strict=True)]
                 s.append(f'<polygon points="{" ".join(top + bot)}" fill="{color}" fill-opacity="0.18"/>')
             s += [f'<path d="{p.path(steps, row)}" fill="none" stroke="{color}" stroke-opacity="0.45" '
                   'stroke-width="0.8"/>' for row in vals]

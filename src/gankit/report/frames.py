@@ -204,7 +204,7 @@ class FrameView:
         else:
             a_ = self._art
             a_["im"].set_data(dv)
-            for artist, line in zip(a_["mesh"], mesh):
+            for artist, line in zip(a_["mesh"], mesh, strict=True):
                 artist.set_data(line[:, 0], line[:, 1])
             a_["fake"].set_offsets(fake)
             a_["quiver"].set_offsets(fake[:k])

@@ -147,6 +147,15 @@ def _headline(run: RunRecord) -> str:
         cards.append(f"<div class='card'><div>estimate</div><div class='v'>{_fmt(f['estimate'])}</div>"
                      f"<div class='h'>{_esc(label)}, from the discriminator's outputs on the last batches "
                      "(mean since the previous evaluation)</div></div>")
+    said = []
+    if isinstance(f.get("modes"), (int, float)):
+        said.append(f"{f['modes']:.0f}{f' of {n_modes}' if n_modes else ''} modes captured")
+    if isinstance(f.get("high_quality"), (int, float)):
+        said.append(f"{100 * f['high_quality']:.0f}% of generated samples are high quality")
+    if isinstance(f.get("w1"), (int, float)):
+        said.append(f"earth mover's distance to the data {f['w1']:.3g}")
+    if said:
+        parts.append(f"<p><b>In short:</b> {_esc('; '.join(said))}.</p>")
     if cards:
         parts.append("<div class='cards'>" + "".join(cards) + "</div>")
     return "\n".join(parts)
@@ -234,7 +243,7 @@ def summary(runs: list[RunRecord]) -> dict[str, Any]:
 
 def render_report(runs: list[RunRecord], title: str = "gankit report") -> str:
     """The HTML text of the report of ``runs`` (see the module docstring for its layout)."""
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>")
     intro = [f"<h1>{_esc(title)}</h1>",

@@ -147,7 +147,7 @@ def group_runs(runs: list[RunRecord]) -> list[Group]:
     for data, items in by_data.items():
         dicts = [dict(k) for k, _ in items]
         varying = sorted({k for d in dicts for k in d if any(d.get(k) != e.get(k) for e in dicts)})
-        for d, (_, members) in zip(dicts, items):
+        for d, (_, members) in zip(dicts, items, strict=True):
             if varying:
                 label = ", ".join(f"{k}={json.loads(d[k]) if k in d else '—'}" for k in varying)
             else:
