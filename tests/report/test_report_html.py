@@ -188,3 +188,17 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         report_html.write_report([run], out)
     assert out.read_text() == "old report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "r.html"]
+
+
+def test_curve_bands_and_ticks() -> None:
+    from gankit.report.curves import _mean_std, nice_ticks
+
+    rng = np.random.default_rng(1)
+    vals = rng.normal(size=(5, 7))
+    vals[2, 3] = np.nan  # a seed without a value at one step
+    mean, std = _mean_std(vals)
+    assert np.allclose(mean, np.nanmean(vals, axis=0), rtol=1e-12)
+    assert np.allclose(std, np.nanstd(vals, axis=0, ddof=1), rtol=1e-12)
+    assert nice_ticks(0.0, 1.0) == [0.0, 0.5, 1.0]
+    assert nice_ticks(-1.37, -0.95) == [-1.2, -1.0]  # step 0.2: the first of 0.1, 0.2, 0.5 above 0.42/4
+    assert nice_ticks(15, 30, 3) == [15, 20, 25, 30]
