@@ -168,11 +168,12 @@ def test_unfinished_run_is_marked_and_left_out(tmp_path: Path, capsys: pytest.Ca
 
 def test_different_data_sources_get_marked_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = fake_run(tmp_path / "a", ["data.name=ring8"], {"w1": 0.1})
-    b = fake_run(tmp_path / "b", ["data.name=grid25"], {"w1": 0.2})
+    b = fake_run(tmp_path / "b", ["data.name=grid25"], {"w1": 0.2, "fid": 12.5})
     out = tmp_path / "r.html"
     assert main(["report", str(a), str(b), "-o", str(out)]) == 0
     text = out.read_text()
     assert "Different data sources" in text and "Data: ring8" in text and "Data: grid25" in text
+    assert "fid = 12.5" in text  # a metric the report does not know is still shown
 
 
 def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -147,6 +147,11 @@ def _headline(run: RunRecord) -> str:
         cards.append(f"<div class='card'><div>estimate</div><div class='v'>{_fmt(f['estimate'])}</div>"
                      f"<div class='h'>{_esc(label)}, from the discriminator's outputs on the last batches "
                      "(mean since the previous evaluation)</div></div>")
+    known = set(METRIC_KEYS) | {"estimate", "step", "time", "wall_time", "seed", "d_loss", "g_loss"}
+    other = {k: v for k, v in f.items() if k not in known and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if other:  # metrics added by other components (e.g. image metrics), shown as they are
+        cards.append("<div class='card'><div>other final numbers</div><div class='h'>"
+                     + "<br>".join(f"{_esc(k)} = {_fmt(v)}" for k, v in other.items()) + "</div></div>")
     said = []
     if isinstance(f.get("modes"), (int, float)):
         said.append(f"{f['modes']:.0f}{f' of {n_modes}' if n_modes else ''} modes captured")
