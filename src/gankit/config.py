@@ -108,6 +108,11 @@ class TrainConfig:
     keep_checkpoints: int = 3
     #: show a tqdm progress bar
     progress: bool = True
+    #: save a picture of D, samples and G's gradient field at every evaluation (1-D/2-D data):
+    #: ``frames/step_XXXXXXX.png`` and the animation ``training.gif``
+    snapshots: bool = True
+    #: log scalars and frames for TensorBoard into ``tensorboard/`` (needs ``pip install gankit[tensorboard]``)
+    tensorboard: bool = False
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")

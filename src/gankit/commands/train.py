@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="log scalars and frames to RUN_DIR/tensorboard (train.tensorboard=true; "
+                        "needs pip install 'gankit[tensorboard]')")
     p.set_defaults(func=run)
 
 
@@ -42,6 +45,8 @@ def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> R
     flags = {"data.name": args.data, "objective.name": args.objective, "model.name": args.model,
              "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
     overrides = {k: v for k, v in flags.items() if v is not None}
+    if getattr(args, "tensorboard", False):
+        overrides["train.tensorboard"] = True
     cfg = apply_overrides(cfg, overrides)
     return apply_overrides(cfg, args.overrides)
 
@@ -79,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
                           if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "wall_time"))
         print(f"run {out}: {shown}")
         print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
+        if (out / "report.html").exists():
+            print(f"  report: {out / 'report.html'}")
     return 0
 
 

@@ -106,6 +106,10 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
         hint = f"; pass --resume {out} to continue it" if list_checkpoints(ckpt_dir) else ""
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty{hint}, or choose another --out")
     b = build(cfg)
+    if cfg.train.tensorboard:
+        from ..report.tensorboard import require_summary_writer
+
+        require_summary_writer()  # fail before anything is written
     state = None
     if resume:
         state = load_latest(ckpt_dir, map_location=b.device, warn=warn)
@@ -125,6 +129,7 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     show = cfg.train.progress if progress is None else progress
     if show:
         cbs.append(ProgressBar(history))
+    cbs += _report_callbacks(b, out, history)
     cbs += list(callbacks or [])
     trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
     if state is not None:
@@ -143,7 +148,29 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
         from ..report.plots import save_run_pictures
 
         save_run_pictures(out, b, trainer)
+        from ..report.animate import save_animations
+        from ..report.html import write_report
+
+        save_animations(out)
+        write_report([out], out / "report.html")
     return final
+
+
+def _report_callbacks(b: Built, out: Path, history: History) -> list[Callback]:
+    """Frames at each evaluation (1-D/2-D data, ``train.snapshots``) and TensorBoard (``train.tensorboard``)."""
+    cbs: list[Callback] = []
+    snaps = None
+    if b.cfg.train.snapshots and len(b.source.shape) == 1 and b.source.shape[0] in (1, 2):
+        from ..report.frames import FrameView, Snapshots
+
+        view = FrameView(b.source, b.objective, device=b.device)
+        snaps = Snapshots(out / "frames", view, b.cfg.train.eval_every, f"{b.cfg.data.name} · {b.cfg.objective.name}")
+        cbs.append(snaps)
+    if b.cfg.train.tensorboard:
+        from ..report.tensorboard import TensorBoardLogger
+
+        cbs.append(TensorBoardLogger(out / "tensorboard", history, snaps))
+    return cbs
 
 
 def _truncate_history(path: Path, step: int) -> None:

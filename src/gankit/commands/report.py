@@ -1,0 +1,39 @@
+"""``gankit report RUN_DIR [RUN_DIR ...] [-o report.html]``: one self-contained HTML page of runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report", help="write one self-contained HTML report of one or more runs (comparison across seeds)",
+        description="Write one HTML file (pictures embedded, no network) with each run's metrics, pictures, "
+                    "training animation, curves and config; with several runs, a comparison that groups runs "
+                    "with the same config except the seed (mean ± std over seeds). Runs without metrics.json "
+                    "(still training or interrupted) are shown marked and left out of the comparison.")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories made by 'gankit train'")
+    p.add_argument("-o", "--out", metavar="FILE.html",
+                   help="output file (default: RUN_DIR/report.html for one run, ./report.html for several)")
+    p.add_argument("--title", default="gankit report", help="page title")
+    p.add_argument("--json", action="store_true",
+                   help="also print the comparison (mean/std/n per group and metric) as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report.html import load_runs, summary, write_report
+
+    if args.out:
+        out = Path(args.out)
+    else:
+        out = Path(args.run_dirs[0]) / "report.html" if len(args.run_dirs) == 1 else Path("report.html")
+    path = write_report(args.run_dirs, out, title=args.title)
+    if args.json:
+        print_json({"report": str(path), **summary(load_runs(args.run_dirs))})
+    else:
+        print(f"report: {path}")
+    return 0
