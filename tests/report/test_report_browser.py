@@ -1,6 +1,6 @@
 """A report renders in headless Chromium: every image loads, no console message, a real screenshot.
 
-Needs a Chromium on PATH (``ci/install-browser.sh`` installs Debian's); skips with the reason
+Needs a Chromium on PATH (``.ci/install-browser.sh`` installs Debian's); skips with the reason
 otherwise. Drives the browser with its command line only (``--dump-dom``, ``--screenshot``).
 """
 
@@ -22,7 +22,7 @@ from gankit.report.html import write_report
 from gankit.train.run import train_run
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH; run ci/install-browser.sh to install it")
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH; run .ci/install-browser.sh to install it")
 
 TINY = ["train.steps=20", "train.eval_every=10", "train.batch_size=64", "model.g_width=16", "model.d_width=16",
         "model.g_depth=1", "model.d_depth=1", "eval.n_samples=300", "eval.w1_samples=100",

@@ -4,5 +4,5 @@
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || (
     export DEBIAN_FRONTEND=noninteractive
     apt-get update && apt-get install -y --no-install-recommends chromium
-) || echo "ci/install-browser.sh: could not install chromium; the browser test will be skipped" >&2
+) || echo ".ci/install-browser.sh: could not install chromium; the browser test will be skipped" >&2
 exit 0
