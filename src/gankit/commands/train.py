@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
         return 130
+    if not final:  # a rank other than 0 under torchrun: rank 0 reports
+        return 0
     if args.json:
         print_json({"run_dir": str(out), **final})
     else:
