@@ -91,6 +91,7 @@ class Trainer:
         #: the modules the steps call: ``G``/``D`` themselves, or DistributedDataParallel wrappers
         #: of them (``gankit.train.distributed``); ``G``/``D`` stay the plain modules (state, sampling)
         self.G_train, self.D_train = G, D
+        self._d_params = list(D.parameters())
         self._setup_speed(getattr(train, "precision", "fp32"), bool(getattr(train, "compile", False)))
         #: per-step loss tensors since the last :meth:`pop_logs` (no host sync in the loop)
         self.pending: dict[str, list[Tensor]] = {}
@@ -158,11 +159,14 @@ class Trainer:
             self._update(d_loss, self.opt_d, self.scaler_d)
             obj.after_discriminator_step(self.D)
         # Generator: descend the objective's generator loss, D fixed.
-        self.D.requires_grad_(False)
+        d_params = self._d_params
+        for q in d_params:  # (a cached list: Module.requires_grad_ walks the module tree every step)
+            q.requires_grad_(False)
         with self._autocast():
             g_loss = self._g_loss(self.noise(bs))
         self._update(g_loss, self.opt_g, self.scaler_g)
-        self.D.requires_grad_(True)
+        for q in d_params:
+            q.requires_grad_(True)
         p = self.pending
         p.setdefault("d_loss", []).append(d_loss.detach())
         p.setdefault("g_loss", []).append(g_loss.detach())
