@@ -43,7 +43,7 @@ def test_vectorised_seeds_equal_separate_runs(tmp_path, objective, extra, n):
         vec_hist = [json.loads(x) for x in (tmp_path / "vec" / f"seed{s}" / "history.jsonl").read_text().splitlines()]
         sep_hist = [json.loads(x) for x in (tmp_path / f"sep{s}" / "history.jsonl").read_text().splitlines()]
         assert [h["step"] for h in vec_hist] == [h["step"] for h in sep_hist] == [25, 50]
-        for hv, hs in zip(vec_hist, sep_hist):
+        for hv, hs in zip(vec_hist, sep_hist, strict=True):
             for k in ("d_loss", "g_loss", "estimate"):
                 assert hv[k] == pytest.approx(hs[k], abs=1e-5)
         vec_metrics = json.loads((tmp_path / "vec" / f"seed{s}" / "metrics.json").read_text())

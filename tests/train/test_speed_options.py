@@ -49,5 +49,6 @@ def test_compiled_steps_equal_eager():
     for _ in range(5):
         a.train_step()
         b.train_step()
-    for p, q in zip(list(a.G.parameters()) + list(a.D.parameters()), list(b.G.parameters()) + list(b.D.parameters())):
+    pa, pb = list(a.G.parameters()) + list(a.D.parameters()), list(b.G.parameters()) + list(b.D.parameters())
+    for p, q in zip(pa, pb, strict=True):
         assert torch.allclose(p, q, atol=1e-5)

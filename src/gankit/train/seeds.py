@@ -101,7 +101,7 @@ class StackedMLP(nn.Module):
     @torch.no_grad()
     def copy_to(self, i: int, net: nn.Sequential) -> None:
         """Copy replica ``i``'s weights into ``net`` (same architecture)."""
-        for p, stacked in zip(net.parameters(), self.params):
+        for p, stacked in zip(net.parameters(), self.params, strict=True):
             p.copy_(stacked[i])
 
 
@@ -264,7 +264,7 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
     vt.fit(progress=progress)
     wall = round(time.perf_counter() - t0, 3)
     finals = []
-    for b, r in zip(builts, replicas):
+    for b, r in zip(builts, replicas, strict=True):
         run_dir = out / f"seed{b.cfg.train.seed}"
         final = dict(r.callbacks[0].last)
         final.update(wall_time=wall, data=cfg.data.name, objective=cfg.objective.name, seed=b.cfg.train.seed,
