@@ -70,7 +70,8 @@ def _port() -> int:
 def test_ddp_two_ranks_identical_and_resume(tmp_path, monkeypatch):
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(k, raising=False)
-    mp.spawn(_worker, args=(_port(), str(tmp_path)), nprocs=2, join=True)
+    # fork: the children inherit the imported modules (CPU only, no CUDA state to inherit)
+    mp.start_processes(_worker, args=(_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork")
     run = tmp_path / "run"
     assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.toml", "history.jsonl", "metrics.json"]
     assert [s for s, _ in list_checkpoints(run / "checkpoints")] == [10, 20, 30]
