@@ -60,3 +60,23 @@ def test_vectorised_seeds_reject_unsupported(tmp_path):
             train_seeds(apply_overrides(cfg, bad), 2, tmp_path / "x")
     with pytest.raises(GankitError, match="--seeds must be >= 1"):
         train_seeds(cfg, 0, tmp_path / "y")
+
+
+def test_cli_seeds(tmp_path, capsys):
+    from gankit.cli import main
+
+    out = tmp_path / "runs"
+    rc = main(["train", "--seeds", "2", "--seed", "7", "--steps", "4", "--out", str(out), "--json",
+               "--set", "model.g_width=8", "--set", "model.d_width=8", "--set", "eval.n_samples=50",
+               "--set", "eval.w1_samples=20", "--set", "train.batch_size=8"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["seeds"] == [7, 8] and summary["run_dir"] == str(out)
+    assert sorted(p.name for p in out.iterdir()) == ["seed7", "seed8", "summary.json"]
+    assert {"config.toml", "metrics.json", "history.jsonl", "checkpoints", "samples.png", "losses.png"} <= {
+        p.name for p in (out / "seed8").iterdir()}
+    assert main(["train", "--seeds", "2", "--model", "dcgan", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seeds supports model mlp" in err
+    assert main(["train", "--seeds", "2", "--resume", str(out / "seed7")]) == 2
+    assert "--seeds cannot be combined with --resume" in capsys.readouterr().err
