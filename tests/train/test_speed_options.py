@@ -23,7 +23,7 @@ def test_precision_validation():
     with pytest.raises(GankitError, match="train.precision must be one of fp32, bf16, fp16"):
         apply_overrides(RunConfig(), ["train.precision=fp64"])
     if not torch.cuda.is_available():
-        with pytest.raises(GankitError, match="fp16 needs train.device=cuda"):
+        with pytest.raises(GankitError, match="fp16 needs a CUDA device"):
             _trainer(["train.precision=fp16"])
         with pytest.raises(GankitError, match="no CUDA device is available"):
             train_run(apply_overrides(RunConfig(), ["train.device=cuda"]), "/nonexistent/never-written")

@@ -115,7 +115,7 @@ class Trainer:
         if precision == "fp16" and self.device.type != "cuda":
             from ..errors import GankitError
 
-            raise GankitError("train.precision=fp16 needs train.device=cuda (no CUDA device here); use fp32 or bf16")
+            raise GankitError(f"train.precision=fp16 needs a CUDA device, got {self.device}; use fp32 or bf16 on CPU")
         dev_type = self.device.type
         self._autocast = (lambda: torch.autocast(dev_type, dtype=dtype)) if dtype is not None else nullcontext
         # fp16 gradients underflow: scale the losses, one scaler per optimiser (two games).
