@@ -34,7 +34,7 @@ import torch.distributed as dist
 from ..errors import GankitError
 from .trainer import Callback, Trainer
 
-__all__ = ["DistInfo", "RANK_OFFSET", "dist_info", "init_from_env", "wrap_trainer", "RankStates", "Barrier",
+__all__ = ["DistInfo", "RANK_OFFSET", "dist_info", "init_from_env", "wrap_trainer", "RankStates", "Barrier", "DropLogs",
            "check_world_size"]
 
 #: rank r's data and noise seeds are offset by RANK_OFFSET·r
@@ -124,6 +124,13 @@ class RankStates(Callback):
             self.gather(trainer)
 
     on_train_end = gather
+
+
+class DropLogs(Callback):
+    """Ranks other than 0 log nothing: drop their per-step loss tensors (else they pile up)."""
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        trainer.pending.clear()
 
 
 class Barrier(Callback):

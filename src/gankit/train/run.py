@@ -117,7 +117,7 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
                callbacks: list[Callback] | None, pictures: bool, warn: Any) -> dict[str, Any]:
     from dataclasses import replace
 
-    from .distributed import Barrier, RankStates, check_world_size, restore_rank_states, wrap_trainer
+    from .distributed import Barrier, DropLogs, RankStates, check_world_size, restore_rank_states, wrap_trainer
 
     ckpt_dir = out / "checkpoints"
     if info.is_main and not resume and out.exists() and any(out.iterdir()):
@@ -151,7 +151,7 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
             cbs.append(ProgressBar(history))
         cbs += list(callbacks or [])
     if info.enabled:
-        cbs.append(Barrier(every))
+        cbs += [Barrier(every)] if info.is_main else [DropLogs(), Barrier(every)]
     trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
     if info.enabled:
         wrap_trainer(trainer, info)
