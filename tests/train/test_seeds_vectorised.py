@@ -80,3 +80,38 @@ def test_cli_seeds(tmp_path, capsys):
     assert err.count("\n") == 1 and "--seeds supports model mlp" in err
     assert main(["train", "--seeds", "2", "--resume", str(out / "seed7")]) == 2
     assert "--seeds cannot be combined with --resume" in capsys.readouterr().err
+
+
+def test_interrupted_seeds_resume_as_normal_runs(tmp_path, monkeypatch):
+    import signal
+
+    from gankit.train import seeds as seeds_mod
+    from gankit.train.trainer import Callback, TrainingInterrupted
+
+    class CtrlC(Callback):
+        def on_step_end(self, trainer):
+            if trainer.step == 10 and trainer.cfg.seed == 1:
+                signal.raise_signal(signal.SIGINT)
+
+    orig = seeds_mod.Trainer
+
+    def with_ctrl_c(*a, **k):
+        t = orig(*a, **k)
+        t.callbacks.append(CtrlC())
+        return t
+
+    monkeypatch.setattr(seeds_mod, "Trainer", with_ctrl_c)
+    torch.set_num_threads(1)
+    small = ["train.batch_size=16", "model.g_width=8", "model.d_width=8", "eval.n_samples=50", "eval.w1_samples=20",
+             "train.progress=false", "train.eval_every=0", "train.checkpoint_every=10"]
+    cfg = apply_overrides(RunConfig(), small + ["train.steps=20"])
+    with pytest.raises(TrainingInterrupted, match="stopped at step 10"):
+        train_seeds(cfg, 2, tmp_path / "vec", pictures=False)
+    train_run(apply_overrides(cfg, ["train.seed=1"]), tmp_path / "vec" / "seed1", resume=True, pictures=False)
+    train_run(apply_overrides(cfg, ["train.seed=1"]), tmp_path / "sep1", pictures=False)
+    a = load_latest(tmp_path / "vec" / "seed1" / "checkpoints")
+    b = load_latest(tmp_path / "sep1" / "checkpoints")
+    assert a["step"] == b["step"] == 20
+    for net in ("G", "D"):
+        for k in b[net]:
+            assert torch.allclose(a[net][k], b[net][k], atol=1e-5), (net, k)

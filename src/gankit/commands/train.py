@@ -99,7 +99,11 @@ def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, resum
         stem = f"{cfg.data.name}-{cfg.objective.name.replace(':', '_')}-seeds{cfg.train.seed}-{cfg.train.seed + args.seeds - 1}"
         out = Path("runs") / stem
     show = cfg.train.progress if progress is None else progress
-    summary = train_seeds(cfg, args.seeds, out, progress=show)
+    try:
+        summary = train_seeds(cfg, args.seeds, out, progress=show)
+    except TrainingInterrupted as exc:
+        warn(f"{exc}; checkpoints saved in {out}/seed*/ (each resumes with gankit train --resume {out}/seed<s>)")
+        return 130
     if args.json:
         print_json({"run_dir": str(out), **summary})
     else:

@@ -30,6 +30,8 @@ Supported: the ``mlp`` model with the ``ns``, ``minimax`` and ``fgan:*`` objecti
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +46,7 @@ from ..errors import GankitError
 from ..objectives.base import LogitObjective
 from .callbacks import Checkpointer, History, json_safe
 from .checkpoint import atomic_write_bytes
-from .trainer import Trainer, make_optimizer
+from .trainer import Trainer, TrainingInterrupted, make_optimizer
 
 __all__ = ["StackedMLP", "VectorisedTrainer", "train_seeds", "check_supported", "SUPPORTED"]
 
@@ -186,7 +188,11 @@ class VectorisedTrainer:
             r.pending = {k: [t[i] for t in v] for k, v in self.pending.items()}
 
     def fit(self, progress: bool = False) -> VectorisedTrainer:
-        """Run until ``train.steps``; callbacks of the replicas run when one of them is due."""
+        """Run until ``train.steps``; callbacks of the replicas run when one of them is due.
+
+        Ctrl-C stops between two steps, saves every seed's checkpoint and raises
+        :class:`TrainingInterrupted` (each seed's directory then resumes as a normal run).
+        """
         cfg = self.cfg
         for r in self.replicas:
             for cb in r.callbacks:
@@ -196,7 +202,22 @@ class VectorisedTrainer:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=cfg.steps, initial=self.step, unit="step", desc=f"{len(self.replicas)} seeds")
-        while self.step < cfg.steps:
+        stop = _StopOnSigint()
+        with stop:
+            self._loop(bar, stop)
+        if stop.requested and self.step < cfg.steps:
+            self._callbacks("on_interrupt")  # every seed's Checkpointer saves
+            if bar is not None:
+                bar.close()
+            raise TrainingInterrupted(f"stopped at step {self.step}")
+        self._callbacks("on_train_end")
+        if bar is not None:
+            bar.close()
+        return self
+
+    def _loop(self, bar: Any, stop: _StopOnSigint) -> None:
+        cfg = self.cfg
+        while self.step < cfg.steps and not stop.requested:
             self.train_step()
             self.step += 1
             if bar is not None and (self.step % 25 == 0 or self.step == cfg.steps):
@@ -204,10 +225,6 @@ class VectorisedTrainer:
             due = any(e and self.step % e == 0 for e in (cfg.eval_every, cfg.checkpoint_every))
             if due and self.step < cfg.steps:
                 self._callbacks("on_step_end")
-        self._callbacks("on_train_end")
-        if bar is not None:
-            bar.close()
-        return self
 
     def _callbacks(self, hook: str) -> None:
         self.sync()
@@ -216,6 +233,29 @@ class VectorisedTrainer:
                 getattr(cb, hook)(r)
         if not self.replicas[0].pending:  # History popped the logs
             self.pending = {}
+
+
+class _StopOnSigint:
+    """Ctrl-C asks the loop to stop between two steps (a second Ctrl-C stops at once)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopOnSigint:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 
 def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
