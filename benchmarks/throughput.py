@@ -5,16 +5,9 @@ process with ``--threads`` threads (default 1); the table shows medians. Each ro
 given as achieved GFLOP/s and as a fraction of the float32 matmul peak measured in the same
 run (``--peak-n``² × ``--peak-n``² matmul, timed in the same round-robin).
 
-FLOP count (matmuls only; biases, activations, losses and optimiser ignored): a linear layer
-with ``P`` weights on a batch ``B`` costs ``2BP`` forward and ``4BP`` backward (input and weight
-gradients). With ``P_G``, ``P_D`` the weights in G's and D's linear layers and ``k = d_steps``,
-one step of Algorithm 1 costs
-
-- D step: G forward on noise ``2BP_G``; D forward+backward on real and fake ``2·6BP_D``;
-- G step: G forward+backward ``6BP_G``; D forward + input gradient ``4BP_D``;
-
-``flops = B·(2k·P_G + 12k·P_D + 6·P_G + 4·P_D)`` per replica-step (the weight gradient of D's
-first layer is counted although real data needs none; for 2-D data it is 0.2% of P_D).
+FLOP count: matmuls of forward and backward, exactly as :func:`gankit.train.flops.mlp_step_flops`
+(``B·(2k·P_G + 12k·P_D − 4k·P_D1 + 6·P_G − 2·P_G1 + 4·P_D)`` per replica-step; equal to
+PyTorch's ``FlopCounterMode``, see its docstring).
 
 ``seeds_speedup`` = (replica-steps/s of ``--seeds N``) / (steps/s of one gankit run): the
 speed-up of one vectorised process over N sequential runs, which take N times one run.
@@ -47,20 +40,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 from overhead import PlainLoop  # noqa: E402
 
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
+from gankit.train.flops import mlp_step_flops  # noqa: E402
 from gankit.train.run import build  # noqa: E402
 from gankit.train.seeds import VectorisedTrainer  # noqa: E402
 from gankit.train.trainer import Trainer  # noqa: E402
 
 
-def linear_weights(module: torch.nn.Module) -> int:
-    return sum(m.weight.numel() for m in module.modules() if isinstance(m, torch.nn.Linear))
-
-
 def step_flops(cfg: RunConfig) -> float:
-    """Matmul FLOPs of one step of Algorithm 1 for one replica (see the module docstring)."""
+    """Matmul FLOPs of one step of Algorithm 1 for one replica."""
     b = build(cfg)
-    pg, pd, bs, k = linear_weights(b.G), linear_weights(b.D), cfg.train.batch_size, cfg.train.d_steps
-    return float(bs * (2 * k * pg + 12 * k * pd + 6 * pg + 4 * pd))
+    return float(mlp_step_flops(b.G, b.D, cfg.train.batch_size, cfg.train.d_steps))
 
 
 def trainer(cfg: RunConfig) -> Trainer:
