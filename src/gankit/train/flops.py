@@ -21,7 +21,7 @@ Example
 -------
 >>> from gankit.models.mlp import MLPGenerator, MLPDiscriminator
 >>> mlp_step_flops(MLPGenerator(2, (2,), 256, 3), MLPDiscriminator((2,), 256, 3), 256)
-810893312
+809762816
 """
 
 from __future__ import annotations
