@@ -89,3 +89,23 @@ def test_ddp_two_ranks_identical_and_resume(tmp_path, monkeypatch):
     cfg = apply_overrides(RunConfig(), OVR + ["train.steps=40"])
     with pytest.raises(GankitError, match="written by 2 process"):
         train_run(cfg, run, resume=True, pictures=False)
+
+
+@pytest.mark.slow
+def test_torchrun_cli(tmp_path):
+    """The real launcher: ``torchrun --nproc_per_node=2 -m gankit train``, then ``--resume`` (~1 min)."""
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env["OMP_NUM_THREADS"] = "1"
+    base = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "gankit", "train", "--json"]
+    out = tmp_path / "run"
+    small = [a for o in OVR for a in ("--set", o)]
+    r = subprocess.run(base + small + ["--steps", "20", "--out", str(out)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["world_size"] == 2  # rank 0 prints, rank 1 is silent
+    r = subprocess.run(base + ["--resume", str(out), "--steps", "30"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["step"] == 30
