@@ -113,6 +113,10 @@ class TrainConfig:
     snapshots: bool = True
     #: log scalars and frames for TensorBoard into ``tensorboard/`` (needs ``pip install gankit[tensorboard]``)
     tensorboard: bool = False
+    #: compile the discriminator and generator steps with ``torch.compile`` (docs/speed.md)
+    compile: bool = False
+    #: autocast precision: fp32, bf16, fp16 (fp16 only on CUDA, with a GradScaler)
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
@@ -131,6 +135,8 @@ class TrainConfig:
                f"train.device must be cpu, cuda, cuda:N or auto; got {self.device!r}")
         for f in ("eval_every", "checkpoint_every"):
             _check(getattr(self, f) >= 0, f"train.{f} must be >= 0, got {getattr(self, f)}")
+        precs = ("fp32", "bf16", "fp16")
+        _check(self.precision in precs, f"train.precision must be one of {', '.join(precs)}; got {self.precision!r}")
         _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
 
 

@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (train.device)")
     p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<data>-<objective>-seed<seed>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
+    p.add_argument("--seeds", type=int, metavar="N",
+                   help="train seeds seed..seed+N-1 vectorised in one process (mlp; ns, minimax, fgan:*); "
+                        "one run directory per seed under --out, plus summary.json")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -70,13 +73,17 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         sys.stdout.write(dumps_toml(cfg))
         return 0
-    out = out or default_out(cfg)
     progress = False if (args.no_progress or args.json) else None
+    if args.seeds is not None:
+        return _run_seeds(args, cfg, out, resume, progress)
+    out = out or default_out(cfg)
     try:
         final = train_run(cfg, out, resume=resume, progress=progress, warn=warn)
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
         return 130
+    if not final:  # a rank other than 0 under torchrun: rank 0 reports
+        return 0
     if args.json:
         print_json({"run_dir": str(out), **final})
     else:
@@ -86,6 +93,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
         if (out / "report.html").exists():
             print(f"  report: {out / 'report.html'}")
+    return 0
+
+
+def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, resume: bool, progress: bool | None) -> int:
+    from ..train.seeds import check_supported, train_seeds
+
+    if resume:
+        raise GankitError("--seeds cannot be combined with --resume; resume one seed's directory instead")
+    check_supported(cfg, args.seeds)
+    if out is None:
+        stem = f"{cfg.data.name}-{cfg.objective.name.replace(':', '_')}-seeds{cfg.train.seed}-{cfg.train.seed + args.seeds - 1}"
+        out = Path("runs") / stem
+    show = cfg.train.progress if progress is None else progress
+    try:
+        summary = train_seeds(cfg, args.seeds, out, progress=show)
+    except TrainingInterrupted as exc:
+        warn(f"{exc}; checkpoints saved in {out}/seed*/ (each resumes with gankit train --resume {out}/seed<s>)")
+        return 130
+    if args.json:
+        print_json({"run_dir": str(out), **summary})
+    else:
+        shown = ", ".join(f"{k}={v['mean']:.4g}±{v['std']:.2g}" for k, v in summary["metrics"].items()
+                          if k in ("modes", "high_quality", "reverse_kl", "w1"))
+        print(f"runs {out}/seed*: {args.seeds} seeds, {shown}; summary: {out / 'summary.json'}")
     return 0
 
 

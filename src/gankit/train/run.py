@@ -100,12 +100,37 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
 
     Returns the final metrics (also written to ``metrics.json``).
     """
+    from .distributed import init_from_env
+
     out = Path(out) if out is not None else default_out(cfg)
+    info, device, started = init_from_env(resolve_device(cfg.train.device))  # torchrun: DDP process group
+    try:
+        return _train_run(cfg, out, info, device, resume, progress, callbacks, pictures, warn)
+    finally:
+        if started:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+
+
+def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resume: bool, progress: bool | None,
+               callbacks: list[Callback] | None, pictures: bool, warn: Any) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from .distributed import (
+        Barrier,
+        DropLogs,
+        RankStates,
+        check_world_size,
+        restore_rank_states,
+        wrap_trainer,
+    )
+
     ckpt_dir = out / "checkpoints"
-    if not resume and out.exists() and any(out.iterdir()):
+    if info.is_main and not resume and out.exists() and any(out.iterdir()):
         hint = f"; pass --resume {out} to continue it" if list_checkpoints(ckpt_dir) else ""
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty{hint}, or choose another --out")
-    b = build(cfg)
+    b = build(replace(cfg, train=replace(cfg.train, device=str(device))) if info.enabled else cfg)
     if cfg.train.tensorboard:
         from ..report.tensorboard import require_summary_writer
 
@@ -113,36 +138,52 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     state = None
     if resume:
         state = load_latest(ckpt_dir, map_location=b.device, warn=warn)
+        check_world_size(state, info.world_size)
         if state["step"] >= cfg.train.steps:
             raise GankitError(
                 f"run {str(out)!r} is already at step {state['step']} >= train.steps={cfg.train.steps}; "
                 f"raise --steps to train further"
             )
-    _check_writable(out)
-    atomic_write_bytes(out / "config.toml", dumps_toml(cfg).encode())
     history_path = out / "history.jsonl"
     history = History(cfg.train.eval_every, _eval_fn(b), history_path)
-    cbs: list[Callback] = [history]
     config_text = dumps_toml(cfg)
-    cbs.append(Checkpointer(ckpt_dir, cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
-                            extra=lambda: {"config": config_text, "history_last": json.dumps(json_safe(history.last))}))
-    show = cfg.train.progress if progress is None else progress
-    if show:
-        cbs.append(ProgressBar(history))
-    cbs += _report_callbacks(b, out, history)
-    cbs += list(callbacks or [])
+    every = cfg.train.checkpoint_every
+    ranks = RankStates(every) if info.enabled else None
+    cbs: list[Callback] = [ranks] if ranks is not None else []
+    if info.is_main:  # only rank 0 writes
+        _check_writable(out)
+        atomic_write_bytes(out / "config.toml", config_text.encode())
+        cbs.insert(0, history)
+        cbs.append(Checkpointer(ckpt_dir, every, cfg.train.keep_checkpoints, extra=lambda: {
+            "config": config_text, "history_last": json.dumps(json_safe(history.last)),
+            "world_size": info.world_size, **({"rng_ranks": ranks.states} if ranks is not None else {})}))
+        show = cfg.train.progress if progress is None else progress
+        if show:
+            cbs.append(ProgressBar(history))
+        cbs += _report_callbacks(b, out, history)
+        cbs += list(callbacks or [])
+    if info.enabled:
+        cbs += [Barrier(every)] if info.is_main else [DropLogs(), Barrier(every)]
     trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
+    if info.enabled:
+        wrap_trainer(trainer, info)
     if state is not None:
         trainer.load_state_dict(state)
+        restore_rank_states(trainer, state, info)
         history.last = json.loads(state.get("history_last", "{}") or "{}")
-        _truncate_history(history_path, trainer.step)
+        if info.is_main:
+            _truncate_history(history_path, trainer.step)
     t0 = time.perf_counter()
     trainer.fit()  # raises TrainingInterrupted after saving on Ctrl-C
+    if not info.is_main:
+        return {}
     final = dict(history.last)
     final["wall_time"] = round(time.perf_counter() - t0, 3)
     final["data"] = cfg.data.name
     final["objective"] = cfg.objective.name
     final["seed"] = cfg.train.seed
+    if info.enabled:
+        final["world_size"] = info.world_size
     _write_json(out / "metrics.json", final)
     if pictures:
         from ..report.plots import save_run_pictures

@@ -88,6 +88,11 @@ class Trainer:
         self.data_gen = torch.Generator().manual_seed(train.seed)
         self.noise_gen = torch.Generator(device=self.device).manual_seed(train.seed + 7919)
         self.step = 0
+        #: the modules the steps call: ``G``/``D`` themselves, or DistributedDataParallel wrappers
+        #: of them (``gankit.train.distributed``); ``G``/``D`` stay the plain modules (state, sampling)
+        self.G_train, self.D_train = G, D
+        self._d_params = list(D.parameters())
+        self._setup_speed(getattr(train, "precision", "fp32"), bool(getattr(train, "compile", False)))
         #: per-step loss tensors since the last :meth:`pop_logs` (no host sync in the loop)
         self.pending: dict[str, list[Tensor]] = {}
         self._stop = False
@@ -102,25 +107,66 @@ class Trainer:
         return torch.randn(n, self.G.latent_dim, generator=self.noise_gen, device=self.device)  # (n, latent)
 
     # ------------------------------------------------------------------ one step of Algorithm 1
+    def _setup_speed(self, precision: str, compile: bool) -> None:
+        """Autocast, GradScaler (fp16) and ``torch.compile`` of the two steps (docs/speed.md)."""
+        from contextlib import nullcontext
+
+        dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        if precision == "fp16" and self.device.type != "cuda":
+            from ..errors import GankitError
+
+            raise GankitError(f"train.precision=fp16 needs a CUDA device, got {self.device}; use fp32 or bf16 on CPU")
+        dev_type = self.device.type
+        self._autocast = (lambda: torch.autocast(dev_type, dtype=dtype)) if dtype is not None else nullcontext
+        # fp16 gradients underflow: scale the losses, one scaler per optimiser (two games).
+        scaler = (lambda: torch.amp.GradScaler(dev_type)) if precision == "fp16" else (lambda: None)
+        self.scaler_d, self.scaler_g = scaler(), scaler()
+        obj = self.objective
+
+        def fakes(z: Tensor) -> Tensor:
+            return self.G_train(z)
+
+        def d_loss(real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+            return obj.discriminator_loss(self.D_train, real, fake)
+
+        def g_loss(z: Tensor) -> Tensor:
+            # D is not updated in this step: call the plain module (a DDP wrapper would wait for D's gradients).
+            return obj.generator_loss(self.D, self.G_train(z))
+
+        self._fakes, self._d_loss, self._g_loss = fakes, d_loss, g_loss
+        if compile:
+            self._fakes, self._d_loss, self._g_loss = (torch.compile(f) for f in (fakes, d_loss, g_loss))
+
+    def _update(self, loss: Tensor, opt: torch.optim.Optimizer, scaler: Any) -> None:
+        opt.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
     def train_step(self) -> None:
-        G, D, obj, bs = self.G, self.D, self.objective, self.cfg.batch_size
+        obj, bs = self.objective, self.cfg.batch_size
         for _ in range(self.cfg.d_steps):
             # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
             real = self.real_batch()
-            with torch.no_grad():
-                fake = G(self.noise(bs))
-            d_loss, logs = obj.discriminator_loss(D, real, fake)
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.opt_d.step()
-            obj.after_discriminator_step(D)
+            with torch.no_grad(), self._autocast():
+                fake = self._fakes(self.noise(bs))
+            with self._autocast():
+                d_loss, logs = self._d_loss(real, fake)
+            self._update(d_loss, self.opt_d, self.scaler_d)
+            obj.after_discriminator_step(self.D)
         # Generator: descend the objective's generator loss, D fixed.
-        D.requires_grad_(False)
-        g_loss = obj.generator_loss(D, G(self.noise(bs)))
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        D.requires_grad_(True)
+        d_params = self._d_params
+        for q in d_params:  # (a cached list: Module.requires_grad_ walks the module tree every step)
+            q.requires_grad_(False)
+        with self._autocast():
+            g_loss = self._g_loss(self.noise(bs))
+        self._update(g_loss, self.opt_g, self.scaler_g)
+        for q in d_params:
+            q.requires_grad_(True)
         p = self.pending
         p.setdefault("d_loss", []).append(d_loss.detach())
         p.setdefault("g_loss", []).append(g_loss.detach())
@@ -190,6 +236,8 @@ class Trainer:
                           "pos": int(np_state[2]), "has_gauss": int(np_state[3]), "cached": float(np_state[4])},
                 "python": random.getstate(),
             },
+            **({"scaler_d": self.scaler_d.state_dict(), "scaler_g": self.scaler_g.state_dict()}
+               if self.scaler_d is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -205,4 +253,7 @@ class Trainer:
         np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
         py = rng["python"]
         random.setstate((py[0], tuple(py[1]), py[2]))
+        if self.scaler_d is not None and "scaler_d" in state:
+            self.scaler_d.load_state_dict(state["scaler_d"])
+            self.scaler_g.load_state_dict(state["scaler_g"])
         self.step = int(state["step"])

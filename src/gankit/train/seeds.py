@@ -1,0 +1,320 @@
+"""Train N seeds of one run in one process: stacked MLP weights and batched matmuls.
+
+``gankit train --seeds N`` trains the seeds ``train.seed, train.seed + 1, ..., train.seed + N - 1``
+as N independent replicas of the same run. Replica ``i`` gets exactly what a separate run
+with seed ``s_i`` gets:
+
+- initialisation: ``seed_everything(s_i)`` then the model factory (the weights are then
+  stacked along a new leading axis, ``(N, out, in)`` per linear layer);
+- its own data stream ``torch.Generator().manual_seed(s_i)`` and noise stream
+  ``manual_seed(s_i + 7919)`` (the generators of a normal :class:`Trainer`);
+- its own optimiser state: Adam, RMSprop and SGD-with-momentum act element by element, so
+  one optimiser over the stacked tensors *is* N optimisers;
+- its own loss: the per-replica losses (``torch.vmap`` of the objective's pure loss
+  functions, shape ``(N,)``) are summed, and replica ``i``'s weights only receive the
+  gradient of its own loss.
+
+Each layer ``y = x Wᵀ + b`` becomes one ``torch.baddbmm`` over the N replicas, so small
+models fill the cores N times better than N separate runs. Results equal N separate runs
+to float rounding (``tests/train/test_seeds_vectorised.py``).
+
+Each seed gets a normal run directory (``<out>/seed<s>/``: config.toml, metrics.json,
+history.jsonl, checkpoints loadable by ``gankit sample``/``eval``, pictures) written by the
+same callbacks as a normal run (through one :class:`Trainer` per replica whose weights and
+optimiser state are synchronised from the stacked ones whenever a callback is due), and
+``<out>/summary.json`` holds mean ± std (sample std, ``ddof=1``) of every final metric.
+
+Supported: the ``mlp`` model with the ``ns``, ``minimax`` and ``fgan:*`` objectives.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..config import RunConfig, dumps_toml
+from ..errors import GankitError
+from ..objectives.base import LogitObjective
+from .callbacks import Checkpointer, History, json_safe
+from .checkpoint import atomic_write_bytes
+from .trainer import Trainer, TrainingInterrupted, make_optimizer
+
+__all__ = ["StackedMLP", "VectorisedTrainer", "train_seeds", "check_supported", "SUPPORTED"]
+
+SUPPORTED = "model mlp with objectives ns, minimax, fgan:<divergence>"
+
+
+def check_supported(cfg: RunConfig, n_seeds: int) -> None:
+    """Raise :class:`GankitError` unless ``cfg`` can be trained with ``--seeds``."""
+    if n_seeds < 1:
+        raise GankitError(f"--seeds must be >= 1, got {n_seeds}")
+    obj = cfg.objective.name
+    if cfg.model.name != "mlp" or not (obj in ("ns", "minimax") or obj.startswith("fgan:")):
+        raise GankitError(
+            f"--seeds supports {SUPPORTED}; got model {cfg.model.name!r} with objective {obj!r}")
+    if cfg.train.compile or cfg.train.precision != "fp32":
+        raise GankitError("--seeds supports train.compile=false and train.precision=fp32 only")
+
+
+class StackedMLP(nn.Module):
+    """N MLPs of one architecture with their weights stacked: ``(N, out, in)`` and ``(N, out)``.
+
+    Parameters are ``[W0, b0, W1, b1, ...]``, the order of ``nn.Sequential.parameters()`` of
+    one replica, so optimiser states can be sliced per replica.
+
+    Parameters
+    ----------
+    nets : list of nn.Sequential
+        Linear layers alternating with stateless activations (``gankit.models.mlp``).
+    out_shape : tuple of int or None
+        Shape of one output sample (generator), or ``None`` to squeeze the last axis
+        (discriminator logits).
+    """
+
+    def __init__(self, nets: list[nn.Sequential], out_shape: tuple[int, ...] | None) -> None:
+        super().__init__()
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        self.act = next(m for m in nets[0] if not isinstance(m, nn.Linear))
+        self.params = nn.ParameterList()
+        for j in range(len(layers[0])):
+            self.params.append(nn.Parameter(torch.stack([ls[j].weight.detach() for ls in layers]).clone()))
+            self.params.append(nn.Parameter(torch.stack([ls[j].bias.detach() for ls in layers]).clone()))
+        self.out_shape = out_shape
+
+    def forward(self, x: Tensor) -> Tensor:  # x: (N, batch, *shape)
+        n, b = x.shape[:2]
+        h = x.reshape(n, b, -1)
+        ps = list(self.params)
+        for j in range(0, len(ps), 2):
+            if j:
+                h = self.act(h)
+            h = torch.baddbmm(ps[j + 1].unsqueeze(1), h, ps[j].transpose(1, 2))  # (N, batch, out)
+        return h.squeeze(2) if self.out_shape is None else h.view(n, b, *self.out_shape)
+
+    @torch.no_grad()
+    def copy_to(self, i: int, net: nn.Sequential) -> None:
+        """Copy replica ``i``'s weights into ``net`` (same architecture)."""
+        for p, stacked in zip(net.parameters(), self.params, strict=True):
+            p.copy_(stacked[i])
+
+
+def _slice_optimizer_state(state: dict[str, Any], i: int) -> dict[str, Any]:
+    """Replica ``i``'s part of a state dict of an optimiser over stacked tensors."""
+    per = {k: {name: (v[i] if torch.is_tensor(v) and v.dim() > 0 else v) for name, v in s.items()}
+           for k, s in state["state"].items()}
+    return {"state": per, "param_groups": state["param_groups"]}
+
+
+class VectorisedTrainer:
+    """Algorithm 1 for N replicas at once (see the module docstring).
+
+    Parameters
+    ----------
+    replicas : list of Trainer
+        One normal trainer per seed (its models, data and noise generators); the stacked
+        weights start from their models.
+    """
+
+    def __init__(self, replicas: list[Trainer]) -> None:
+        self.replicas = replicas
+        r0 = replicas[0]
+        self.cfg, self.objective, self.source = r0.cfg, r0.objective, r0.source
+        if not isinstance(self.objective, LogitObjective):
+            raise GankitError(f"--seeds supports {SUPPORTED}")
+        self.latent_dim = r0.G.latent_dim
+        self.G = StackedMLP([r.G.net for r in replicas], tuple(r0.G.data_shape)).to(r0.device)
+        self.D = StackedMLP([r.D.net for r in replicas], None).to(r0.device)
+        betas = (self.cfg.beta1, self.cfg.beta2)
+        self.opt_g = make_optimizer(self.cfg.optimizer, self.G.parameters(), self.cfg.lr_g, betas)
+        self.opt_d = make_optimizer(self.cfg.optimizer, self.D.parameters(), self.cfg.lr_d, betas)
+        self._d_loss = torch.vmap(self.objective.d_loss_fn)
+        self._g_loss = torch.vmap(self.objective.g_loss_fn)
+        est = self.objective.estimate_fn
+        self._estimate = torch.vmap(est) if est is not None else None
+        self.step = 0
+        self.pending: dict[str, list[Tensor]] = {}  # per-step (N,) tensors
+
+    def real_batch(self) -> Tensor:  # (N, batch, *shape)
+        bs = self.cfg.batch_size
+        return torch.stack([r.source.sample(bs, r.data_gen) for r in self.replicas]).to(self.replicas[0].device)
+
+    def noise(self) -> Tensor:  # (N, batch, latent)
+        bs, dev = self.cfg.batch_size, self.replicas[0].device
+        return torch.stack([torch.randn(bs, self.latent_dim, generator=r.noise_gen, device=dev) for r in self.replicas])
+
+    def train_step(self) -> None:
+        G, D = self.G, self.D
+        for _ in range(self.cfg.d_steps):
+            # Discriminator, G fixed: each replica minimises its own loss; the sum separates.
+            real = self.real_batch()
+            with torch.no_grad():
+                fake = G(self.noise())
+            real_logits, fake_logits = D(real), D(fake)  # (N, batch) each
+            d_losses = self._d_loss(real_logits, fake_logits)  # (N,)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_losses.sum().backward()
+            self.opt_d.step()
+        # Generator, D fixed.
+        D.requires_grad_(False)
+        g_losses = self._g_loss(D(G(self.noise())))  # (N,)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_losses.sum().backward()
+        self.opt_g.step()
+        D.requires_grad_(True)
+        p = self.pending
+        p.setdefault("d_loss", []).append(d_losses.detach())
+        p.setdefault("g_loss", []).append(g_losses.detach())
+        if self._estimate is not None:
+            p.setdefault("estimate", []).append(self._estimate(real_logits.detach(), fake_logits.detach()))
+
+    def sync(self) -> None:
+        """Copy weights, optimiser states, step and pending logs into the per-replica trainers."""
+        sg, sd = self.opt_g.state_dict(), self.opt_d.state_dict()
+        for i, r in enumerate(self.replicas):
+            self.G.copy_to(i, r.G.net)
+            self.D.copy_to(i, r.D.net)
+            r.opt_g.load_state_dict(_slice_optimizer_state(sg, i))
+            r.opt_d.load_state_dict(_slice_optimizer_state(sd, i))
+            r.step = self.step
+            r.pending = {k: [t[i] for t in v] for k, v in self.pending.items()}
+
+    def fit(self, progress: bool = False) -> VectorisedTrainer:
+        """Run until ``train.steps``; callbacks of the replicas run when one of them is due.
+
+        Ctrl-C stops between two steps, saves every seed's checkpoint and raises
+        :class:`TrainingInterrupted` (each seed's directory then resumes as a normal run).
+        """
+        cfg = self.cfg
+        for r in self.replicas:
+            for cb in r.callbacks:
+                cb.on_train_start(r)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=cfg.steps, initial=self.step, unit="step", desc=f"{len(self.replicas)} seeds")
+        stop = _StopOnSigint()
+        with stop:
+            self._loop(bar, stop)
+        if stop.requested and self.step < cfg.steps:
+            self._callbacks("on_interrupt")  # every seed's Checkpointer saves
+            if bar is not None:
+                bar.close()
+            raise TrainingInterrupted(f"stopped at step {self.step}")
+        self._callbacks("on_train_end")
+        if bar is not None:
+            bar.close()
+        return self
+
+    def _loop(self, bar: Any, stop: _StopOnSigint) -> None:
+        cfg = self.cfg
+        while self.step < cfg.steps and not stop.requested:
+            self.train_step()
+            self.step += 1
+            if bar is not None and (self.step % 25 == 0 or self.step == cfg.steps):
+                bar.update(self.step - bar.n)
+            due = any(e and self.step % e == 0 for e in (cfg.eval_every, cfg.checkpoint_every))
+            if due and self.step < cfg.steps:
+                self._callbacks("on_step_end")
+
+    def _callbacks(self, hook: str) -> None:
+        self.sync()
+        for r in self.replicas:
+            for cb in r.callbacks:
+                getattr(cb, hook)(r)
+        if not self.replicas[0].pending:  # History popped the logs
+            self.pending = {}
+
+
+class _StopOnSigint:
+    """Ctrl-C asks the loop to stop between two steps (a second Ctrl-C stops at once)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopOnSigint:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample std (``ddof=1``; 0 for one seed) of every numeric final metric."""
+    out: dict[str, Any] = {"seeds": [f["seed"] for f in finals], "n": len(finals), "metrics": {}}
+    for k in finals[0]:
+        vals = [f.get(k) for f in finals]
+        if k == "seed" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            continue
+        a = np.asarray(vals, dtype=float)
+        out["metrics"][k] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+                             "values": vals}
+    return out
+
+
+def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool = False,
+                pictures: bool = True) -> dict[str, Any]:
+    """Train seeds ``cfg.train.seed + i`` (``i < n_seeds``) vectorised into ``out/seed<s>/``.
+
+    Returns the summary (also written to ``out/summary.json``).
+    """
+    from .run import _check_writable, _eval_fn, _write_json, build
+
+    check_supported(cfg, n_seeds)
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
+    builts, replicas = [], []
+    source = None
+    for i in range(n_seeds):
+        cfg_i = replace(cfg, train=replace(cfg.train, seed=cfg.train.seed + i))
+        b = build(cfg_i, source=source)  # seed_everything(seed) + model factory, as a separate run
+        source = b.source
+        run_dir = out / f"seed{cfg_i.train.seed}"
+        _check_writable(run_dir)
+        config_text = dumps_toml(cfg_i)
+        atomic_write_bytes(run_dir / "config.toml", config_text.encode())
+        history = History(cfg.train.eval_every, _eval_fn(b), run_dir / "history.jsonl")
+        ckpt = Checkpointer(run_dir / "checkpoints", cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
+                            extra=lambda t=config_text, h=history: {"config": t,
+                                                                    "history_last": json.dumps(json_safe(h.last))})
+        builts.append(b)
+        replicas.append(Trainer(b.G, b.D, b.objective, b.source, cfg_i.train, [history, ckpt], device=b.device))
+    vt = VectorisedTrainer(replicas)
+    t0 = time.perf_counter()
+    vt.fit(progress=progress)
+    wall = round(time.perf_counter() - t0, 3)
+    finals = []
+    for b, r in zip(builts, replicas, strict=True):
+        run_dir = out / f"seed{b.cfg.train.seed}"
+        final = dict(r.callbacks[0].last)
+        final.update(wall_time=wall, data=cfg.data.name, objective=cfg.objective.name, seed=b.cfg.train.seed,
+                     vectorised_seeds=n_seeds)
+        _write_json(run_dir / "metrics.json", final)
+        if pictures:
+            from ..report.plots import save_run_pictures
+
+            save_run_pictures(run_dir, b, r)
+        finals.append(final)
+    summary = summarise(finals)
+    _write_json(out / "summary.json", summary)
+    return summary
