@@ -2,7 +2,8 @@
 
 For each of ``steps`` generator steps:
 
-1. ``k = train.d_steps`` times: draw a real batch and a noise batch, and update the
+1. ``k = objective.critic_steps(step, train.d_steps)`` times (``train.d_steps`` unless
+   the objective has a schedule): draw a real batch and a noise batch, and update the
    discriminator on ``objective.discriminator_loss`` with G fixed (fakes are made under
    ``no_grad``);
 2. once: draw a noise batch and update the generator on ``objective.generator_loss`` with
@@ -104,7 +105,7 @@ class Trainer:
     # ------------------------------------------------------------------ one step of Algorithm 1
     def train_step(self) -> None:
         G, D, obj, bs = self.G, self.D, self.objective, self.cfg.batch_size
-        for _ in range(self.cfg.d_steps):
+        for _ in range(obj.critic_steps(self.step, self.cfg.d_steps)):
             # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
             real = self.real_batch()
             with torch.no_grad():
