@@ -9,9 +9,19 @@ import pytest
 import scipy.optimize
 import scipy.sparse
 import scipy.stats
+import torch
 from scipy.spatial.distance import cdist
 
 from gankit.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: on a loaded 2-core machine two OpenMP threads make small ops ~100x slower."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
 
 
 def _lp_w1(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
