@@ -3,6 +3,7 @@ the critic-step hook, evaluation logs, and short CLI smoke runs (with spectral n
 
 from __future__ import annotations
 
+import doctest
 import json
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 import torch
 from scipy import integrate, stats
 
+import gankit.models.spectral as spectral_mod
+import gankit.objectives.defaults as defaults_mod
 from gankit.cli import main
 from gankit.config import RunConfig, apply_overrides, loads_toml
 from gankit.models.mlp import MLPDiscriminator
@@ -176,3 +179,12 @@ def test_cli_smoke_runs(tmp_path, capsys, objective, data, extra):
     if extra:  # spectral norm: the checkpointed D carries the parametrisation, and sample/eval reload it
         assert main(["eval", str(out), "--json", "-n", "100"]) == 0
         assert np.isfinite(json.loads(capsys.readouterr().out)["w1"])
+
+
+def test_library_front_door_applies_objective_defaults_and_docstrings_run():
+    from gankit import GAN
+
+    t = GAN(objective="wgan", steps=10, lr_d=1e-3)._resolve("ring8").train
+    assert (t.optimizer, t.lr_d, t.lr_g, t.d_steps, t.steps) == ("rmsprop", 1e-3, 5e-5, 5, 10)
+    for mod in (defaults_mod, spectral_mod):
+        assert doctest.testmod(mod, raise_on_error=True).attempted > 0
