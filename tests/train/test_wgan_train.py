@@ -178,7 +178,9 @@ def test_cli_smoke_runs(tmp_path, capsys, objective, data, extra):
         assert np.isfinite(final["critic_estimate"]) and final["critic_lipschitz"] > 0
     if extra:  # spectral norm: the checkpointed D carries the parametrisation, and sample/eval reload it
         assert main(["eval", str(out), "--json", "-n", "100"]) == 0
-        assert np.isfinite(json.loads(capsys.readouterr().out)["w1"])
+        evaluated = json.loads(capsys.readouterr().out)
+        assert np.isfinite(evaluated["w1"])
+        assert (objective == "hinge") != ("critic_estimate" in evaluated)
 
 
 def test_library_front_door_applies_objective_defaults_and_docstrings_run():
