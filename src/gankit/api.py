@@ -19,6 +19,7 @@ from .data.arrays import ArraySource
 from .data.toy import DataSource
 from .errors import GankitError
 from .metrics.evaluate import evaluate, generate
+from .objectives.defaults import with_objective_defaults
 from .train.callbacks import History
 from .train.run import build
 from .train.trainer import Trainer
@@ -71,7 +72,9 @@ class GAN:
             else:
                 raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
                                   f"or a dotted config key")
-        return apply_overrides(cfg, over)
+        cfg = apply_overrides(cfg, over)
+        # The objective's defaults (e.g. RMSProp 5e-5, 5 critic steps for wgan) fill what was not given.
+        return cfg if self.config is not None else with_objective_defaults(cfg, over)
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "ring8") -> GAN:
         """Train on a registered source name, a mixture spec, a :class:`DataSource` or an array (n, dim)."""

@@ -69,6 +69,8 @@ class ModelConfig:
     d_depth: int = 3
     #: hidden activation: relu, leaky_relu, elu, tanh, silu
     activation: str = "relu"
+    #: spectral normalisation (Miyato et al. 2018) of every Linear/Conv layer of D, with any objective
+    spectral_norm: bool = False
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
@@ -83,6 +85,19 @@ class ObjectiveConfig:
 
     #: ``minimax`` (Goodfellow's saturating game), ``ns`` (non-saturating), ... (``gankit list``)
     name: str = "ns"
+    #: ``wgan``: clip every critic weight to [-clip, clip] after each critic step (Arjovsky et al.: 0.01)
+    clip: float = 0.01
+    #: ``wgan``: the original code's schedule, 100 critic steps for the first 25 generator steps and every 500th
+    wgan_warmup: bool = False
+    #: ``wgan-gp``: weight λ of the gradient penalty (Gulrajani et al.: 10)
+    gp_weight: float = 10.0
+    #: ``wgan-gp``: penalise only gradient norms above 1, λ·E[max(0, ‖∇D‖ − 1)²]
+    gp_one_sided: bool = False
+
+    def __post_init__(self) -> None:
+        _check(math.isfinite(self.clip) and self.clip > 0, f"objective.clip must be a positive number, got {self.clip}")
+        _check(math.isfinite(self.gp_weight) and self.gp_weight >= 0,
+               f"objective.gp_weight must be a number >= 0, got {self.gp_weight}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..metrics.evaluate import evaluate
+    from dataclasses import replace
+
+    from ..metrics.evaluate import evaluate, evaluate_discriminator
     from ..train.run import load_run
 
     built, state = load_run(args.run_dir, warn=warn)
@@ -28,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     if n < 1:
         raise GankitError(f"-n must be >= 1, got {n}")
     metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed)
+    # WGAN critics: their W1 estimate and Lipschitz constant next to the exact w1
+    metrics.update(evaluate_discriminator(built.objective, built.D, built.G, built.source,
+                                          replace(cfg.eval, w1_samples=min(cfg.eval.w1_samples, n), seed=seed)))
     out = {"run_dir": str(args.run_dir), "step": int(state["step"]), "data": cfg.data.name,
            "objective": cfg.objective.name, "n_samples": n, **metrics}
     if args.json:

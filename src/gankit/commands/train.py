@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from dataclasses import asdict
 from pathlib import Path
 
 from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
 from ..errors import GankitError
+from ..objectives.defaults import explicit_keys, with_objective_defaults
 from ..train.trainer import TrainingInterrupted
 from .common import print_json, warn
 
@@ -44,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    """Defaults < objective defaults < TOML file < flags < ``--set``; a resumed run's config is final."""
     cfg = base if base is not None else (load_toml(args.config) if args.config else RunConfig())
     flags = {"data.name": args.data, "objective.name": args.objective, "model.name": args.model,
              "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
@@ -51,7 +54,14 @@ def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> R
     if getattr(args, "tensorboard", False):
         overrides["train.tensorboard"] = True
     cfg = apply_overrides(cfg, overrides)
-    return apply_overrides(cfg, args.overrides)
+    cfg = apply_overrides(cfg, args.overrides)
+    if base is not None:
+        return cfg
+    # The objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for wgan) fill what the user left unset.
+    explicit = set(overrides) | {o.partition("=")[0].strip() for o in args.overrides}
+    if args.config:
+        explicit |= explicit_keys(tomllib.loads(Path(args.config).read_text(encoding="utf-8")))
+    return with_objective_defaults(cfg, explicit)
 
 
 def run(args: argparse.Namespace) -> int:

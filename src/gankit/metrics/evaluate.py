@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -10,7 +12,7 @@ from ..divergences.wasserstein import w1
 from ..registry import METRICS
 from .modes import mode_coverage
 
-__all__ = ["generate", "evaluate"]
+__all__ = ["generate", "evaluate", "evaluate_discriminator"]
 
 
 @torch.no_grad()
@@ -45,6 +47,24 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
         real = source.sample(w1_samples, torch.Generator().manual_seed(seed + 1))
         out["w1"] = w1(fake[:w1_samples], real)
     return out
+
+
+def evaluate_discriminator(objective: Any, D: nn.Module, G: nn.Module, source: DataSource, eval_cfg: Any,
+                           device: torch.device | str = "cpu") -> dict[str, float]:
+    """``objective.evaluate(D, real, fake)`` on ``eval.w1_samples`` fresh samples of each side.
+
+    Only for objectives that define it (the WGAN critics: ``critic_estimate``,
+    ``critic_lipschitz``, ...); noise, data and interpolation come from generators seeded
+    by ``eval.seed``, never from the training streams, so evaluating changes no training state.
+    """
+    from ..objectives.base import Objective
+
+    if getattr(type(objective), "evaluate", Objective.evaluate) is Objective.evaluate:
+        return {}
+    n, seed = eval_cfg.w1_samples, eval_cfg.seed
+    fake = generate(G, n, seed, device).to(device)
+    real = source.sample(n, torch.Generator().manual_seed(seed + 1)).to(device)
+    return objective.evaluate(D, real, fake, seed + 2)
 
 
 METRICS.add("modes", mode_coverage, help="modes captured / high-quality fraction / reverse KL (PacGAN definitions)")

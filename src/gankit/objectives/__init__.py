@@ -1,7 +1,8 @@
 """Objectives: pure loss functions on discriminator logits, composed into :class:`Objective` records.
 
 Registered names (``gankit list``): ``minimax`` (Goodfellow's saturating game), ``ns``
-(non-saturating generator loss), ``fgan:<divergence>`` (f-GAN, every divergence).
+(non-saturating generator loss), ``fgan:<divergence>`` (f-GAN, every divergence), ``wgan``
+(weight clipping), ``wgan-gp`` (gradient penalty), ``hinge``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,21 @@ from .fgan import (
     variational_terms,
 )
 from .gan import gan_value, minimax_discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss
+from .wgan import (
+    WGAN,
+    WGANGP,
+    clip_weights_,
+    critic_gradient_norms,
+    critic_report,
+    gradient_penalty,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    interpolates,
+    lipschitz_estimate,
+    wasserstein_estimate,
+    wgan_critic_loss,
+    wgan_generator_loss,
+)
 
 __all__ = [
     "Objective",
@@ -32,6 +48,19 @@ __all__ = [
     "fgan_nonsaturating_generator_loss",
     "variational_bound",
     "variational_terms",
+    "WGAN",
+    "WGANGP",
+    "wasserstein_estimate",
+    "wgan_critic_loss",
+    "wgan_generator_loss",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "interpolates",
+    "critic_gradient_norms",
+    "gradient_penalty",
+    "clip_weights_",
+    "lipschitz_estimate",
+    "critic_report",
 ]
 
 
@@ -61,6 +90,23 @@ def _fgan_family(arg: str):
         )
 
     return factory
+
+
+@OBJECTIVES.register("wgan", help="WGAN: critic with weights clipped to ±objective.clip (RMSProp 5e-5, 5 critic steps)")
+def _wgan(cfg) -> Objective:
+    return WGAN(cfg.clip, cfg.wgan_warmup)
+
+
+@OBJECTIVES.register("wgan-gp", help="WGAN-GP: critic with gradient penalty objective.gp_weight (Adam 1e-4, β (0.5, 0.9))")
+def _wgan_gp(cfg) -> Objective:
+    return WGANGP(cfg.gp_weight, cfg.gp_one_sided)
+
+
+@OBJECTIVES.register("hinge", help="hinge game: D minimises E relu(1 - D(x)) + E relu(1 + D(G(z))); G: -E D(G(z))")
+def _hinge(cfg) -> Objective:
+    obj = LogitObjective("hinge", hinge_discriminator_loss, hinge_generator_loss)
+    obj.d_output = lambda logits: logits  # raw output; a margin, not a probability
+    return obj
 
 
 def make_objective(cfg) -> Objective:

@@ -7,6 +7,10 @@ The trainer knows only this interface:
 - ``generator_loss(D, fake) -> loss`` — the quantity the generator step minimises
   (D's parameters are frozen during that step);
 - ``after_discriminator_step(D)`` — e.g. weight clipping for WGAN;
+- ``critic_steps(step, default)`` — how many discriminator steps precede generator step
+  ``step`` (``default`` is ``train.d_steps``; WGAN's warm-up schedule overrides it);
+- ``evaluate(D, real, fake, seed)`` — extra numbers about D computed at evaluation time
+  only (the WGAN critic's W1 estimate and Lipschitz constant); empty by default;
 - ``logs`` values are 0-d tensors (no host sync); ``"estimate"`` is the objective's
   running estimate of its divergence / value (logged as ``estimate``).
 """
@@ -27,7 +31,8 @@ class Objective:
     name: str = ""
     #: what ``estimate`` means, for logs and pictures
     estimate_label: str = "V(G, D)"
-    #: default optimiser overrides {"optimizer": ..., "lr_d": ...} applied only when the user did not set them
+    #: per-objective ``train`` settings {"optimizer": ..., "lr_d": ..., "d_steps": ...}, applied to the
+    #: keys the user did not set (see :func:`gankit.objectives.defaults.with_objective_defaults`)
     defaults: dict[str, Any] = {}
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
@@ -38,6 +43,14 @@ class Objective:
 
     def after_discriminator_step(self, D: nn.Module) -> None:
         return None
+
+    def critic_steps(self, step: int, default: int) -> int:
+        """Discriminator steps before generator step ``step`` (0-based); ``default`` = ``train.d_steps``."""
+        return default
+
+    def evaluate(self, D: nn.Module, real: Tensor, fake: Tensor, seed: int = 0) -> dict[str, float]:
+        """Numbers about the discriminator for ``history.jsonl``, computed at evaluation time only."""
+        return {}
 
     def d_output(self, logits: Tensor) -> Tensor:
         """How to show the discriminator's raw output in pictures (probability for GANs)."""

@@ -19,7 +19,7 @@ from .. import models as _models  # noqa: F401  (registers the models)
 from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
-from ..metrics.evaluate import evaluate
+from ..metrics.evaluate import evaluate, evaluate_discriminator
 from ..objectives import Objective, make_objective
 from ..registry import MODELS
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
@@ -58,6 +58,8 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
     objective = make_objective(cfg.objective)
     seed_everything(cfg.train.seed)
     G, D = MODELS.get(cfg.model.name)(cfg.model, source.shape)
+    if cfg.model.spectral_norm:
+        D = _models.apply_spectral_norm(D)
     return Built(cfg, source, G.to(device), D.to(device), objective, device)
 
 
@@ -85,7 +87,9 @@ def _check_writable(out: Path) -> None:
 
 def _eval_fn(b: Built):
     def run(trainer: Trainer) -> dict[str, float]:
-        return evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        out = evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        out.update(evaluate_discriminator(b.objective, trainer.D, trainer.G, b.source, b.cfg.eval, b.device))
+        return out
 
     return run
 

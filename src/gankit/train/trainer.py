@@ -2,7 +2,8 @@
 
 For each of ``steps`` generator steps:
 
-1. ``k = train.d_steps`` times: draw a real batch and a noise batch, and update the
+1. ``k = objective.critic_steps(step, train.d_steps)`` times (``train.d_steps`` unless
+   the objective has a schedule): draw a real batch and a noise batch, and update the
    discriminator on ``objective.discriminator_loss`` with G fixed (fakes are made under
    ``no_grad``);
 2. once: draw a noise batch and update the generator on ``objective.generator_loss`` with
@@ -149,7 +150,7 @@ class Trainer:
 
     def train_step(self) -> None:
         obj, bs = self.objective, self.cfg.batch_size
-        for _ in range(self.cfg.d_steps):
+        for _ in range(obj.critic_steps(self.step, self.cfg.d_steps)):
             # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
             real = self.real_batch()
             with torch.no_grad(), self._autocast():

@@ -1,0 +1,49 @@
+"""Spectral normalisation of any discriminator, applied after construction (model-agnostic).
+
+Miyato, Kataoka, Koyama & Yoshida 2018: each layer's weight ``W`` is replaced by
+``W / σ(W)``, ``σ`` the largest singular value estimated by one power iteration per
+training forward pass (``torch.nn.utils.parametrizations.spectral_norm``). For
+convolutions torch normalises the weight reshaped to (out_channels, in_channels·k·k), as
+the paper does. With 1-Lipschitz activations (ReLU, leaky ReLU, tanh, ...) the whole MLP
+is then 1-Lipschitz.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+__all__ = ["apply_spectral_norm", "SN_LAYERS"]
+
+#: Layer types whose ``weight`` is normalised.
+SN_LAYERS: tuple[type[nn.Module], ...] = (
+    nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
+)
+
+
+def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
+    """Spectral-normalise every Linear/Conv layer of ``module`` in place; returns ``module``.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Any network (e.g. a discriminator); nested modules are visited.
+    n_power_iterations : int, default 1
+        Power iterations per training forward pass.
+
+    Examples
+    --------
+    >>> import torch
+    >>> D = apply_spectral_norm(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)))
+    >>> hasattr(D[0], "parametrizations")
+    True
+    """
+    layers = [m for m in module.modules() if isinstance(m, SN_LAYERS) and not _has_sn(m)]
+    for m in layers:  # collected first: parametrising while iterating would visit new modules
+        dim = 1 if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)) else 0
+        spectral_norm(m, n_power_iterations=n_power_iterations, dim=dim)
+    return module
+
+
+def _has_sn(m: nn.Module) -> bool:
+    return hasattr(m, "parametrizations") and "weight" in m.parametrizations
