@@ -69,12 +69,19 @@ class ModelConfig:
     d_depth: int = 3
     #: hidden activation: relu, leaky_relu, elu, tanh, silu
     activation: str = "relu"
+    #: VAE only: decoder likelihood p(x|z), gaussian (learned std per feature) or bernoulli (pixels (x+1)/2)
+    likelihood: str = "gaussian"
+    #: VAE only: weight of the KL term (1 = the ELBO; beta-VAE otherwise)
+    beta: float = 1.0
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
+        _check(self.likelihood in ("gaussian", "bernoulli"),
+               f"model.likelihood must be gaussian or bernoulli; got {self.likelihood!r}")
+        _check(math.isfinite(self.beta) and self.beta >= 0, f"model.beta must be a number >= 0, got {self.beta}")
 
 
 @dataclass(frozen=True)

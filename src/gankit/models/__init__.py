@@ -1,5 +1,6 @@
 """Generator / discriminator architectures, registered by name in ``gankit.registry.MODELS``."""
 
 from .mlp import MLPDiscriminator, MLPGenerator, make_mlp
+from .vae import VAEDecoder, VAEEncoder, make_vae
 
-__all__ = ["MLPDiscriminator", "MLPGenerator", "make_mlp"]
+__all__ = ["MLPDiscriminator", "MLPGenerator", "make_mlp", "VAEDecoder", "VAEEncoder", "make_vae"]

@@ -25,6 +25,7 @@ from ..registry import MODELS
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
 from .checkpoint import atomic_write_bytes, list_checkpoints, load_latest
 from .trainer import Callback, Trainer, seed_everything
+from ..models.vae import is_vae
 
 __all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out"]
 
@@ -64,7 +65,8 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
     """``runs/<data>-<objective>-seed<seed>``, with a numeric suffix if it already exists."""
     data = cfg.data.name if "N(" not in cfg.data.name else "mixture1d"
-    stem = f"{data}-{cfg.objective.name.replace(':', '_')}-seed{cfg.train.seed}"
+    game = cfg.model.name if cfg.model.name in ("vae", "autoencoder") else cfg.objective.name  # no objective
+    stem = f"{data}-{game.replace(':', '_')}-seed{cfg.train.seed}"
     base = Path(root) / stem
     path, i = base, 2
     while path.exists():
@@ -84,8 +86,15 @@ def _check_writable(out: Path) -> None:
 
 
 def _eval_fn(b: Built):
+    extra = None
+    if is_vae(b.G, b.D):  # ELBO / reconstruction on fixed data draws as well
+        from .vae_trainer import vae_eval_fn
+
+        extra = vae_eval_fn(b.source, b.cfg.eval.n_samples, b.cfg.eval.seed, b.device)
+
     def run(trainer: Trainer) -> dict[str, float]:
-        return evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        out = evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        return {**out, **extra(trainer)} if extra else out
 
     return run
 
@@ -126,7 +135,10 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     if show:
         cbs.append(ProgressBar(history))
     cbs += list(callbacks or [])
-    trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
+    trainer_cls = Trainer
+    if is_vae(b.G, b.D):  # same loop, callbacks and state_dict; a VAE step (gankit.train.vae_trainer)
+        from .vae_trainer import VAETrainer as trainer_cls
+    trainer = trainer_cls(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
     if state is not None:
         trainer.load_state_dict(state)
         history.last = json.loads(state.get("history_last", "{}") or "{}")
@@ -136,12 +148,14 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     final = dict(history.last)
     final["wall_time"] = round(time.perf_counter() - t0, 3)
     final["data"] = cfg.data.name
-    final["objective"] = cfg.objective.name
+    final["objective"] = cfg.model.name if is_vae(b.G, b.D) else cfg.objective.name
     final["seed"] = cfg.train.seed
     _write_json(out / "metrics.json", final)
     if pictures:
         from ..report.plots import save_run_pictures
 
+        if is_vae(b.G, b.D):
+            from ..report.vae_plots import save_run_pictures
         save_run_pictures(out, b, trainer)
     return final
 
