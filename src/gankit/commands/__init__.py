@@ -1,5 +1,5 @@
 """Subcommands of ``gankit``; each module has ``register(subparsers)``. Add a module here to add a command."""
 
-from . import evaluate, listing, sample, train
+from . import classic, evaluate, listing, sample, train
 
-COMMANDS = [train, sample, evaluate, listing]
+COMMANDS = [train, sample, evaluate, listing, classic]

@@ -28,6 +28,12 @@ def run(args: argparse.Namespace) -> int:
     if n < 1:
         raise GankitError(f"-n must be >= 1, got {n}")
     metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed)
+    from ..models.vae import is_vae
+
+    if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)
+        from ..train.vae_trainer import vae_eval_fn
+
+        metrics.update(vae_eval_fn(built.source, n, seed, "cpu")(built))
     out = {"run_dir": str(args.run_dir), "step": int(state["step"]), "data": cfg.data.name,
            "objective": cfg.objective.name, "n_samples": n, **metrics}
     if args.json:
