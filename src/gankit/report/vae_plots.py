@@ -57,7 +57,7 @@ def plot_vae_losses(history: list[dict[str, Any]], path: str | Path, title: str 
     steps = [r["step"] for r in history]
     groups = [("loss", "recon", "kl"), ("elbo", "eval_elbo")]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, keys in zip(axes, groups):
+    for ax, keys in zip(axes, groups, strict=True):
         for k in keys:
             if any(r.get(k) is not None for r in history):
                 ax.plot(steps, [r.get(k) if r.get(k) is not None else np.nan for r in history], marker=".", label=k)

@@ -19,13 +19,13 @@ from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
 from ..metrics.evaluate import evaluate
+from ..models.vae import is_vae
 from .. import models as _models  # noqa: F401  (registers the models)
 from ..objectives import Objective, make_objective
 from ..registry import MODELS
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
 from .checkpoint import atomic_write_bytes, list_checkpoints, load_latest
 from .trainer import Callback, Trainer, seed_everything
-from ..models.vae import is_vae
 
 __all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out"]
 
