@@ -19,6 +19,9 @@ API
     under the Gaussian decoder); ``x``: array/tensor (n, *shape) or an ``ImageDataset``.
 ``elbo(x, seed=0) -> dict``
     ``elbo``, ``recon`` (:math:`-\log p(x|z)`), ``kl``, ``recon_mse`` (means per sample).
+``log_likelihood(x, k=100, seed=0) -> float``
+    Mean importance-weighted bound on :math:`\log p(x)` with ``k`` draws (Burda et al.,
+    2016): at least the ELBO, tending to :math:`\log p(x)` as ``k`` grows.
 ``reconstruct(x) -> Tensor``, ``encode(x) -> (mu, logvar)``
     Deterministic: decoder mean at :math:`z = \mu(x)`; the encoder's Gaussian.
 
@@ -49,7 +52,7 @@ from .data.arrays import ArraySource
 from .data.toy import DataSource
 from .errors import GankitError
 from .metrics.evaluate import generate
-from .models.vae import is_vae
+from .models.vae import importance_log_likelihood, is_vae
 from .train.callbacks import History
 from .train.run import build
 from .train.vae_trainer import VAETrainer, reconstruct, vae_eval_fn, vae_metrics
@@ -142,6 +145,23 @@ class VAE:
         """Mean one-draw ELBO per sample (nats): a lower bound on the mean log-likelihood of ``x``."""
         m = self.elbo(x, seed)
         return float(m["elbo"] if "elbo" in m else -m["recon"])
+
+    def log_likelihood(self, x: Any, k: int = 100, seed: int = 0, batch: int = 256) -> float:
+        """Mean importance-sampled bound on :math:`\log p(x)` per sample with ``k`` draws (IWAE; tighter than ``score``)."""
+        self._check_fitted()
+        if not isinstance(k, int) or k < 1:
+            raise GankitError(f"k must be a positive integer, got {k!r}")
+        if not self.encoder_.stochastic:
+            raise GankitError("an autoencoder has no likelihood; use model='vae'")
+        xs, gen = self._as_input(x), torch.Generator().manual_seed(seed)
+        was = self.decoder_.training, self.encoder_.training
+        self.decoder_.eval()
+        self.encoder_.eval()
+        total = sum(float(importance_log_likelihood(self.encoder_, self.decoder_, xs[i:i + batch], k, gen).sum())
+                    for i in range(0, len(xs), batch))
+        self.decoder_.train(was[0])
+        self.encoder_.train(was[1])
+        return total / len(xs)
 
     def reconstruct(self, x: Any) -> Tensor:
         """Decoder means at the encoder means, same shape as ``x`` (on the CPU)."""

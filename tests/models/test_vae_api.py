@@ -53,6 +53,8 @@ def test_score_is_mean_elbo_on_held_out_data(fitted: VAE) -> None:
     # same numbers from the tensor as from the data set; another noise seed changes them a little
     assert fitted.score(test.images, seed=0) == m["elbo"]
     assert fitted.score(test, seed=1) != m["elbo"]
+    # the importance-weighted bound (K = 50) is tighter than the one-draw ELBO on average
+    assert fitted.log_likelihood(test, k=50, seed=0) > m["elbo"]
     rec = fitted.reconstruct(test.images[:5])
     mu, logvar = fitted.encode(test.images[:5])
     assert rec.shape == (5, 1, 8, 8) and mu.shape == logvar.shape == (5, 4)

@@ -163,3 +163,29 @@ def test_elbo_is_a_lower_bound_for_other_encoders() -> None:
         assert bool((analytic < exact - 1e-6).all()), (analytic, exact)
         mean, se = _mc_elbo(x, enc, dec)  # the one-draw estimator is unbiased for the analytic ELBO
         assert bool(((mean - analytic).abs() < 5 * se).all()), (mean, analytic, se)
+
+
+def test_importance_bound_is_exact_at_the_posterior_and_tighter_than_the_elbo() -> None:
+    from gankit.models.vae import importance_log_likelihood
+
+    dec, W, b = _linear_model()
+    post_var = 1.0 / (1.0 + W.square().sum(0) / S**2)
+    A = post_var[:, None] * W.T / S**2
+    x = torch.randn(4, D, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * 2
+    exact = _exact_log_px(x, W, b)
+    g = torch.Generator().manual_seed(0)
+    # the true posterior as proposal: every importance weight equals p(x), even with K = 1
+    iw = importance_log_likelihood(_encoder(A, -A @ b, post_var.log()), dec, x, k=1, generator=g)
+    torch.testing.assert_close(iw, exact, rtol=0, atol=1e-9)
+    # a poor encoder: with K = 2000 the estimate is far closer to log p(x) than the ELBO is
+    # (it is a bound only in expectation: one estimate may overshoot log p(x) slightly)
+    enc = _encoder(A * 0.8, -A @ b * 0.8 + 0.1, post_var.log() + 0.5)
+    iw = importance_log_likelihood(enc, dec, x, k=2000, generator=g)
+    elbo = _analytic_elbo(x, enc, W, b)
+    assert bool((exact - elbo > 0.2).all())
+    assert bool(((exact - iw).abs() < 0.1 * (exact - elbo)).all()), (elbo, iw, exact)
+    # the importance-weighted estimate of p(x) itself is unbiased: average 50 estimates with K = 20
+    ratio = torch.stack([(importance_log_likelihood(enc, dec, x, k=20, generator=g) - exact).exp()
+                         for _ in range(50)])  # (50, 4)
+    se = ratio.std(0) / math.sqrt(50)
+    assert bool(((ratio.mean(0) - 1).abs() < 5 * se + 1e-12).all()), (ratio.mean(0), se)

@@ -62,6 +62,7 @@ __all__ = [
     "VAEEncoder",
     "VAEDecoder",
     "elbo_terms",
+    "importance_log_likelihood",
     "is_vae",
     "LIKELIHOODS",
     "make_vae",
@@ -227,6 +228,29 @@ def elbo_terms(encoder: VAEEncoder, decoder: VAEDecoder, x: Tensor, eps: Tensor 
         z, kl = reparameterise(mu, logvar, eps), gaussian_kl(mu, logvar)
     recon = decoder.nll(x, decoder.raw(z))
     return {"recon": recon, "kl": kl, "elbo": -(recon + kl)}
+
+
+@torch.no_grad()
+def importance_log_likelihood(encoder: VAEEncoder, decoder: VAEDecoder, x: Tensor, k: int = 100,
+                              generator: torch.Generator | None = None) -> Tensor:
+    r"""Importance-sampled estimate of :math:`\log p(x)` per sample (Burda et al., 2016, IWAE bound).
+
+    .. math::
+        \log p(x) \ge E\Big[\log \frac1K \sum_{k=1}^K \frac{p(x \mid z_k)\,p(z_k)}{q(z_k \mid x)}\Big],
+        \quad z_k \sim q(z \mid x),
+
+    a bound that is never looser than the ELBO (:math:`K = 1`) and tightens to
+    :math:`\log p(x)` as :math:`K \to \infty`; exact for every draw when ``q`` is the true
+    posterior. ``x`` (batch, *shape) → (batch,) in nats; noise from ``generator``.
+    """
+    mu, logvar = encoder(x)  # (batch, latent)
+    eps = torch.randn(k, *mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)  # (k, batch, latent)
+    z = reparameterise(mu, logvar, eps)
+    log_q = -0.5 * (eps.square() + logvar + _LOG_2PI).sum(-1)  # (k, batch)
+    log_prior = -0.5 * (z.square() + _LOG_2PI).sum(-1)  # (k, batch)
+    xk = x.unsqueeze(0).expand(k, *x.shape).reshape(k * x.shape[0], *x.shape[1:])
+    log_lik = -decoder.nll(xk, decoder.raw(z.reshape(-1, z.shape[-1]))).reshape(k, -1)  # (k, batch)
+    return torch.logsumexp(log_lik + log_prior - log_q, dim=0) - math.log(k)
 
 
 def is_vae(G: nn.Module, D: nn.Module) -> bool:
