@@ -73,6 +73,8 @@ class ModelConfig:
     likelihood: str = "gaussian"
     #: VAE only: weight of the KL term (1 = the ELBO; beta-VAE otherwise)
     beta: float = 1.0
+    #: VAE only: raise the KL weight linearly from 0 to beta over this many steps (0 = no warm-up)
+    kl_warmup: int = 500
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
@@ -82,6 +84,7 @@ class ModelConfig:
         _check(self.likelihood in ("gaussian", "bernoulli"),
                f"model.likelihood must be gaussian or bernoulli; got {self.likelihood!r}")
         _check(math.isfinite(self.beta) and self.beta >= 0, f"model.beta must be a number >= 0, got {self.beta}")
+        _check(self.kl_warmup >= 0, f"model.kl_warmup must be >= 0, got {self.kl_warmup}")
 
 
 @dataclass(frozen=True)

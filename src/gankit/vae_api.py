@@ -147,7 +147,7 @@ class VAE:
         return float(m["elbo"] if "elbo" in m else -m["recon"])
 
     def log_likelihood(self, x: Any, k: int = 100, seed: int = 0, batch: int = 256) -> float:
-        """Mean importance-sampled bound on :math:`\log p(x)` per sample with ``k`` draws (IWAE; tighter than ``score``)."""
+        r"""Mean importance-sampled bound on :math:`\log p(x)` per sample with ``k`` draws (IWAE; tighter than ``score``)."""
         self._check_fitted()
         if not isinstance(k, int) or k < 1:
             raise GankitError(f"k must be a positive integer, got {k!r}")

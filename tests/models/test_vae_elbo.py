@@ -98,7 +98,7 @@ def _linear_model() -> tuple[VAEDecoder, torch.Tensor, torch.Tensor]:
     with torch.no_grad():
         dec.net[0].weight.copy_(W)
         dec.net[0].bias.copy_(b)
-        dec.log_std.fill_(math.log(S))
+        dec.log_std.fill_(math.log(S) / dec.std_speed)
     return dec, W, b
 
 

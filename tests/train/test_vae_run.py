@@ -26,7 +26,7 @@ def _history(run: Path) -> list[dict]:
 def test_vae_on_digits_fills_the_run_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "digits"
     rc = main(["train", "--model", "vae", "--data", "digits", "--steps", "30", "--out", str(run),
-               "--set", "train.eval_every=10", "--set", "model.latent_dim=4", "--set", "model.g_width=64", "--set", "model.d_width=64",
+               "--set", "train.eval_every=10", "--set", "model.latent_dim=4", "--set", "model.kl_warmup=0", "--set", "model.g_width=64", "--set", "model.d_width=64",
                "--json", *FAST])
     assert rc == 0
     final = json.loads(capsys.readouterr().out)
@@ -38,7 +38,7 @@ def test_vae_on_digits_fills_the_run_directory(tmp_path: Path, capsys: pytest.Ca
     for r in hist:
         for k in ("loss", "recon", "kl", "elbo", "eval_elbo", "eval_recon", "eval_kl"):
             assert np.isfinite(r[k]), k
-        # the logged training ELBO is minus the loss at beta = 1
+        # without KL warm-up the logged training ELBO is minus the loss (beta = 1)
         assert abs(r["elbo"] + r["loss"]) < 1e-4 * abs(r["loss"])
         assert abs(r["eval_elbo"] + r["eval_recon"] + r["eval_kl"]) < 1e-6 * abs(r["eval_elbo"])
     # learning: the held-out-style ELBO (fixed data draws, fixed noise) rises
@@ -94,3 +94,17 @@ def test_bad_vae_settings_are_one_line_errors(tmp_path: Path, capsys: pytest.Cap
         assert rc == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("gankit: error: model.")
+
+
+def test_kl_warmup_weights_the_kl_linearly() -> None:
+    from gankit.train.run import build
+    from gankit.train.vae_trainer import VAETrainer
+
+    cfg = apply_overrides(_cfg(3), {"model.kl_warmup": 4, "model.beta": 2.0})
+    b = build(cfg)
+    t = VAETrainer(b.G, b.D, None, b.source, cfg.train)
+    for step in range(3):
+        t.train_step()
+        t.step += 1
+        loss, recon, kl = (float(t.pending[k][-1]) for k in ("loss", "recon", "kl"))
+        assert abs(loss - (recon + 2.0 * (step + 1) / 4 * kl)) < 1e-5 * max(1.0, abs(loss))

@@ -48,7 +48,8 @@ class VAETrainer(Trainer):
         eps = self.noise(x.shape[0]) if enc.stochastic else None  # (batch, latent)
         t = elbo_terms(enc, dec, x, eps)
         # Minimise -ELBO (beta-weighted KL); the auto-encoder has kl = 0.
-        loss = vae_loss(t["recon"], t["kl"], dec.beta)
+        beta = dec.beta * min(1.0, (self.step + 1) / dec.kl_warmup) if dec.kl_warmup else dec.beta  # KL warm-up
+        loss = vae_loss(t["recon"], t["kl"], beta)
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
