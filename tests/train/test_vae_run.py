@@ -62,7 +62,7 @@ def test_vae_on_ring8_sample_and_eval(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert main(["eval", str(run), "-n", "200", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["step"] == 30
+    assert out["step"] == 30 and out["objective"] == "vae"
     for k in ("modes", "w1", "eval_elbo", "eval_kl"):
         assert k in out
 

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
         metrics.update(vae_eval_fn(built.source, n, seed, "cpu")(built))
     out = {"run_dir": str(args.run_dir), "step": int(state["step"]), "data": cfg.data.name,
-           "objective": cfg.objective.name, "n_samples": n, **metrics}
+           "objective": cfg.model.name if is_vae(built.G, built.D) else cfg.objective.name, "n_samples": n, **metrics}
     if args.json:
         print_json(out)
     else:
