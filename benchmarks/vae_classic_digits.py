@@ -24,6 +24,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--latent", type=int, nargs="+", default=[8])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--model", default="vae", help="vae or vae-conv")
     ap.add_argument("--skip-classic", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -39,15 +40,16 @@ def main() -> None:
         rows = []
         for seed in args.seeds:
             t0 = time.perf_counter()
-            vae = VAE(latent_dim=latent, steps=args.steps, seed=seed, progress=False, eval_every=0).fit("digits")
+            vae = VAE(latent_dim=latent, steps=args.steps, seed=seed, progress=False, eval_every=0,
+                      model=args.model).fit("digits")
             wall = time.perf_counter() - t0
             rows.append((vae.score(vae.source_, seed=0), vae.score(test, seed=0), wall))
             iwae = vae.log_likelihood(test, k=100, seed=0)
-            print(f"vae             latent={latent} seed={seed:<3}    {rows[-1][0]:>10.2f}    {rows[-1][1]:>12.2f}"
+            print(f"{args.model:<15} latent={latent} seed={seed:<3}    {rows[-1][0]:>10.2f}    {rows[-1][1]:>12.2f}"
                   f"            -   {wall:7.1f}   {iwae:10.2f}", flush=True)
         r = np.array(rows)
         if len(rows) > 1:
-            print(f"vae (mean±std)  latent={latent} n={len(rows)}        {r[:, 0].mean():>7.2f}±{r[:, 0].std():.2f}"
+            print(f"{args.model} (mean±std) latent={latent} n={len(rows)}        {r[:, 0].mean():>7.2f}±{r[:, 0].std():.2f}"
                   f"   {r[:, 1].mean():>9.2f}±{r[:, 1].std():.2f}            -   {r[:, 2].mean():7.1f}")
     if args.skip_classic:
         return

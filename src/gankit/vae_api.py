@@ -5,7 +5,8 @@ API
 ``VAE(latent_dim=8, likelihood="gaussian", beta=1.0, model="vae", config=None, **params)``
     ``params``: any ``train`` field (``steps``, ``batch_size``, ``lr_g``, ``lr_d``, ``seed``,
     ``eval_every``, ``progress``, ...), any ``model`` field (``g_width``, ``d_depth``, ...)
-    or a dotted config key (``"eval.n_samples"``). ``model="autoencoder"`` gives the plain
+    or a dotted config key (``"eval.n_samples"``). ``model="vae-conv"`` is the convolutional
+    VAE for images (H, W divisible by 4). ``model="autoencoder"`` gives the plain
     auto-encoder (then ``score`` is minus the reconstruction NLL, not an ELBO).
 ``fit(data) -> self``
     ``data``: a registered source name (``"digits"`` = the digits **train** split,
@@ -97,7 +98,7 @@ class VAE:
             cfg = self._resolve(getattr(source, "name", "array") or "array")
             b = build(cfg, source)
         if not is_vae(b.G, b.D):
-            raise GankitError(f"model {cfg.model.name!r} is not a VAE; accepted: vae, autoencoder")
+            raise GankitError(f"model {cfg.model.name!r} is not a VAE; accepted: vae, vae-conv, autoencoder")
         history = History(cfg.train.eval_every, vae_eval_fn(b.source, cfg.eval.n_samples, cfg.eval.seed, b.device))
         callbacks: list[Any] = [history]
         if cfg.train.progress:

@@ -71,3 +71,15 @@ def test_autoencoder_and_bernoulli_variants_train_on_arrays() -> None:
              d_width=16).fit(imgs)
     s = vb.sample(4, seed=0)
     assert s.shape == (4, 1, 8, 8) and float(s.min()) >= -1 and float(s.max()) <= 1
+
+
+def test_conv_vae_trains_samples_and_refuses_vectors() -> None:
+    vae = VAE(model="vae-conv", latent_dim=4, steps=20, eval_every=10, progress=False, g_width=32, d_width=32,
+              **{"eval.n_samples": 200}).fit("digits")
+    assert type(vae.decoder_).__name__ == "ConvVAEDecoder"
+    assert vae.sample(6, seed=0).shape == (6, 1, 8, 8)
+    assert torch.equal(vae.sample(6, seed=0), vae.sample(6, seed=0))
+    h = vae.history_
+    assert h[-1]["eval_elbo"] > h[0]["eval_elbo"]
+    with pytest.raises(GankitError, match="vae-conv needs images"):
+        VAE(model="vae-conv", steps=2, progress=False).fit("ring8")

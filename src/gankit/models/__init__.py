@@ -2,5 +2,7 @@
 
 from .mlp import MLPDiscriminator, MLPGenerator, make_mlp
 from .vae import VAEDecoder, VAEEncoder, make_vae
+from .vae_conv import ConvVAEDecoder, ConvVAEEncoder
 
-__all__ = ["MLPDiscriminator", "MLPGenerator", "make_mlp", "VAEDecoder", "VAEEncoder", "make_vae"]
+__all__ = ["MLPDiscriminator", "MLPGenerator", "make_mlp", "VAEDecoder", "VAEEncoder", "make_vae", "ConvVAEDecoder",
+           "ConvVAEEncoder"]

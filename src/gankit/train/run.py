@@ -65,7 +65,7 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
     """``runs/<data>-<objective>-seed<seed>``, with a numeric suffix if it already exists."""
     data = cfg.data.name if "N(" not in cfg.data.name else "mixture1d"
-    game = cfg.model.name if cfg.model.name in ("vae", "autoencoder") else cfg.objective.name  # no objective
+    game = cfg.model.name if cfg.model.name in ("vae", "vae-conv", "autoencoder") else cfg.objective.name  # no objective
     stem = f"{data}-{game.replace(':', '_')}-seed{cfg.train.seed}"
     base = Path(root) / stem
     path, i = base, 2
