@@ -5,7 +5,7 @@ from __future__ import annotations
 from .errors import GankitError
 
 __version__ = "0.1.0"
-__all__ = ["GankitError", "GAN", "load_plugins", "__version__"]
+__all__ = ["GankitError", "GAN", "VAE", "load_plugins", "__version__"]
 
 
 def load_plugins() -> None:
@@ -20,4 +20,8 @@ def __getattr__(name: str):  # lazy: keep `import gankit` light
         from .api import GAN
 
         return GAN
+    if name == "VAE":
+        from .vae_api import VAE
+
+        return VAE
     raise AttributeError(name)

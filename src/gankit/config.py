@@ -71,12 +71,22 @@ class ModelConfig:
     activation: str = "relu"
     #: spectral normalisation (Miyato et al. 2018) of every Linear/Conv layer of D, with any objective
     spectral_norm: bool = False
+    #: VAE only: decoder likelihood p(x|z), gaussian (learned std per feature) or bernoulli (pixels (x+1)/2)
+    likelihood: str = "gaussian"
+    #: VAE only: weight of the KL term (1 = the ELBO; beta-VAE otherwise)
+    beta: float = 1.0
+    #: VAE only: raise the KL weight linearly from 0 to beta over this many steps (0 = no warm-up)
+    kl_warmup: int = 500
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
+        _check(self.likelihood in ("gaussian", "bernoulli"),
+               f"model.likelihood must be gaussian or bernoulli; got {self.likelihood!r}")
+        _check(math.isfinite(self.beta) and self.beta >= 0, f"model.beta must be a number >= 0, got {self.beta}")
+        _check(self.kl_warmup >= 0, f"model.kl_warmup must be >= 0, got {self.kl_warmup}")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Subcommands of ``gankit``; each module has ``register(subparsers)``. Add a module here to add a command."""
 
-from . import emd, evaluate, listing, report, sample, train
+from . import classic, emd, evaluate, listing, report, sample, train
 
-COMMANDS = [train, sample, evaluate, emd, report, listing]
+COMMANDS = [train, sample, evaluate, emd, report, classic, listing]

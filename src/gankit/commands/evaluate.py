@@ -30,11 +30,17 @@ def run(args: argparse.Namespace) -> int:
     if n < 1:
         raise GankitError(f"-n must be >= 1, got {n}")
     metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed)
-    # WGAN critics: their W1 estimate and Lipschitz constant next to the exact w1
-    metrics.update(evaluate_discriminator(built.objective, built.D, built.G, built.source,
-                                          replace(cfg.eval, w1_samples=min(cfg.eval.w1_samples, n), seed=seed)))
+    from ..models.vae import is_vae
+
+    if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)
+        from ..train.vae_trainer import vae_eval_fn
+
+        metrics.update(vae_eval_fn(built.source, n, seed, "cpu")(built))
+    else:  # WGAN critics: their W1 estimate and Lipschitz constant next to the exact w1
+        metrics.update(evaluate_discriminator(built.objective, built.D, built.G, built.source,
+                                              replace(cfg.eval, w1_samples=min(cfg.eval.w1_samples, n), seed=seed)))
     out = {"run_dir": str(args.run_dir), "step": int(state["step"]), "data": cfg.data.name,
-           "objective": cfg.objective.name, "n_samples": n, **metrics}
+           "objective": cfg.model.name if is_vae(built.G, built.D) else cfg.objective.name, "n_samples": n, **metrics}
     if args.json:
         print_json(out)
     else:

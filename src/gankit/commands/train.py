@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         print_json({"run_dir": str(out), **final})
     else:
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in final.items()
-                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "wall_time"))
+                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "wall_time"))
         print(f"run {out}: {shown}")
         print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
         if (out / "report.html").exists():

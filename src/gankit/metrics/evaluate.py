@@ -45,7 +45,7 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
         out.update(mode_coverage(fake, source.centres, torch.as_tensor(std)))
     if source.dim <= 64 or hasattr(source, "log_prob"):
         real = source.sample(w1_samples, torch.Generator().manual_seed(seed + 1))
-        out["w1"] = w1(fake[:w1_samples], real)
+        out["w1"] = w1(fake[:w1_samples].flatten(1), real.flatten(1))  # images (n, C, H, W): flatten
     return out
 
 

@@ -20,6 +20,7 @@ from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
 from ..metrics.evaluate import evaluate, evaluate_discriminator
+from ..models.vae import is_vae
 from ..objectives import Objective, make_objective
 from ..registry import MODELS
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
@@ -66,7 +67,8 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
     """``runs/<data>-<objective>-seed<seed>``, with a numeric suffix if it already exists."""
     data = cfg.data.name if "N(" not in cfg.data.name else "mixture1d"
-    stem = f"{data}-{cfg.objective.name.replace(':', '_')}-seed{cfg.train.seed}"
+    game = cfg.model.name if cfg.model.name in ("vae", "vae-conv", "autoencoder") else cfg.objective.name  # no objective
+    stem = f"{data}-{game.replace(':', '_')}-seed{cfg.train.seed}"
     base = Path(root) / stem
     path, i = base, 2
     while path.exists():
@@ -86,8 +88,16 @@ def _check_writable(out: Path) -> None:
 
 
 def _eval_fn(b: Built):
+    extra = None
+    if is_vae(b.G, b.D):  # ELBO / reconstruction on fixed data draws as well
+        from .vae_trainer import vae_eval_fn
+
+        extra = vae_eval_fn(b.source, b.cfg.eval.n_samples, b.cfg.eval.seed, b.device)
+
     def run(trainer: Trainer) -> dict[str, float]:
         out = evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        if extra:
+            return {**out, **extra(trainer)}
         out.update(evaluate_discriminator(b.objective, trainer.D, trainer.G, b.source, b.cfg.eval, b.device))
         return out
 
@@ -168,7 +178,10 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
         cbs += list(callbacks or [])
     if info.enabled:
         cbs += [Barrier(every)] if info.is_main else [DropLogs(), Barrier(every)]
-    trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
+    trainer_cls = Trainer
+    if is_vae(b.G, b.D):  # same loop, callbacks and state_dict; a VAE step (gankit.train.vae_trainer)
+        from .vae_trainer import VAETrainer as trainer_cls
+    trainer = trainer_cls(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
     if info.enabled:
         wrap_trainer(trainer, info)
     if state is not None:
@@ -184,7 +197,7 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
     final = dict(history.last)
     final["wall_time"] = round(time.perf_counter() - t0, 3)
     final["data"] = cfg.data.name
-    final["objective"] = cfg.objective.name
+    final["objective"] = cfg.model.name if is_vae(b.G, b.D) else cfg.objective.name
     final["seed"] = cfg.train.seed
     if info.enabled:
         final["world_size"] = info.world_size
@@ -192,6 +205,8 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
     if pictures:
         from ..report.plots import save_run_pictures
 
+        if is_vae(b.G, b.D):
+            from ..report.vae_plots import save_run_pictures
         save_run_pictures(out, b, trainer)
         from ..report.animate import save_animations
         from ..report.html import write_report
@@ -205,7 +220,8 @@ def _report_callbacks(b: Built, out: Path, history: History) -> list[Callback]:
     """Frames at each evaluation (1-D/2-D data, ``train.snapshots``) and TensorBoard (``train.tensorboard``)."""
     cbs: list[Callback] = []
     snaps = None
-    if b.cfg.train.snapshots and len(b.source.shape) == 1 and b.source.shape[0] in (1, 2):
+    # (a VAE's second network is its encoder, not a discriminator: no discriminator views)
+    if b.cfg.train.snapshots and len(b.source.shape) == 1 and b.source.shape[0] in (1, 2) and not is_vae(b.G, b.D):
         from ..report.frames import FrameView, Snapshots
 
         view = FrameView(b.source, b.objective, device=b.device)
