@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
 from ..errors import GankitError
+from ..train.health import EXIT_DIVERGED, TrainingDiverged
 from ..train.trainer import TrainingInterrupted
 from .common import print_json, warn
 
@@ -42,8 +43,12 @@ def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> R
     flags = {"data.name": args.data, "objective.name": args.objective, "model.name": args.model,
              "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
     overrides = {k: v for k, v in flags.items() if v is not None}
+    from ..train.preflight import check_names
+
     cfg = apply_overrides(cfg, overrides)
-    return apply_overrides(cfg, args.overrides)
+    cfg = apply_overrides(cfg, args.overrides)
+    check_names(cfg)  # unknown data/model/objective names fail here, before any folder is made
+    return cfg
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
         return 130
+    except TrainingDiverged as exc:
+        sys.stderr.write(f"gankit: error: {exc}\n")
+        return EXIT_DIVERGED
     if args.json:
         print_json({"run_dir": str(out), **final})
     else:

@@ -190,6 +190,8 @@ class Trainer:
                           "pos": int(np_state[2]), "has_gauss": int(np_state[3]), "cached": float(np_state[4])},
                 "python": random.getstate(),
             },
+            # losses logged since the last history record, so a resumed run writes the same history
+            "pending": {k: torch.stack(v).detach() for k, v in self.pending.items() if v},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -206,3 +208,4 @@ class Trainer:
         py = rng["python"]
         random.setstate((py[0], tuple(py[1]), py[2]))
         self.step = int(state["step"])
+        self.pending = {k: list(v.to(self.device).unbind(0)) for k, v in state.get("pending", {}).items()}
