@@ -16,6 +16,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import tomllib
@@ -249,11 +250,16 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)  # slow (evaluates string annotations): once per class
+
+
 def from_dict(cls: type, data: dict[str, Any], where: str = "") -> Any:
     """Build a config dataclass from a nested dict, rejecting unknown keys and wrong types."""
     if not isinstance(data, dict):
         raise GankitError(f"{where or 'config'} must be a table, got {data!r}")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:

@@ -32,7 +32,6 @@ A collapsed discriminator (mean ``|d_loss|`` below ``train.collapse_threshold`` 
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -96,6 +95,22 @@ def first_nonfinite(trainer: Trainer) -> str | None:
     return None
 
 
+def _clone(obj: Any) -> Any:
+    """A deep copy of a state dict: tensors cloned, containers rebuilt, the rest shared (immutable).
+
+    Several times faster than :func:`copy.deepcopy` on optimiser and RNG states.
+    """
+    if isinstance(obj, Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone(v) for v in obj]
+    if isinstance(obj, tuple):  # e.g. Python's RNG state: 625 ints, immutable, shared as is
+        return tuple(_clone(v) for v in obj) if any(isinstance(v, (Tensor, dict, list, tuple)) for v in obj) else obj
+    return obj
+
+
 def _stderr(msg: str) -> None:
     sys.stderr.write(f"gankit: {msg}\n")
 
@@ -137,7 +152,7 @@ class HealthGuard(Callback):
     def on_train_start(self, trainer: Trainer) -> None:
         self._reset_window()
         if first_nonfinite(trainer) is None:
-            self._good = copy.deepcopy(trainer.state_dict())
+            self._good = _clone(trainer.state_dict())
 
     def on_step_end(self, trainer: Trainer) -> None:
         d, g = _last(trainer, "d_loss"), _last(trainer, "g_loss")
@@ -169,7 +184,7 @@ class HealthGuard(Callback):
         if healthy:
             self._watch_collapse(trainer)
             self._reset_window()
-            self._good = copy.deepcopy(trainer.state_dict())
+            self._good = _clone(trainer.state_dict())
             return
         self._reset_window()
         target = trainer.step
@@ -182,7 +197,7 @@ class HealthGuard(Callback):
             # go forward again to the step the loop is at, checking every step
             fault = self._advance(trainer, target)
             if not fault:
-                self._good = copy.deepcopy(trainer.state_dict())
+                self._good = _clone(trainer.state_dict())
                 return
 
     def _locate(self, trainer: Trainer, target: int) -> tuple[int, str]:
@@ -190,9 +205,9 @@ class HealthGuard(Callback):
         if self._good is None:
             raise TrainingDiverged(f"the initial state at step {trainer.step} is not finite", trainer.step,
                                    trainer.step, "initial state")
-        trainer.load_state_dict(copy.deepcopy(self._good))
+        trainer.load_state_dict(_clone(self._good))
         while trainer.step < target:
-            before = copy.deepcopy(trainer.state_dict())
+            before = _clone(trainer.state_dict())
             trainer.train_step()
             trainer.step += 1
             quantity = first_nonfinite(trainer)
@@ -200,13 +215,13 @@ class HealthGuard(Callback):
                 trainer.load_state_dict(before)
                 return trainer.step + 1, quantity
         # not reproduced: go back to the last good state
-        trainer.load_state_dict(copy.deepcopy(self._good))
+        trainer.load_state_dict(_clone(self._good))
         return 0, "unknown"
 
     def _advance(self, trainer: Trainer, target: int) -> bool:
         """Train up to ``target`` checking every step; True (and state before the fault) on a fault."""
         while trainer.step < target:
-            before = copy.deepcopy(trainer.state_dict())
+            before = _clone(trainer.state_dict())
             trainer.train_step()
             trainer.step += 1
             if first_nonfinite(trainer) is not None:
