@@ -1,11 +1,11 @@
 """Training health: non-finite losses, weights and gradients, and a collapsed discriminator.
 
-Cost model. Every step the guard folds ``isfinite(d_loss) & isfinite(g_loss)`` into one
-device flag (two tiny tensor ops, no host sync). Every ``train.health_every`` steps, and at
-every step where a checkpoint or a history record is due, it syncs that flag once and
-checks every weight and gradient of G and D; when all is finite it keeps an in-memory copy
-of the trainer state (the *last good state*). So no checkpoint and no history record is
-ever written from a non-finite state.
+Cost model. Between checks the guard does nothing: the trainer already keeps every step's
+loss tensors (``trainer.pending``, no host sync). Every ``train.health_every`` steps, and at
+every step where a checkpoint or a history record is due, it stacks the losses of the steps
+since the last check, checks them and every weight and gradient of G and D with one host
+sync, and, when all is finite, keeps an in-memory copy of the trainer state (the *last good
+state*). So no checkpoint and no history record is ever written from a non-finite state.
 
 When a check fails, the guard restores the last good state and replays the steps since
 then one by one, checking losses, gradients and weights after each. Replay is bit-exact
@@ -135,9 +135,7 @@ class HealthGuard(Callback):
         self.cfg, self.events, self.warn = train, events, warn or _stderr
         self.rollbacks = 0
         self.low_windows = 0
-        self._ok: Tensor | None = None
-        self._dsum: Tensor | None = None
-        self._n = 0
+        self._seen: tuple[Any, int] = (None, 0)  # (the pending d_loss list, entries already checked)
         self._good: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ state (checkpointed)
@@ -150,17 +148,11 @@ class HealthGuard(Callback):
 
     # ------------------------------------------------------------------ hooks
     def on_train_start(self, trainer: Trainer) -> None:
-        self._reset_window()
+        self._mark(trainer)
         if first_nonfinite(trainer) is None:
             self._good = _clone(trainer.state_dict())
 
     def on_step_end(self, trainer: Trainer) -> None:
-        d, g = _last(trainer, "d_loss"), _last(trainer, "g_loss")
-        if d is not None and g is not None:
-            ok = torch.isfinite(d) & torch.isfinite(g)  # no host sync
-            self._ok = ok if self._ok is None else self._ok & ok
-            self._dsum = d.detach().abs() if self._dsum is None else self._dsum + d.detach().abs()
-            self._n += 1
         if self._due(trainer.step):
             self.check(trainer)
 
@@ -174,19 +166,30 @@ class HealthGuard(Callback):
         return any(every and step % every == 0 for every in (c.health_every, c.checkpoint_every, c.eval_every)) \
             or step >= c.steps
 
-    def _reset_window(self) -> None:
-        self._ok, self._dsum, self._n = None, None, 0
+    def _mark(self, trainer: Trainer) -> None:
+        """Remember how many of the pending losses are checked (the list is new after ``pop_logs``)."""
+        d = trainer.pending.get("d_loss")
+        self._seen = (d, len(d) if d else 0)
+
+    def _window(self, trainer: Trainer) -> tuple[list[Tensor], list[Tensor]]:
+        """Loss tensors of the steps since the last check."""
+        d, g = trainer.pending.get("d_loss") or [], trainer.pending.get("g_loss") or []
+        seen_list, n = self._seen
+        start = n if d is seen_list else 0
+        return d[start:], g[start:]
 
     # ------------------------------------------------------------------ the check
     def check(self, trainer: Trainer) -> None:
         """Sync once; on a fault, locate it and apply the policy; else remember this state as good."""
-        healthy = (self._ok is None or bool(self._ok)) and first_nonfinite(trainer) is None
+        d_win, g_win = self._window(trainer)
+        losses = torch.stack(d_win + g_win) if d_win or g_win else None
+        healthy = (losses is None or bool(torch.isfinite(losses).all())) and first_nonfinite(trainer) is None
         if healthy:
-            self._watch_collapse(trainer)
-            self._reset_window()
+            if d_win:
+                self._watch_collapse(trainer, float(torch.stack(d_win).abs().mean()))
+            self._mark(trainer)
             self._good = _clone(trainer.state_dict())
             return
-        self._reset_window()
         target = trainer.step
         while True:
             bad_step, quantity = self._locate(trainer, target)
@@ -197,6 +200,7 @@ class HealthGuard(Callback):
             # go forward again to the step the loop is at, checking every step
             fault = self._advance(trainer, target)
             if not fault:
+                self._mark(trainer)
                 self._good = _clone(trainer.state_dict())
                 return
 
@@ -265,10 +269,7 @@ class HealthGuard(Callback):
                      "lr_g": lr_g, "lr_d": lr_d, "rollback": self.rollbacks})
 
     # ------------------------------------------------------------------ collapse
-    def _watch_collapse(self, trainer: Trainer) -> None:
-        if not self._n or self._dsum is None:
-            return
-        mean_abs = float(self._dsum) / self._n
+    def _watch_collapse(self, trainer: Trainer, mean_abs: float) -> None:
         if mean_abs < self.cfg.collapse_threshold:
             self.low_windows += 1
             if self.low_windows == self.cfg.collapse_patience:
