@@ -100,6 +100,5 @@ def _check_resume_changes(saved: RunConfig, cfg: RunConfig) -> None:
             if section not in RESUMABLE or key in FIXED_ON_RESUME:
                 raise GankitError(
                     f"cannot change {section}.{key} ({old!r} -> {new!r}) when resuming; "
-                    f"only these may change: train.steps, train.eval_every, train.checkpoint_every, "
-                    f"train.keep_checkpoints, train.progress, train.device, eval.*"
+                    f"only eval.* and the train.* settings other than {', '.join(FIXED_ON_RESUME)} may change"
                 )
