@@ -250,7 +250,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)  # slow (evaluates string annotations): once per class
 

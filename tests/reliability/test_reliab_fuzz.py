@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gankit.cli import main
-from gankit.config import RunConfig, apply_overrides, dumps_toml, loads_toml, to_dict
+from gankit.config import RunConfig, dumps_toml, loads_toml, to_dict
 from gankit.data.toy import parse_mixture
 from gankit.errors import GankitError
 
@@ -194,9 +194,9 @@ num = st.one_of(st.floats(min_value=-1e3, max_value=1e3), st.sampled_from([0.0, 
 def test_fuzz_mixture_near_valid(terms: list[tuple[int, float, float]], normalise: bool) -> None:
     total = sum(max(a, 0) for a, _, _ in terms) or 1
     ws = [a / total if normalise else a / 10 for a, _, _ in terms]
-    parts = [f"{w!r}*N({m!r},{s!r})" for w, (_, m, s) in zip(ws, terms)]
+    parts = [f"{w!r}*N({m!r},{s!r})" for w, (_, m, s) in zip(ws, terms, strict=True)]
     spec = " + ".join(parts)
-    parsed = [(float(repr(w)), float(repr(m)), float(repr(s))) for w, (_, m, s) in zip(ws, terms)]
+    parsed = [(float(repr(w)), float(repr(m)), float(repr(s))) for w, (_, m, s) in zip(ws, terms, strict=True)]
     valid = (all(math.isfinite(x) for t in parsed for x in t) and all(w > 0 for w, _, _ in parsed)
              and all(s > 0 for _, _, s in parsed) and abs(math.fsum(w for w, _, _ in parsed) - 1) <= 1e-6)
     try:
@@ -267,9 +267,9 @@ def test_fuzz_data_files(case: tuple[str, bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def real_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    from gankit.train.run import train_run
-
     from reliab_helpers import tiny_config
+
+    from gankit.train.run import train_run
 
     out = tmp_path_factory.mktemp("fz") / "run"
     train_run(tiny_config("train.steps=2", "train.eval_every=0"), out, pictures=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from reliab_helpers import assert_same_tree, final_state, tiny_args, tiny_config
 
 import gankit.train.run as run_mod
 from gankit.cli import main
@@ -15,8 +16,6 @@ from gankit.data.toy import DataSource, ring8
 from gankit.train.health import TrainingDiverged
 from gankit.train.run import build, train_run
 from gankit.train.trainer import Callback, Trainer
-
-from reliab_helpers import assert_same_tree, final_state, tiny_args, tiny_config
 
 torch.set_num_threads(1)
 

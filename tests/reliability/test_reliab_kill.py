@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from reliab_helpers import assert_same_run, tiny_args, tiny_config
 
 from gankit.train.checkpoint import list_checkpoints
 from gankit.train.run import train_run
-
-from reliab_helpers import assert_same_run, tiny_args, tiny_config
 
 torch.set_num_threads(1)
 SRC = str(Path(__file__).resolve().parents[2] / "src")

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from reliab_helpers import tiny_args
 
 import gankit.train.checkpoint as ckpt_mod
 import gankit.train.preflight as preflight
 from gankit.cli import main
 from gankit.train.checkpoint import list_checkpoints
-
-from reliab_helpers import tiny_args
 
 torch.set_num_threads(1)
 

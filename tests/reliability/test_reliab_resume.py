@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from reliab_helpers import assert_same_run, final_state, history, tiny_config
 
-from gankit.train.checkpoint import list_checkpoints, load_checkpoint, CheckpointError
+from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from gankit.train.run import train_run
 from gankit.train.trainer import Callback, TrainingInterrupted
-
-from reliab_helpers import assert_same_run, final_state, history, tiny_config
 
 torch.set_num_threads(1)
 

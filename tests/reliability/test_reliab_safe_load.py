@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from reliab_helpers import tiny_config
 
 from gankit.cli import main
 from gankit.train.checkpoint import MAGIC, CheckpointError, list_checkpoints, load_checkpoint, load_latest
 from gankit.train.run import train_run
-
-from reliab_helpers import tiny_config
 
 torch.set_num_threads(1)
 

@@ -33,8 +33,9 @@ A collapsed discriminator (mean ``|d_loss|`` below ``train.collapse_threshold`` 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -16,11 +16,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from .. import models as _models  # noqa: F401  (registers the models)
 from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
 from ..metrics.evaluate import evaluate
-from .. import models as _models  # noqa: F401  (registers the models)
 from ..objectives import Objective, make_objective
 from ..registry import MODELS
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
