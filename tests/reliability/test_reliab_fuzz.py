@@ -9,10 +9,12 @@ docs/guarantees.md.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import io
 import math
+import shutil
 import struct
 import tempfile
 from pathlib import Path
@@ -31,6 +33,7 @@ from gankit.errors import GankitError
 torch.set_num_threads(1)
 FUZZ_CASES = {"overrides": 300, "toml": 300, "spec_random": 300, "spec_near": 300, "files": 350, "mutations": 100}
 TMP = Path(tempfile.mkdtemp(prefix="gankit-fuzz-"))
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 
 
 def fuzz(n: int):
