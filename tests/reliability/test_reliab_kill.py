@@ -78,8 +78,10 @@ def _trial(reference: Path, out: Path, seed: int, kills: int, inprocess_resume: 
     rng = random.Random(seed)
     seen = [_kill_at_random(_train_cmd(out), out, rng)]
     resume = [sys.executable, "-m", "gankit", "train", "--resume", str(out), "--no-progress"]
-    for _ in range(kills - 1):
-        if seen[-1] is None:
+    for _ in range(kills):
+        if (out / "metrics.json").exists():  # killed after the run had finished (while drawing pictures)
+            seen[-1] = None
+        if seen[-1] is None or len(seen) == kills:
             break
         seen.append(_kill_at_random(resume, out, rng))
     if seen[-1] is not None and inprocess_resume:  # saves a second interpreter start in the default suite
@@ -90,6 +92,7 @@ def _trial(reference: Path, out: Path, seed: int, kills: int, inprocess_resume: 
         done = subprocess.run(resume, env=_env(), capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
     assert_same_run(reference, out)
+    print(f"kills at checkpoint steps {seen}")  # shown with -s
     return seen
 
 
