@@ -16,7 +16,9 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import re
 import tomllib
 import types
 import typing
@@ -42,9 +44,18 @@ __all__ = [
 ]
 
 
+def _shown(key: str) -> str:
+    """A key as it can appear in a one-line message (quoted when it holds odd characters)."""
+    return key if _printable(key) and key.strip() == key and key else repr(key)
+
+
 def _check(cond: bool, msg: str) -> None:
     if not cond:
         raise GankitError(msg)
+
+
+def _printable(text: str) -> bool:
+    return not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,11 @@ class DataConfig:
     name: str = "ring8"
     #: file or folder for image data (``.npy``, IDX, CIFAR batch, image folder)
     path: str = ""
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name.strip()), "data.name must not be empty; see 'gankit list' for the data sources")
+        _check(_printable(self.name) and _printable(self.path),
+               "data.name and data.path must not contain control characters")
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,10 @@ class ModelConfig:
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
+        for f, top in (("latent_dim", 2**16), ("g_width", 2**16), ("d_width", 2**16), ("g_depth", 256),
+                       ("d_depth", 256)):
+            _check(getattr(self, f) <= top, f"model.{f} must be <= {top}, got {getattr(self, f)}")
+        _check(bool(self.name.strip()), "model.name must not be empty; see 'gankit list' for the models")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
         _check(self.likelihood in ("gaussian", "bernoulli"),
@@ -108,6 +128,8 @@ class ObjectiveConfig:
         _check(math.isfinite(self.clip) and self.clip > 0, f"objective.clip must be a positive number, got {self.clip}")
         _check(math.isfinite(self.gp_weight) and self.gp_weight >= 0,
                f"objective.gp_weight must be a number >= 0, got {self.gp_weight}")
+        _check(bool(self.name.strip()) and _printable(self.name),
+               f"objective.name must be a registered objective name (see 'gankit list'), got {self.name!r}")
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,17 @@ class TrainConfig:
     compile: bool = False
     #: autocast precision: fp32, bf16, fp16 (fp16 only on CUDA, with a GradScaler)
     precision: str = "fp32"
+    #: sync the non-finite check every N steps (and at every checkpoint and evaluation); see train/health.py
+    health_every: int = 50
+    #: what to do when a loss, weight or gradient goes non-finite: stop (exit 3) or rollback
+    on_nan: str = "stop"
+    #: on rollback, multiply both learning rates by this factor
+    nan_lr_factor: float = 0.5
+    #: rollbacks allowed before stopping
+    max_rollbacks: int = 3
+    #: warn when mean |d_loss| stays below this for collapse_patience check windows
+    collapse_threshold: float = 1e-3
+    collapse_patience: int = 5
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
@@ -156,13 +189,24 @@ class TrainConfig:
             v = getattr(self, f)
             _check(0.0 <= v < 1.0, f"train.{f} must be in [0, 1), got {v}")
         _check(self.seed >= 0, f"train.seed must be >= 0, got {self.seed}")
-        _check(self.device in ("cpu", "cuda", "auto") or self.device.startswith("cuda:"),
+        _check(re.fullmatch(r"cpu|auto|cuda(:\d{1,3})?", self.device) is not None,
                f"train.device must be cpu, cuda, cuda:N or auto; got {self.device!r}")
         for f in ("eval_every", "checkpoint_every"):
             _check(getattr(self, f) >= 0, f"train.{f} must be >= 0, got {getattr(self, f)}")
         precs = ("fp32", "bf16", "fp16")
         _check(self.precision in precs, f"train.precision must be one of {', '.join(precs)}; got {self.precision!r}")
         _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
+        _check(self.seed <= 2**62, f"train.seed must be <= 2**62, got {self.seed}")
+        _check(self.batch_size <= 2**20, f"train.batch_size must be <= 2**20, got {self.batch_size}")
+        _check(self.d_steps <= 1000, f"train.d_steps must be <= 1000, got {self.d_steps}")
+        _check(self.health_every >= 1, f"train.health_every must be >= 1, got {self.health_every}")
+        _check(self.on_nan in ("stop", "rollback"), f"train.on_nan must be stop or rollback; got {self.on_nan!r}")
+        _check(math.isfinite(self.nan_lr_factor) and 0 < self.nan_lr_factor < 1,
+               f"train.nan_lr_factor must be in (0, 1), got {self.nan_lr_factor}")
+        _check(self.max_rollbacks >= 0, f"train.max_rollbacks must be >= 0, got {self.max_rollbacks}")
+        _check(math.isfinite(self.collapse_threshold) and self.collapse_threshold >= 0,
+               f"train.collapse_threshold must be a number >= 0, got {self.collapse_threshold}")
+        _check(self.collapse_patience >= 1, f"train.collapse_patience must be >= 1, got {self.collapse_patience}")
 
 
 @dataclass(frozen=True)
@@ -179,6 +223,9 @@ class EvalConfig:
     def __post_init__(self) -> None:
         _check(self.n_samples >= 1, f"eval.n_samples must be >= 1, got {self.n_samples}")
         _check(self.w1_samples >= 1, f"eval.w1_samples must be >= 1, got {self.w1_samples}")
+        _check(self.n_samples <= 10**7, f"eval.n_samples must be <= 10**7, got {self.n_samples}")
+        _check(self.w1_samples <= 5000, f"eval.w1_samples must be <= 5000 (exact EMD), got {self.w1_samples}")
+        _check(0 <= self.seed <= 2**62, f"eval.seed must be in [0, 2**62], got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -242,17 +289,22 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)  # slow (evaluates string annotations): once per class
+
+
 def from_dict(cls: type, data: dict[str, Any], where: str = "") -> Any:
     """Build a config dataclass from a nested dict, rejecting unknown keys and wrong types."""
     if not isinstance(data, dict):
         raise GankitError(f"{where or 'config'} must be a table, got {data!r}")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
         prefix = f"{where}." if where else ""
         raise GankitError(
-            f"unknown config key {prefix}{unknown[0]}; known keys{' of ' + where if where else ''}: {', '.join(known)}"
+            f"unknown config key {prefix}{_shown(unknown[0])}; known keys{' of ' + where if where else ''}: {', '.join(known)}"
         )
     kwargs = {}
     for name, value in data.items():
@@ -269,7 +321,7 @@ def _parse_value(text: str) -> Any:
     """A TOML value (``5000``, ``1e-4``, ``true``, ``"x"``, ``[0.5, 0.9]``) or a bare string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, UnicodeError, KeyError):
         return text
 
 
@@ -298,7 +350,7 @@ def apply_overrides(cfg: RunConfig, overrides: list[str] | dict[str, Any]) -> Ru
             raise GankitError(f"override {key!r} must name section.key; known sections: {sections}")
         if parts[-1] not in node:
             raise GankitError(
-                f"unknown config key {key}; known keys of {'.'.join(parts[:-1])}: {', '.join(node)}"
+                f"unknown config key {_shown(key)}; known keys of {'.'.join(parts[:-1])}: {', '.join(node)}"
             )
         node[parts[-1]] = value
     return from_dict(type(cfg), data)
@@ -315,7 +367,9 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, float):
         return repr(v) if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        # TOML basic string: escape backslash, quote and every control character
+        return '"' + "".join(c if c not in '\\"' and 32 <= ord(c) != 127 else
+                             ("\\" + c if c in '\\"' else f"\\u{ord(c):04X}") for c in v) + '"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if v is None:

@@ -121,10 +121,15 @@ def test_existing_run_directory_is_never_overwritten(tmp_path, tiny_overrides):
     assert (out / "metrics.json").read_bytes() == before
 
 
-def test_resume_never_overwrites_a_newer_checkpoint(tmp_path):
-    save_checkpoint(tmp_path, 20, {"step": 20})
+def test_resume_never_overwrites_a_newer_checkpoint(tmp_path, tiny_overrides):
+    cfg = cfg_of(tiny_overrides)
+    b = build(cfg)
+    t = Trainer(b.G, b.D, b.objective, b.source, cfg.train)
+    t.step = 20
+    save_checkpoint(tmp_path, 20, t.state_dict())
+    t.step = 10
     with pytest.raises(GankitError, match="newer"):
-        save_checkpoint(tmp_path, 10, {"step": 10})
+        save_checkpoint(tmp_path, 10, t.state_dict())
     assert load_checkpoint(list_checkpoints(tmp_path)[-1][1])["step"] == 20
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
 from ..errors import GankitError
 from ..objectives.defaults import explicit_keys, with_objective_defaults
+from ..train.health import EXIT_DIVERGED, TrainingDiverged
 from ..train.trainer import TrainingInterrupted
 from .common import print_json, warn
 
@@ -53,8 +54,11 @@ def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> R
     overrides = {k: v for k, v in flags.items() if v is not None}
     if getattr(args, "tensorboard", False):
         overrides["train.tensorboard"] = True
+    from ..train.preflight import check_names
+
     cfg = apply_overrides(cfg, overrides)
     cfg = apply_overrides(cfg, args.overrides)
+    check_names(cfg)  # unknown data/model/objective names fail here, before any folder is made
     if base is not None:
         return cfg
     # The objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for wgan) fill what the user left unset.
@@ -92,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
         return 130
+    except TrainingDiverged as exc:
+        sys.stderr.write(f"gankit: error: {exc}\n")
+        return EXIT_DIVERGED
     if not final:  # a rank other than 0 under torchrun: rank 0 reports
         return 0
     if args.json:
@@ -140,6 +147,5 @@ def _check_resume_changes(saved: RunConfig, cfg: RunConfig) -> None:
             if section not in RESUMABLE or key in FIXED_ON_RESUME:
                 raise GankitError(
                     f"cannot change {section}.{key} ({old!r} -> {new!r}) when resuming; "
-                    f"only these may change: train.steps, train.eval_every, train.checkpoint_every, "
-                    f"train.keep_checkpoints, train.progress, train.device, eval.*"
+                    f"only eval.* and the train.* settings other than {', '.join(FIXED_ON_RESUME)} may change"
                 )

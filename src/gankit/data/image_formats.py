@@ -15,6 +15,8 @@ import gzip
 import io
 import os
 import pickle
+import tokenize
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -276,12 +278,24 @@ def read_array_file(
         raise GankitError(f"array file {str(path)!r} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except ValueError as exc:
+    except (ValueError, SyntaxError, tokenize.TokenError, MemoryError, zipfile.BadZipFile,
+            zlib.error) as exc:  # bad .npy header, data or .npz archive
         raise GankitError(f"cannot read {str(path)!r} without pickle (object arrays are refused): {exc}") from None
     except (OSError, EOFError) as exc:
         raise GankitError(f"cannot read array file {str(path)!r}: {exc}") from None
     if isinstance(loaded, np.ndarray):
         return loaded, None, False
+    try:
+        return _read_npz_members(path, loaded, split, images_key, labels_key)
+    except GankitError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, SyntaxError, tokenize.TokenError,
+            MemoryError, NotImplementedError) as exc:  # a corrupt member of the archive
+        raise GankitError(f"cannot read array file {str(path)!r}: {type(exc).__name__}: {exc}") from None
+
+
+def _read_npz_members(path: Path, loaded: Any, split: str, images_key: str | None,
+                      labels_key: str | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
     with loaded as z:
         keys = list(z.files)
         if images_key is None and "x_train" in keys and "x_test" in keys and split != "all":

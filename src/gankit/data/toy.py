@@ -222,10 +222,17 @@ class Mixture1D(DataSource):
         return (mu + sd * eps).float().reshape(n, 1)
 
     def spec(self) -> str:
-        return " + ".join(f"{w:g}*N({m:g},{s:g})" for w, m, s in zip(self.weights, self.means, self.stds))
+        """The spec string; parsing it gives back exactly this mixture."""
+        return " + ".join(f"{_num(w)}*N({_num(m)},{_num(s)})" for w, m, s in zip(self.weights, self.means, self.stds))
 
     def describe(self) -> str:
         return self.spec()
+
+
+def _num(x: float) -> str:
+    """Short ``%g`` form when it is exact, else the shortest form that round-trips."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
 
 
 def parse_mixture(spec: str) -> Mixture1D:

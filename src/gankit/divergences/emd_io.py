@@ -24,7 +24,9 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,7 +202,7 @@ def emd_command(
 def _read_npy(p: Path) -> np.ndarray:
     try:
         return np.load(p, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError, MemoryError) as exc:  # bad header
         raise GankitError(f"cannot read {p} as a .npy array: {exc}") from None
 
 
@@ -212,7 +214,8 @@ def _read_npz(p: Path) -> tuple[np.ndarray, np.ndarray | None]:
             return z["points"], (z["weights"] if "weights" in z.files else None)
     except GankitError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError, MemoryError,
+            zlib.error, NotImplementedError) as exc:
         raise GankitError(f"cannot read {p} as a .npz archive: {exc}") from None
 
 

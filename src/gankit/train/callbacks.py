@@ -68,7 +68,7 @@ class History(Callback):
             self.record(trainer)
 
     def on_train_end(self, trainer: Trainer) -> None:
-        if not self.records or self.records[-1]["step"] != trainer.step:
+        if self.last.get("step") != trainer.step:  # ``last`` survives a resume, ``records`` does not
             self.record(trainer)
 
 
@@ -116,8 +116,8 @@ class Checkpointer(Callback):
         self.folder, self.every, self.keep, self.extra = Path(folder), every, keep, extra
         self.last_saved = -1
 
-    def save(self, trainer: Trainer) -> None:
-        if trainer.step == self.last_saved:
+    def save(self, trainer: Trainer, force: bool = False) -> None:
+        if trainer.step == self.last_saved and not force:
             return
         state = trainer.state_dict()
         state.update(self.extra())
@@ -131,4 +131,7 @@ class Checkpointer(Callback):
         if self.every and trainer.step % self.every == 0:
             self.save(trainer)
 
-    on_train_end = on_interrupt = save
+    def on_train_end(self, trainer: Trainer) -> None:
+        self.save(trainer, force=True)  # again after the final history record, so a resume never repeats it
+
+    on_interrupt = save

@@ -26,6 +26,9 @@ __all__ = ["save_checkpoint", "load_checkpoint", "list_checkpoints", "load_lates
 
 MAGIC = b"GANKIT-CKPT 1 "
 _NAME = re.compile(r"^step_(\d{9})\.ckpt$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: entries every training checkpoint has, with their types
+_REQUIRED = {"step": int, "G": dict, "D": dict, "opt_g": dict, "opt_d": dict, "rng": dict}
 
 
 class CheckpointError(GankitError):
@@ -88,7 +91,10 @@ def save_checkpoint(folder: str | Path, step: int, state: dict[str, Any], keep: 
     overwrites newer work with older).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(f"cannot create checkpoint folder {str(folder)!r}: {exc.strerror or exc}") from None
     existing = list_checkpoints(folder)
     if existing and existing[-1][0] > step:
         raise CheckpointError(
@@ -99,7 +105,11 @@ def save_checkpoint(folder: str | Path, step: int, state: dict[str, Any], keep: 
     payload = buf.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode()
     path = checkpoint_path(folder, step)
-    atomic_write_bytes(path, MAGIC + digest + b"\n" + payload)
+    try:
+        atomic_write_bytes(path, MAGIC + digest + b"\n" + payload)
+    except OSError as exc:  # disk full, folder gone or read-only: the older checkpoints are intact
+        raise CheckpointError(f"cannot write checkpoint {str(path)!r}: {exc.strerror or exc}; "
+                              f"the previous checkpoints in {str(folder)!r} are intact") from None
     for _, old in list_checkpoints(folder)[:-keep]:
         try:
             old.unlink()
@@ -121,21 +131,30 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not head.startswith(MAGIC) or not sep:
         raise CheckpointError(f"{str(path)!r} is not a gankit checkpoint (missing 'GANKIT-CKPT' header); refused")
     digest = head[len(MAGIC):].decode(errors="replace")
-    if hashlib.sha256(payload).hexdigest() != digest:
+    if not _HEX64.match(digest) or hashlib.sha256(payload).hexdigest() != digest:
         raise CheckpointError(f"checkpoint {str(path)!r} is truncated or corrupt (content hash mismatch)")
     try:
         state = torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
     except Exception as exc:  # weights_only refuses arbitrary objects: report, never execute
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"checkpoint {str(path)!r} holds objects other than tensors and plain data; refused ({first})") from None
-    if not isinstance(state, dict) or "step" not in state:
-        raise CheckpointError(f"checkpoint {str(path)!r} has no training state")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {str(path)!r} has no training state (holds a {type(state).__name__})")
+    for key, tp in _REQUIRED.items():
+        if not isinstance(state.get(key), tp) or isinstance(state.get(key), bool):
+            raise CheckpointError(f"checkpoint {str(path)!r} has no valid {key!r} entry; it is not a gankit training state")
+    if state["step"] < 0:
+        raise CheckpointError(f"checkpoint {str(path)!r} has a negative step {state['step']}")
     return state
 
 
 def load_latest(folder: str | Path, map_location: str | torch.device = "cpu",
                 warn: Any = None) -> dict[str, Any]:
-    """The newest checkpoint in ``folder`` that loads; a corrupt newer one is reported and skipped."""
+    """The newest checkpoint in ``folder`` that loads; a corrupt newer one is reported and skipped.
+
+    ``warn(message)`` is called once per skipped file, and only when an older checkpoint
+    does load (when none loads, the single :class:`CheckpointError` names every problem).
+    """
     found = list_checkpoints(folder)
     if not found:
         raise CheckpointError(f"no checkpoint in {str(folder)!r}")
@@ -145,8 +164,9 @@ def load_latest(folder: str | Path, map_location: str | torch.device = "cpu",
             state = load_checkpoint(path, map_location)
         except CheckpointError as exc:
             problems.append(str(exc))
-            if warn is not None:
-                warn(f"warning: {exc}; trying the previous checkpoint")
             continue
+        if warn is not None:
+            for p in problems:
+                warn(f"warning: {p}; using the previous checkpoint {str(path)!r} (step {state['step']})")
         return state
     raise CheckpointError(f"no usable checkpoint in {str(folder)!r}: " + "; ".join(problems))

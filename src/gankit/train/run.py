@@ -6,6 +6,7 @@ A run directory holds ``config.toml`` (resolved), ``metrics.json`` (final metric
 
 from __future__ import annotations
 
+import errno
 import json
 import time
 from dataclasses import dataclass
@@ -24,8 +25,14 @@ from ..models.vae import is_vae
 from ..objectives import Objective, make_objective
 from ..registry import MODELS
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
-from .checkpoint import atomic_write_bytes, list_checkpoints, load_latest
+from .checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints, load_latest
+from .health import HealthGuard, TrainingDiverged
+from .preflight import check_names, check_output, checkpoint_bytes, dir_is_nonempty
 from .trainer import Callback, Trainer, seed_everything
+
+#: errno values that mean "the run directory cannot take more writes" (full, read-only, gone, no permission)
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOENT,
+                errno.ENOTDIR}
 
 __all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out"]
 
@@ -55,6 +62,7 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
     """
     device = resolve_device(cfg.train.device)
     if source is None:
+        check_names(cfg)
         source = make_source(cfg.data.name, **({"path": cfg.data.path} if cfg.data.path else {}))
     objective = make_objective(cfg.objective)
     seed_everything(cfg.train.seed)
@@ -75,16 +83,6 @@ def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
         path = Path(f"{base}-{i}")
         i += 1
     return path
-
-
-def _check_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"x")
-        probe.unlink()
-    except OSError as exc:
-        raise GankitError(f"cannot write to run directory {str(out)!r}: {exc.strerror or exc}") from None
 
 
 def _eval_fn(b: Built):
@@ -112,14 +110,15 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
               callbacks: list[Callback] | None = None, pictures: bool = True, warn: Any = None) -> dict[str, Any]:
     """Train ``cfg`` into ``out`` (or continue the run there with ``resume=True``).
 
-    Returns the final metrics (also written to ``metrics.json``).
+    Under ``torchrun`` the process group is set up here and only rank 0 writes.
+    Returns the final metrics (also written to ``metrics.json``; ``{}`` on other ranks).
     """
     from .distributed import init_from_env
 
     out = Path(out) if out is not None else default_out(cfg)
     info, device, started = init_from_env(resolve_device(cfg.train.device))  # torchrun: DDP process group
     try:
-        return _train_run(cfg, out, info, device, resume, progress, callbacks, pictures, warn)
+        return _prepare(cfg, out, info, device, resume, progress, callbacks, pictures, warn)
     finally:
         if started:
             import torch.distributed as dist
@@ -127,21 +126,15 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
             dist.destroy_process_group()
 
 
-def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resume: bool, progress: bool | None,
-               callbacks: list[Callback] | None, pictures: bool, warn: Any) -> dict[str, Any]:
+def _prepare(cfg: RunConfig, out: Path, info: Any, device: torch.device, resume: bool, progress: bool | None,
+             callbacks: list[Callback] | None, pictures: bool, warn: Any) -> dict[str, Any]:
+    """Every check before training: the run directory, the models, the checkpoint to resume, disk space."""
     from dataclasses import replace
 
-    from .distributed import (
-        Barrier,
-        DropLogs,
-        RankStates,
-        check_world_size,
-        restore_rank_states,
-        wrap_trainer,
-    )
+    from .distributed import check_world_size
 
     ckpt_dir = out / "checkpoints"
-    if info.is_main and not resume and out.exists() and any(out.iterdir()):
+    if info.is_main and not resume and dir_is_nonempty(out):
         hint = f"; pass --resume {out} to continue it" if list_checkpoints(ckpt_dir) else ""
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty{hint}, or choose another --out")
     b = build(replace(cfg, train=replace(cfg.train, device=str(device))) if info.enabled else cfg)
@@ -150,27 +143,51 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
 
         require_summary_writer()  # fail before anything is written
     state = None
-    if resume:
+    if resume and not list_checkpoints(ckpt_dir):
+        # stopped before its first checkpoint: start again from step 0 (same seed, same run)
+        if warn is not None:
+            warn(f"warning: run {str(out)!r} has no checkpoint yet; starting it again from step 0")
+    elif resume:
         state = load_latest(ckpt_dir, map_location=b.device, warn=warn)
         check_world_size(state, info.world_size)
-        if state["step"] >= cfg.train.steps:
+        done = state["step"] == cfg.train.steps and (out / "metrics.json").exists()
+        if state["step"] > cfg.train.steps or done:
             raise GankitError(
                 f"run {str(out)!r} is already at step {state['step']} >= train.steps={cfg.train.steps}; "
                 f"raise --steps to train further"
             )
+    if info.is_main:
+        check_output(out, checkpoint_bytes(b.G, b.D) * (cfg.train.keep_checkpoints + 1))
+    try:
+        return _train(cfg, b, out, info, state, resume, progress, callbacks, pictures, warn)
+    except OSError as exc:
+        if exc.errno not in _DISK_ERRNOS:
+            raise
+        raise GankitError(f"cannot write to run directory {str(out)!r}: {exc.strerror or exc}; "
+                          f"the checkpoints already written are intact") from None
+
+
+def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any] | None, resume: bool,
+           progress: bool | None, callbacks: list[Callback] | None, pictures: bool, warn: Any) -> dict[str, Any]:
+    from .distributed import Barrier, DropLogs, RankStates, restore_rank_states, wrap_trainer
+
+    ckpt_dir = out / "checkpoints"
     history_path = out / "history.jsonl"
     history = History(cfg.train.eval_every, _eval_fn(b), history_path)
     config_text = dumps_toml(cfg)
     every = cfg.train.checkpoint_every
     ranks = RankStates(every) if info.enabled else None
-    cbs: list[Callback] = [ranks] if ranks is not None else []
+    # the health guard runs first, so no history record or checkpoint is written from a non-finite state
+    guard = HealthGuard(cfg.train, history_path, warn=warn)
+    cbs: list[Callback] = [guard] + ([ranks] if ranks is not None else [])
+    checkpointer = None
     if info.is_main:  # only rank 0 writes
-        _check_writable(out)
         atomic_write_bytes(out / "config.toml", config_text.encode())
-        cbs.insert(0, history)
-        cbs.append(Checkpointer(ckpt_dir, every, cfg.train.keep_checkpoints, extra=lambda: {
-            "config": config_text, "history_last": json.dumps(json_safe(history.last)),
-            "world_size": info.world_size, **({"rng_ranks": ranks.states} if ranks is not None else {})}))
+        cbs.append(history)
+        checkpointer = Checkpointer(ckpt_dir, every, cfg.train.keep_checkpoints, extra=lambda: {
+            "config": config_text, "history_last": json.dumps(json_safe(history.last)), "health": guard.state_dict(),
+            "world_size": info.world_size, **({"rng_ranks": ranks.states} if ranks is not None else {})})
+        cbs.append(checkpointer)
         show = cfg.train.progress if progress is None else progress
         if show:
             cbs.append(ProgressBar(history))
@@ -185,13 +202,23 @@ def _train_run(cfg: RunConfig, out: Path, info: Any, device: torch.device, resum
     if info.enabled:
         wrap_trainer(trainer, info)
     if state is not None:
-        trainer.load_state_dict(state)
+        try:
+            trainer.load_state_dict(state)
+        except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CheckpointError(f"the newest checkpoint of {str(out)!r} does not match its config: "
+                                  f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
         restore_rank_states(trainer, state, info)
         history.last = json.loads(state.get("history_last", "{}") or "{}")
-        if info.is_main:
-            _truncate_history(history_path, trainer.step)
+        guard.load_state_dict(state.get("health", {}))
+    if resume and info.is_main:
+        _truncate_history(history_path, trainer.step, int(history.last.get("step", -1)))
     t0 = time.perf_counter()
-    trainer.fit()  # raises TrainingInterrupted after saving on Ctrl-C
+    try:
+        trainer.fit()  # raises TrainingInterrupted after saving on Ctrl-C
+    except TrainingDiverged:
+        if checkpointer is not None:
+            checkpointer.save(trainer, force=True)  # the guard left the trainer at the last good state
+        raise
     if not info.is_main:
         return {}
     final = dict(history.last)
@@ -234,17 +261,24 @@ def _report_callbacks(b: Built, out: Path, history: History) -> list[Callback]:
     return cbs
 
 
-def _truncate_history(path: Path, step: int) -> None:
-    """Drop records written after ``step`` (they will be written again by the resumed run)."""
+def _truncate_history(path: Path, step: int, last_record: int) -> None:
+    """Drop what was written after the checkpoint being resumed (the resumed run writes it again).
+
+    Records (one per evaluation) are kept up to ``last_record``, the step of the last record
+    the checkpoint knew about; events (rollbacks, warnings) up to the checkpoint's ``step``;
+    a line cut by a crash is dropped.
+    """
     if not path.exists():
         return
     keep = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            if json.loads(line).get("step", 0) <= step:
+            rec = json.loads(line)
+            limit = step if "event" in rec else last_record
+            if int(rec.get("step", 0)) <= limit:
                 keep.append(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by a crash
+        except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
+            continue
     atomic_write_bytes(path, ("\n".join(keep) + ("\n" if keep else "")).encode())
 
 
@@ -260,6 +294,10 @@ def load_run(run_dir: str | Path, map_location: str = "cpu", warn: Any = None) -
 
     cfg = replace(cfg, train=replace(cfg.train, device=str(map_location)))
     b = build(cfg)
-    b.G.load_state_dict(state["G"])
-    b.D.load_state_dict(state["D"])
+    try:
+        b.G.load_state_dict(state["G"])
+        b.D.load_state_dict(state["D"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"the checkpoint of {str(run_dir)!r} does not match its config: {first}") from None
     return b, state

@@ -277,7 +277,8 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
 
     Returns the summary (also written to ``out/summary.json``).
     """
-    from .run import _check_writable, _eval_fn, _write_json, build
+    from .preflight import check_output
+    from .run import _eval_fn, _write_json, build
 
     check_supported(cfg, n_seeds)
     out = Path(out)
@@ -290,7 +291,7 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
         b = build(cfg_i, source=source)  # seed_everything(seed) + model factory, as a separate run
         source = b.source
         run_dir = out / f"seed{cfg_i.train.seed}"
-        _check_writable(run_dir)
+        check_output(run_dir)
         config_text = dumps_toml(cfg_i)
         atomic_write_bytes(run_dir / "config.toml", config_text.encode())
         history = History(cfg.train.eval_every, _eval_fn(b), run_dir / "history.jsonl")

@@ -239,6 +239,8 @@ class Trainer:
             },
             **({"scaler_d": self.scaler_d.state_dict(), "scaler_g": self.scaler_g.state_dict()}
                if self.scaler_d is not None else {}),
+            # losses logged since the last history record, so a resumed run writes the same history
+            "pending": {k: torch.stack(v).detach() for k, v in self.pending.items() if v},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -258,3 +260,4 @@ class Trainer:
             self.scaler_d.load_state_dict(state["scaler_d"])
             self.scaler_g.load_state_dict(state["scaler_g"])
         self.step = int(state["step"])
+        self.pending = {k: list(v.to(self.device).unbind(0)) for k, v in state.get("pending", {}).items()}

@@ -1,0 +1,283 @@
+"""Training health: non-finite losses, weights and gradients, and a collapsed discriminator.
+
+Cost model. Between checks the guard does nothing: the trainer already keeps every step's
+loss tensors (``trainer.pending``, no host sync). Every ``train.health_every`` steps, and at
+every step where a checkpoint or a history record is due, it stacks the losses of the steps
+since the last check, checks them and every weight and gradient of G and D with one host
+sync, and, when all is finite, keeps an in-memory copy of the trainer state (the *last good
+state*). So no checkpoint and no history record is ever written from a non-finite state.
+
+When a check fails, the guard restores the last good state and replays the steps since
+then one by one, checking losses, gradients and weights after each. Replay is bit-exact
+(the state holds every RNG state), so it finds the exact step and the first quantity that
+went non-finite, in the order the step computes them: ``d_loss``, D's gradients, D's
+weights, ``g_loss``, G's gradients, G's weights. A fault that replay does not reproduce
+(a callback that edits weights, hardware) is reported as lying between the two checks.
+
+Policies (``train.on_nan``):
+
+``"stop"``
+    Leave the trainer at the state just before the bad step and raise
+    :class:`TrainingDiverged`; :func:`~gankit.train.run.train_run` saves that state as a
+    checkpoint and ``gankit train`` exits with status 3.
+``"rollback"``
+    Restore the state just before the bad step, multiply both learning rates by
+    ``train.nan_lr_factor``, log a ``{"event": "rollback", ...}`` line in history.jsonl and
+    go on; after ``train.max_rollbacks`` rollbacks the next fault stops as above.
+
+A collapsed discriminator (mean ``|d_loss|`` below ``train.collapse_threshold`` for
+``train.collapse_patience`` consecutive check windows) gives one warning line and a
+``{"event": "collapse_warning", ...}`` history line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .callbacks import append_jsonl
+from .trainer import Callback, Trainer
+
+__all__ = ["HealthGuard", "TrainingDiverged", "first_nonfinite", "EXIT_DIVERGED"]
+
+#: exit status of ``gankit train`` when training diverged (2 is reserved for bad input)
+EXIT_DIVERGED = 3
+
+
+class TrainingDiverged(Exception):
+    """A loss, weight or gradient went non-finite and the policy is to stop.
+
+    Attributes
+    ----------
+    step : int
+        The generator step whose update produced the first non-finite value (0 if unknown).
+    good_step : int
+        The step of the last good state, which the trainer holds when this is raised.
+    quantity : str
+        ``"d_loss"``, ``"D gradients"``, ``"D weights"``, ``"g_loss"``, ``"G gradients"``,
+        ``"G weights"``, or ``"unknown"`` when replay did not reproduce the fault.
+    """
+
+    def __init__(self, message: str, step: int, good_step: int, quantity: str) -> None:
+        super().__init__(message)
+        self.step, self.good_step, self.quantity = step, good_step, quantity
+
+
+def _all_finite(tensors: list[Tensor]) -> bool:
+    if not tensors:
+        return True
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+
+def _last(trainer: Trainer, key: str) -> Tensor | None:
+    values = trainer.pending.get(key)
+    return values[-1] if values else None
+
+
+def first_nonfinite(trainer: Trainer) -> str | None:
+    """The first non-finite quantity after the trainer's latest step, or ``None`` (one sync)."""
+    d_loss, g_loss = _last(trainer, "d_loss"), _last(trainer, "g_loss")
+    checks: list[tuple[str, list[Tensor]]] = [
+        ("d_loss", [d_loss] if d_loss is not None else []),
+        ("D gradients", [p.grad for p in trainer.D.parameters() if p.grad is not None]),
+        ("D weights", [p.detach() for p in trainer.D.parameters()]),
+        ("g_loss", [g_loss] if g_loss is not None else []),
+        ("G gradients", [p.grad for p in trainer.G.parameters() if p.grad is not None]),
+        ("G weights", [p.detach() for p in trainer.G.parameters()]),
+    ]
+    for name, tensors in checks:
+        if not _all_finite(tensors):
+            return name
+    return None
+
+
+def _clone(obj: Any) -> Any:
+    """A deep copy of a state dict: tensors cloned, containers rebuilt, the rest shared (immutable).
+
+    Several times faster than :func:`copy.deepcopy` on optimiser and RNG states.
+    """
+    if isinstance(obj, Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone(v) for v in obj]
+    if isinstance(obj, tuple):  # e.g. Python's RNG state: 625 ints, immutable, shared as is
+        return tuple(_clone(v) for v in obj) if any(isinstance(v, (Tensor, dict, list, tuple)) for v in obj) else obj
+    return obj
+
+
+def _stderr(msg: str) -> None:
+    sys.stderr.write(f"gankit: {msg}\n")
+
+
+class HealthGuard(Callback):
+    """Detect non-finite training at the exact step and stop or roll back (see the module doc).
+
+    Put it first in the callback list, so it runs before history records and checkpoints.
+
+    Parameters
+    ----------
+    train : TrainConfig
+        ``health_every``, ``on_nan``, ``nan_lr_factor``, ``max_rollbacks``,
+        ``collapse_threshold``, ``collapse_patience``, ``checkpoint_every``, ``eval_every``.
+    events : Path, optional
+        history.jsonl, where events are appended.
+    warn : callable, optional
+        Called with one-line warnings (default: stderr).
+    """
+
+    def __init__(self, train: Any, events: Path | None = None, warn: Callable[[str], None] | None = None) -> None:
+        self.cfg, self.events, self.warn = train, events, warn or _stderr
+        self.rollbacks = 0
+        self.low_windows = 0
+        self._seen: tuple[Any, int] = (None, 0)  # (the pending d_loss list, entries already checked)
+        self._good: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ state (checkpointed)
+    def state_dict(self) -> dict[str, int]:
+        return {"rollbacks": self.rollbacks, "low_windows": self.low_windows}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rollbacks = int(state.get("rollbacks", 0))
+        self.low_windows = int(state.get("low_windows", 0))
+
+    # ------------------------------------------------------------------ hooks
+    def on_train_start(self, trainer: Trainer) -> None:
+        self._mark(trainer)
+        if first_nonfinite(trainer) is None:
+            self._good = _clone(trainer.state_dict())
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if self._due(trainer.step):
+            self.check(trainer)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        self.check(trainer)
+
+    on_interrupt = on_train_end
+
+    def _due(self, step: int) -> bool:
+        c = self.cfg
+        return any(every and step % every == 0 for every in (c.health_every, c.checkpoint_every, c.eval_every)) \
+            or step >= c.steps
+
+    def _mark(self, trainer: Trainer) -> None:
+        """Remember how many of the pending losses are checked (the list is new after ``pop_logs``)."""
+        d = trainer.pending.get("d_loss")
+        self._seen = (d, len(d) if d else 0)
+
+    def _window(self, trainer: Trainer) -> tuple[list[Tensor], list[Tensor]]:
+        """Loss tensors of the steps since the last check."""
+        d, g = trainer.pending.get("d_loss") or [], trainer.pending.get("g_loss") or []
+        seen_list, n = self._seen
+        start = n if d is seen_list else 0
+        return d[start:], g[start:]
+
+    # ------------------------------------------------------------------ the check
+    def check(self, trainer: Trainer) -> None:
+        """Sync once; on a fault, locate it and apply the policy; else remember this state as good."""
+        d_win, g_win = self._window(trainer)
+        losses = torch.stack(d_win + g_win) if d_win or g_win else None
+        healthy = (losses is None or bool(torch.isfinite(losses).all())) and first_nonfinite(trainer) is None
+        if healthy:
+            if d_win:
+                self._watch_collapse(trainer, float(torch.stack(d_win).abs().mean()))
+            self._mark(trainer)
+            self._good = _clone(trainer.state_dict())
+            return
+        target = trainer.step
+        while True:
+            bad_step, quantity = self._locate(trainer, target)
+            good_step = trainer.step
+            if self.cfg.on_nan != "rollback" or self.rollbacks >= self.cfg.max_rollbacks:
+                self._stop(bad_step, good_step, quantity)
+            self._rollback(trainer, bad_step, good_step, quantity)
+            # go forward again to the step the loop is at, checking every step
+            fault = self._advance(trainer, target)
+            if not fault:
+                self._mark(trainer)
+                self._good = _clone(trainer.state_dict())
+                return
+
+    def _locate(self, trainer: Trainer, target: int) -> tuple[int, str]:
+        """Replay from the last good state; leave the trainer just before the bad step."""
+        if self._good is None:
+            raise TrainingDiverged(f"the initial state at step {trainer.step} is not finite", trainer.step,
+                                   trainer.step, "initial state")
+        trainer.load_state_dict(_clone(self._good))
+        while trainer.step < target:
+            before = _clone(trainer.state_dict())
+            trainer.train_step()
+            trainer.step += 1
+            quantity = first_nonfinite(trainer)
+            if quantity is not None:
+                trainer.load_state_dict(before)
+                return trainer.step + 1, quantity
+        # not reproduced: go back to the last good state
+        trainer.load_state_dict(_clone(self._good))
+        return 0, "unknown"
+
+    def _advance(self, trainer: Trainer, target: int) -> bool:
+        """Train up to ``target`` checking every step; True (and state before the fault) on a fault."""
+        while trainer.step < target:
+            before = _clone(trainer.state_dict())
+            trainer.train_step()
+            trainer.step += 1
+            if first_nonfinite(trainer) is not None:
+                trainer.load_state_dict(before)
+                self._good = before
+                return True
+        return False
+
+    @staticmethod
+    def _where(bad_step: int, good_step: int) -> str:
+        if bad_step > 0:
+            return f"at step {bad_step}"
+        return f"after step {good_step} (not reproduced on replay)"
+
+    def _event(self, record: dict[str, Any]) -> None:
+        if self.events is not None:
+            append_jsonl(self.events, record)
+
+    def _stop(self, bad_step: int, good_step: int, quantity: str) -> None:
+        what = "non-finite values" if quantity == "unknown" else f"{quantity} went non-finite"
+        extra = f" after {self.rollbacks} rollback(s)" if self.rollbacks else ""
+        self._event({"step": good_step, "event": "non_finite", "bad_step": bad_step,
+                     "quantity": quantity, "action": "stop"})
+        raise TrainingDiverged(
+            f"training diverged {self._where(bad_step, good_step)}: {what}{extra}; the last good state "
+            f"(step {good_step}) is saved. Lower train.lr_g/train.lr_d, or resume with "
+            f"--set train.on_nan=rollback",
+            bad_step, good_step, quantity)
+
+    def _rollback(self, trainer: Trainer, bad_step: int, good_step: int, quantity: str) -> None:
+        self.rollbacks += 1
+        f = self.cfg.nan_lr_factor
+        for opt in (trainer.opt_g, trainer.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = group["lr"] * f
+        lr_g, lr_d = trainer.opt_g.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["lr"]
+        self.warn(f"warning: {quantity} went non-finite {self._where(bad_step, good_step)}; rolled back to step "
+                  f"{good_step} and lowered the learning rates to lr_g={lr_g:.3g}, lr_d={lr_d:.3g} "
+                  f"(rollback {self.rollbacks} of {self.cfg.max_rollbacks})")
+        self._event({"step": good_step, "event": "rollback", "bad_step": bad_step, "quantity": quantity,
+                     "lr_g": lr_g, "lr_d": lr_d, "rollback": self.rollbacks})
+
+    # ------------------------------------------------------------------ collapse
+    def _watch_collapse(self, trainer: Trainer, mean_abs: float) -> None:
+        if mean_abs < self.cfg.collapse_threshold:
+            self.low_windows += 1
+            if self.low_windows == self.cfg.collapse_patience:
+                self.warn(f"warning: discriminator loss near 0 (mean |d_loss| = {mean_abs:.2g}) for "
+                          f"{self.low_windows} check windows up to step {trainer.step}: D separates real from "
+                          f"fake almost perfectly and G may get no useful gradient")
+                self._event({"step": trainer.step, "event": "collapse_warning", "mean_abs_d_loss": mean_abs,
+                             "windows": self.low_windows})
+        else:
+            self.low_windows = 0

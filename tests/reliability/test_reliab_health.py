@@ -1,0 +1,203 @@
+"""Training health: non-finite values found at the exact step; stop and rollback policies; collapse warning."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from reliab_helpers import assert_same_tree, final_state, tiny_args, tiny_config
+
+import gankit.train.run as run_mod
+from gankit.cli import main
+from gankit.data.toy import DataSource, ring8
+from gankit.train.health import TrainingDiverged
+from gankit.train.run import build, train_run
+from gankit.train.trainer import Callback, Trainer
+
+torch.set_num_threads(1)
+
+
+class NanSource(DataSource):
+    """ring8, but the real batch of step ``at`` holds a NaN (only while lr_d is ``only_lr``, if given).
+
+    The trigger reads the trainer's step counter and learning rate, which the checkpointed
+    state holds, so a replay from an earlier state meets the same NaN at the same step.
+    """
+
+    def __init__(self, at: int, only_lr: float | None = None) -> None:
+        self.inner, self.at, self.only_lr, self.trainer = ring8(), at, only_lr, None
+        self.shape, self.centres, self.std, self.name = (2,), self.inner.centres, self.inner.std, "ring8"
+
+    def sample(self, n, generator=None):
+        x = self.inner.sample(n, generator)
+        t = self.trainer
+        if t is not None and t.step == self.at - 1 and (self.only_lr is None
+                                                         or t.opt_d.param_groups[0]["lr"] == self.only_lr):
+            x[0, 0] = float("nan")
+        return x
+
+
+class Attach(Callback):
+    def __init__(self, source: NanSource) -> None:
+        self.source = source
+
+    def on_train_start(self, trainer) -> None:
+        self.source.trainer = trainer
+
+
+def _patch(monkeypatch: pytest.MonkeyPatch, source: DataSource) -> None:
+    monkeypatch.setattr(run_mod, "make_source", lambda name, **kw: source)
+
+
+def _events(out: Path) -> list[dict]:
+    return [r for r in map(json.loads, (out / "history.jsonl").read_text().splitlines()) if "event" in r]
+
+
+class StopAt(Callback):
+    def __init__(self, step: int) -> None:
+        self.at = step
+
+    def on_step_end(self, trainer) -> None:
+        if trainer.step == self.at:
+            trainer.request_stop()
+
+
+def test_stop_names_the_exact_step_and_saves_the_last_good_state(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tiny_config("train.checkpoint_every=0", "train.eval_every=0", "train.health_every=5")
+    src = NanSource(at=13)
+    _patch(monkeypatch, src)
+    with pytest.raises(TrainingDiverged) as info:
+        train_run(cfg, tmp_path / "bad", callbacks=[Attach(src)], pictures=False)
+    err = info.value
+    assert (err.step, err.good_step, err.quantity) == (13, 12, "d_loss")
+    assert "at step 13" in str(err) and "d_loss" in str(err) and "\n" not in str(err)
+    saved = final_state(tmp_path / "bad")
+    assert saved["step"] == 12
+    # the saved state is exactly the state of a clean run after 12 steps
+    monkeypatch.undo()
+    from gankit.train.trainer import TrainingInterrupted
+
+    with pytest.raises(TrainingInterrupted):
+        train_run(cfg, tmp_path / "clean", callbacks=[StopAt(12)], pictures=False)
+    clean = final_state(tmp_path / "clean")
+    for key in ("G", "D", "opt_g", "opt_d", "rng"):
+        assert_same_tree(saved[key], clean[key], key)
+    assert _events(tmp_path / "bad") == [{"step": 12, "event": "non_finite", "bad_step": 13, "quantity": "d_loss",
+                                          "action": "stop"}]
+
+
+def test_rollback_lowers_the_rates_logs_an_event_and_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tiny_config("train.on_nan=rollback", "train.nan_lr_factor=0.25", "train.checkpoint_every=10")
+    src = NanSource(at=13, only_lr=cfg.train.lr_d)
+    _patch(monkeypatch, src)
+    warnings: list[str] = []
+    final = train_run(cfg, tmp_path / "run", callbacks=[Attach(src)], pictures=False, warn=warnings.append)
+    assert final["step"] == 30 and math.isfinite(final["d_loss"])
+    state = final_state(tmp_path / "run")
+    assert state["health"]["rollbacks"] == 1
+    assert state["opt_d"]["param_groups"][0]["lr"] == cfg.train.lr_d * 0.25
+    assert state["opt_g"]["param_groups"][0]["lr"] == cfg.train.lr_g * 0.25
+    assert all(torch.isfinite(v).all() for v in state["G"].values())
+    ev = _events(tmp_path / "run")
+    assert [(e["event"], e["step"], e["bad_step"], e["quantity"]) for e in ev] == [("rollback", 12, 13, "d_loss")]
+    assert len(warnings) == 1 and "rolled back to step 12" in warnings[0]
+
+
+def test_rollbacks_are_limited_then_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tiny_config("train.on_nan=rollback", "train.max_rollbacks=2")
+    src = NanSource(at=8)  # NaN whatever the learning rate: rollback cannot help
+    _patch(monkeypatch, src)
+    with pytest.raises(TrainingDiverged) as info:
+        train_run(cfg, tmp_path / "run", callbacks=[Attach(src)], pictures=False, warn=lambda m: None)
+    assert "after 2 rollback(s)" in str(info.value)
+    assert [e["event"] for e in _events(tmp_path / "run")] == ["rollback", "rollback", "non_finite"]
+    assert final_state(tmp_path / "run")["step"] == 7
+
+
+def test_resume_after_a_rollback_is_bit_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gankit.train.trainer import TrainingInterrupted
+
+    cfg = tiny_config("train.on_nan=rollback")
+    src = NanSource(at=13, only_lr=cfg.train.lr_d)
+    _patch(monkeypatch, src)
+    train_run(cfg, tmp_path / "ref", callbacks=[Attach(src)], pictures=False, warn=lambda m: None)
+    with pytest.raises(TrainingInterrupted):
+        train_run(cfg, tmp_path / "run", callbacks=[Attach(src), StopAt(17)], pictures=False, warn=lambda m: None)
+    train_run(cfg, tmp_path / "run", resume=True, callbacks=[Attach(src)], pictures=False)
+    a, b = final_state(tmp_path / "ref"), final_state(tmp_path / "run")
+    for key in ("G", "D", "opt_g", "opt_d", "rng", "health"):
+        assert_same_tree(a[key], b[key], key)
+
+
+def test_fault_not_reproduced_on_replay_stops_at_the_last_check(tmp_path: Path) -> None:
+    class Poison(Callback):  # edits a weight outside the training step: replay cannot reproduce it
+        def on_step_end(self, trainer) -> None:
+            if trainer.step == 8:
+                with torch.no_grad():
+                    next(trainer.G.parameters())[0, 0] = float("inf")
+
+    cfg = tiny_config("train.checkpoint_every=0", "train.eval_every=0", "train.health_every=5")
+    with pytest.raises(TrainingDiverged) as info:
+        train_run(cfg, tmp_path / "run", callbacks=[Poison()], pictures=False)
+    assert info.value.quantity == "unknown" and info.value.good_step == 5
+    assert "not reproduced on replay" in str(info.value)
+    assert final_state(tmp_path / "run")["step"] == 5
+
+
+def test_the_guard_does_not_change_training(tmp_path: Path) -> None:
+    cfg = tiny_config()
+    train_run(cfg, tmp_path / "run", pictures=False)
+    b = build(cfg)
+    t = Trainer(b.G, b.D, b.objective, b.source, cfg.train).fit()
+    saved = final_state(tmp_path / "run")
+    assert_same_tree(saved["G"], t.G.state_dict(), "G")
+    assert_same_tree(saved["opt_d"], t.opt_d.state_dict(), "opt_d")
+
+
+def test_cli_huge_learning_rate_exits_3_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--out", str(tmp_path / "run"), "--no-progress", *tiny_args("train.lr_d=1e30", "train.lr_g=1e30")])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert len(err.strip().splitlines()) == 1 and "at step 1" in err and "g_loss went non-finite" in err
+    assert final_state(tmp_path / "run")["step"] == 0
+
+
+def test_cli_huge_learning_rate_rollback_recovers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--out", str(tmp_path / "run"), "--no-progress", "--json",
+                 *tiny_args("train.lr_d=1e30", "train.lr_g=1e30", "train.on_nan=rollback", "train.nan_lr_factor=1e-33")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "rolled back to step 0" in captured.err
+    assert json.loads(captured.out)["step"] == 30
+    assert [e["event"] for e in _events(tmp_path / "run")] == ["rollback"]
+
+
+class FarSource(DataSource):
+    """Real data far from where G starts: D separates them at once."""
+
+    shape, name = (2,), "far"
+
+    def sample(self, n, generator=None):
+        return 50.0 + 0.01 * torch.randn(n, 2, generator=generator)
+
+
+def test_collapsed_discriminator_warns_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _patch(monkeypatch, FarSource())
+    cfg = tiny_config("train.lr_g=1e-12", "train.lr_d=1e-1", "train.steps=60", "train.eval_every=0",
+                      "train.checkpoint_every=0", "train.health_every=10", "train.collapse_patience=2")
+    warnings: list[str] = []
+    train_run(cfg, tmp_path / "run", pictures=False, warn=warnings.append)
+    assert len(warnings) == 1 and "discriminator loss near 0" in warnings[0]
+    ev = _events(tmp_path / "run")
+    assert [e["event"] for e in ev] == ["collapse_warning"] and ev[0]["mean_abs_d_loss"] < 1e-3
+
+
+def test_healthy_ring8_run_gives_no_collapse_warning(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    train_run(tiny_config("train.health_every=2", "train.collapse_patience=1"), tmp_path / "run",
+              pictures=False, warn=warnings.append)
+    assert warnings == [] and _events(tmp_path / "run") == []
