@@ -83,6 +83,13 @@ class ObjectiveConfig:
 
     #: ``minimax`` (Goodfellow's saturating game), ``ns`` (non-saturating), ... (``gankit list``)
     name: str = "ns"
+    #: f-GAN generator loss: ``nonsaturating`` (maximise E_Q[g_f(V)], f-GAN §3.2) or ``saturating`` (minimise the bound)
+    generator_loss: str = "nonsaturating"
+
+    def __post_init__(self) -> None:
+        kinds = ("nonsaturating", "saturating")
+        _check(self.generator_loss in kinds,
+               f"objective.generator_loss must be one of {', '.join(kinds)}; got {self.generator_loss!r}")
 
 
 @dataclass(frozen=True)
