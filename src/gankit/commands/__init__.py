@@ -1,5 +1,5 @@
 """Subcommands of ``gankit``; each module has ``register(subparsers)``. Add a module here to add a command."""
 
-from . import evaluate, listing, sample, train
+from . import divergence, evaluate, listing, sample, theory, train
 
-COMMANDS = [train, sample, evaluate, listing]
+COMMANDS = [train, sample, evaluate, listing, divergence, theory]
