@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--gen", metavar="SPEC", help="p_g, fixed (default 'N(0,1.5)')")
     q.add_argument("--method", choices=("grid", "samples"), default="grid",
                    help="exact expectations on a grid (default) or minibatches of samples")
-    q.add_argument("--steps", type=int, default=1500, help="Adam steps (default 1500)")
+    q.add_argument("--steps", type=int, default=1000, help="Adam steps (default 1000)")
     common(q)
     q.set_defaults(func=_optimal_d)
 

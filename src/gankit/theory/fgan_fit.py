@@ -222,7 +222,8 @@ def fgan_fit(div: str | FDivergence, p: Mixture1D, *, expectation: str = "grid",
     return mu_hat, sigma_hat, bound
 
 
-def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] = "all", **train: Any) -> list[FitRow]:
+def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] = "all", tolerance: float = 0.05,
+              **train: Any) -> list[FitRow]:
     """The section-4 table for ``target``: one :class:`FitRow` per divergence.
 
     Parameters
@@ -231,6 +232,8 @@ def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] =
         ``P``, a 1-D mixture spec.
     names : ``"all"``, a name, or a list of names
         Divergences (``"all"``: every registered one; families such as ``alpha:0.5`` by name).
+    tolerance : float
+        A row whose ``max(|μ̂ − μ*|, |σ̂ − σ*|)`` exceeds it is flagged in ``note``.
     **train
         Passed to :func:`fgan_fit` (``steps``, ``d_steps``, ``batch_size``, ``seed``, ...).
     """
@@ -253,6 +256,8 @@ def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] =
         d_learned = divergence(div, p, gaussian(mu, sigma)).value
         if not math.isfinite(d_learned):
             note = (note + "; " if note else "") + "D_f is infinite at the learned Gaussian"
+        if not max(abs(mu - mu_s), abs(sigma - sigma_s)) <= tolerance:
+            note = (note + "; " if note else "") + f"NOT converged: learned (mu, sigma) off by more than {tolerance:g}"
         rows.append(FitRow(div.name, d_star, d_learned, bound, mu_s, mu, sigma_s, sigma,
                            round(time.perf_counter() - t0, 2), note))
     return rows

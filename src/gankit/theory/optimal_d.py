@@ -105,7 +105,7 @@ def _parse(spec: str | Mixture1D, what: str) -> Mixture1D:
 
 
 def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixture1D = DEFAULT_GEN, *,
-                          method: str = "grid", steps: int = 1500, width: int = 64, depth: int = 2,
+                          method: str = "grid", steps: int = 1000, width: int = 64, depth: int = 2,
                           lr: float = 1e-2, batch_size: int = 4096, grid_points: int = 1024,
                           seed: int = 0) -> OptimalDResult:
     """Train D with G fixed and compare it with ``D* = p_d/(p_d + p_g)``.
