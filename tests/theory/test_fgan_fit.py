@@ -67,3 +67,15 @@ def test_fgan_fit_all_divergences(target):
         assert ("NOT converged" in r.note) == (not r.error <= TOL), r
     bad = [r for r in rows if not r.error <= TOL and r.divergence not in KNOWN_HARD]
     assert not bad, bad
+
+
+def test_minibatch_training_runs_and_moves_towards_the_optimum():
+    p = parse_mixture(DEFAULT_TARGET)
+    from gankit.theory.fgan_fit import fgan_fit
+
+    mu, sigma, bound = fgan_fit("kl", p, expectation="samples", steps=60, batch_size=256)
+    start = (p.mean() - 0.5 * 1.6325, 0.5 * 1.6325)  # the deliberately-off start
+    assert math.isfinite(bound)
+    assert abs(sigma - 1.6325) < abs(start[1] - 1.6325)  # σ grows towards σ* = std(P)
+    with pytest.raises(GankitError, match="expectation must be grid or samples"):
+        fgan_fit("kl", p, expectation="mc")
