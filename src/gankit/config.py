@@ -124,7 +124,13 @@ class ObjectiveConfig:
     #: ``wgan-gp``: penalise only gradient norms above 1, λ·E[max(0, ‖∇D‖ − 1)²]
     gp_one_sided: bool = False
 
+    #: f-GAN generator loss: ``nonsaturating`` (maximise E_Q[g_f(V)], f-GAN §3.2) or ``saturating`` (minimise the bound)
+    generator_loss: str = "nonsaturating"
+
     def __post_init__(self) -> None:
+        kinds = ("nonsaturating", "saturating")
+        _check(self.generator_loss in kinds,
+               f"objective.generator_loss must be one of {', '.join(kinds)}; got {self.generator_loss!r}")
         _check(math.isfinite(self.clip) and self.clip > 0, f"objective.clip must be a positive number, got {self.clip}")
         _check(math.isfinite(self.gp_weight) and self.gp_weight >= 0,
                f"objective.gp_weight must be a number >= 0, got {self.gp_weight}")

@@ -74,17 +74,20 @@ def _ns(cfg) -> Objective:
     return LogitObjective("ns", minimax_discriminator_loss, nonsaturating_generator_loss, gan_value)
 
 
-@OBJECTIVES.register_family("fgan", help="f-GAN with any divergence: fgan:kl, fgan:reverse_kl, fgan:alpha:0.5, ...")
+@OBJECTIVES.register_family("fgan", help="f-GAN with any divergence: fgan:kl, fgan:reverse_kl, fgan:alpha:0.5, ... "
+                            "(objective.generator_loss: nonsaturating | saturating)")
 def _fgan_family(arg: str):
     from ..divergences import get_divergence
 
     div = get_divergence(arg)  # GankitError listing the known divergences
 
     def factory(cfg) -> Objective:
+        saturating = getattr(cfg, "generator_loss", "nonsaturating") == "saturating"
+        g_loss = fgan_generator_loss if saturating else fgan_nonsaturating_generator_loss
         return LogitObjective(
             f"fgan:{div.name}",
             lambda r, f: fgan_discriminator_loss(div, r, f),
-            lambda f: fgan_nonsaturating_generator_loss(div, f),
+            lambda f: g_loss(div, f),
             lambda r, f: variational_bound(div, r, f),
             estimate_label=f"bound on D_{div.name}",
         )

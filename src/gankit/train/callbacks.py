@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from ..errors import TrainingDiverged
 from .checkpoint import save_checkpoint
 from .trainer import Callback, Trainer
 
-__all__ = ["History", "ProgressBar", "Checkpointer", "append_jsonl", "json_safe"]
+__all__ = ["check_finite_logs", "History", "ProgressBar", "Checkpointer", "append_jsonl", "json_safe"]
 
 
 def json_safe(obj: Any) -> Any:
@@ -30,6 +33,30 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(json_safe(record)) + "\n")
         fh.flush()
+
+
+def check_finite_logs(trainer: Trainer) -> None:
+    """Raise :class:`~gankit.errors.TrainingDiverged` if a pending loss is NaN or infinite.
+
+    A minimal check run by :meth:`History.record` (one host sync per record, not per
+    step): it names the first generator step and the loss that went non-finite.
+    """
+    first: tuple[int, str, float] | None = None
+    for key, values in trainer.pending.items():
+        if not values:
+            continue
+        stacked = torch.stack(values).float()  # (steps since last record,)
+        bad = ~torch.isfinite(stacked)
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0, 0])
+            step = trainer.step - len(values) + 1 + i
+            if first is None or step < first[0]:
+                first = (step, key, float(stacked[i]))
+    if first is not None:
+        step, key, value = first
+        raise TrainingDiverged(
+            f"training diverged: {key} is {value} at step {step}; try a smaller learning rate "
+            f"(train.lr_d, train.lr_g), another objective, or objective.generator_loss", step=step, loss=key)
 
 
 class History(Callback):
@@ -53,6 +80,7 @@ class History(Callback):
 
     def record(self, trainer: Trainer) -> dict[str, Any]:
         rec: dict[str, Any] = {"step": trainer.step}
+        check_finite_logs(trainer)
         rec.update(trainer.pop_logs())
         if self.evaluate is not None:
             rec.update(self.evaluate(trainer))

@@ -40,6 +40,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..errors import TrainingDiverged  # one class for every divergence check
 from .callbacks import append_jsonl
 from .trainer import Callback, Trainer
 
@@ -47,25 +48,6 @@ __all__ = ["HealthGuard", "TrainingDiverged", "first_nonfinite", "EXIT_DIVERGED"
 
 #: exit status of ``gankit train`` when training diverged (2 is reserved for bad input)
 EXIT_DIVERGED = 3
-
-
-class TrainingDiverged(Exception):
-    """A loss, weight or gradient went non-finite and the policy is to stop.
-
-    Attributes
-    ----------
-    step : int
-        The generator step whose update produced the first non-finite value (0 if unknown).
-    good_step : int
-        The step of the last good state, which the trainer holds when this is raised.
-    quantity : str
-        ``"d_loss"``, ``"D gradients"``, ``"D weights"``, ``"g_loss"``, ``"G gradients"``,
-        ``"G weights"``, or ``"unknown"`` when replay did not reproduce the fault.
-    """
-
-    def __init__(self, message: str, step: int, good_step: int, quantity: str) -> None:
-        super().__init__(message)
-        self.step, self.good_step, self.quantity = step, good_step, quantity
 
 
 def _all_finite(tensors: list[Tensor]) -> bool:

@@ -1,0 +1,81 @@
+"""f-GAN section 4: the learned Gaussian matches the exact minimiser of the same D_f(P‖Q)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gankit.data.toy import parse_mixture
+from gankit.divergences import divergence, kl_gaussians
+from gankit.errors import GankitError
+from gankit.theory.fgan_fit import DEFAULT_TARGET, exact_fit, fit_table, gaussian
+
+TOL = 0.05  # |μ̂ − μ*| and |σ̂ − σ*|
+
+
+def test_exact_fit_of_kl_is_moment_matching():
+    p = parse_mixture(DEFAULT_TARGET)
+    mu, sigma, note = exact_fit("kl", p)
+    var = float((p.weights * (p.stds**2 + p.means**2)).sum()) - p.mean() ** 2
+    assert note == ""
+    assert mu == pytest.approx(p.mean(), abs=1e-4)
+    assert sigma == pytest.approx(math.sqrt(var), abs=1e-4)
+
+
+def test_exact_fit_of_a_gaussian_target_is_the_target():
+    p = parse_mixture("N(1.5,0.7)")
+    for name in ("reverse_kl", "hellinger", "js"):
+        mu, sigma, _ = exact_fit(name, p)
+        assert (mu, sigma) == pytest.approx((1.5, 0.7), abs=1e-4)
+    assert kl_gaussians(1.5, 0.7, 1.5, 0.7) == 0.0
+
+
+def test_exact_fit_is_a_minimum_by_quadrature():
+    p = parse_mixture(DEFAULT_TARGET)
+    mu, sigma, _ = exact_fit("reverse_kl", p)
+    best = divergence("reverse_kl", p, gaussian(mu, sigma)).value
+    for dm, ds in ((0.05, 0), (-0.05, 0), (0, 0.05), (0, -0.05)):
+        assert divergence("reverse_kl", p, gaussian(mu + dm, sigma + ds)).value > best
+
+
+@pytest.mark.parametrize("name", ["kl", "reverse_kl"])
+def test_fgan_learns_the_exact_optimum_reduced(name):
+    (row,) = fit_table(DEFAULT_TARGET, name, steps=600)
+    assert row.error <= TOL, row
+    # the bound reached is a lower bound on the divergence at the learned Gaussian
+    assert row.bound <= row.d_f_learned + 1e-4
+    assert row.d_f_star <= row.d_f_learned + 1e-9
+
+
+def test_unknown_divergence_fails_before_any_work():
+    with pytest.raises(GankitError, match="unknown divergence 'nope'"):
+        fit_table(DEFAULT_TARGET, ["kl", "nope"])
+
+
+#: rows f-GAN does not bring within TOL on the default target (see docs/theory.md): Jeffrey's
+#: identity activation cannot follow T* = log u + 1 − 1/u where q ≫ p, and the total-variation
+#: critic ½·tanh(v) saturates. They must be flagged, never reported as agreeing.
+KNOWN_HARD = {"jeffrey", "total_variation"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [DEFAULT_TARGET, "0.6*N(0,2) + 0.4*N(2.5,0.5)"])
+def test_fgan_fit_all_divergences(target):
+    rows = fit_table(target, "all")
+    for r in rows:
+        assert ("NOT converged" in r.note) == (not r.error <= TOL), r
+    bad = [r for r in rows if not r.error <= TOL and r.divergence not in KNOWN_HARD]
+    assert not bad, bad
+
+
+def test_minibatch_training_runs_and_moves_towards_the_optimum():
+    p = parse_mixture(DEFAULT_TARGET)
+    from gankit.theory.fgan_fit import fgan_fit
+
+    mu, sigma, bound = fgan_fit("kl", p, expectation="samples", steps=60, batch_size=256)
+    start = (p.mean() - 0.5 * 1.6325, 0.5 * 1.6325)  # the deliberately-off start
+    assert math.isfinite(bound)
+    assert abs(sigma - 1.6325) < abs(start[1] - 1.6325)  # σ grows towards σ* = std(P)
+    with pytest.raises(GankitError, match="expectation must be grid or samples"):
+        fgan_fit("kl", p, expectation="mc")
