@@ -61,7 +61,8 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture."""
 
-    name: str = "mlp"
+    #: a registered model (``gankit list``), or ``auto``: ``dcgan`` for image data (C, H, W), ``mlp`` otherwise
+    name: str = "auto"
     latent_dim: int = 2
     g_width: int = 256
     g_depth: int = 3
@@ -69,9 +70,11 @@ class ModelConfig:
     d_depth: int = 3
     #: hidden activation: relu, leaky_relu, elu, tanh, silu
     activation: str = "relu"
+    #: convolutional width of image models (dcgan: channels of G's last and D's first stage)
+    channels: int = 64
 
     def __post_init__(self) -> None:
-        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
+        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "channels"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")

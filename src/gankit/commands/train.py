@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", metavar="FILE.toml", help="TOML config (missing keys take defaults)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted override, e.g. --set train.steps=5000 (repeatable)")
-    p.add_argument("--data", help="data source name or 1-D mixture spec (data.name)")
+    p.add_argument("--data", help="data source name, 1-D mixture spec, or an image file/folder (data.name; "
+                                  "a path becomes images:PATH); image data get the DCGAN defaults of docs/images.md")
     p.add_argument("--objective", help="objective name (objective.name)")
     p.add_argument("--model", help="model name (model.name)")
     p.add_argument("--steps", type=int, help="generator steps (train.steps)")
@@ -38,12 +39,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
+    from ..train.presets import apply_image_defaults, data_name_for
+
     cfg = base if base is not None else (load_toml(args.config) if args.config else RunConfig())
-    flags = {"data.name": args.data, "objective.name": args.objective, "model.name": args.model,
+    data = data_name_for(args.data) if args.data is not None else None
+    flags = {"data.name": data, "objective.name": args.objective, "model.name": args.model,
              "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
     overrides = {k: v for k, v in flags.items() if v is not None}
     cfg = apply_overrides(cfg, overrides)
-    return apply_overrides(cfg, args.overrides)
+    cfg = apply_overrides(cfg, args.overrides)
+    if base is not None:  # resuming: the saved config is already resolved
+        return cfg
+    # Keys the user chose keep their values; image data get the image defaults for the rest.
+    explicit = set(overrides) | {o.partition("=")[0].strip() for o in args.overrides} | _toml_keys(args.config)
+    return apply_image_defaults(cfg, explicit)
+
+
+def _toml_keys(path: str | None) -> set[str]:
+    """Dotted keys set in a TOML config file (already validated by ``load_toml``)."""
+    if not path:
+        return set()
+    import tomllib
+
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return {f"{section}.{key}" for section, table in data.items() if isinstance(table, dict) for key in table}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         print_json({"run_dir": str(out), **final})
     else:
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in final.items()
-                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "wall_time"))
+                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "frechet_distance", "frechet_floor",
+                                   "classes_covered", "wall_time"))
         print(f"run {out}: {shown}")
         print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
     return 0

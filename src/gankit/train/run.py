@@ -45,6 +45,8 @@ class Built:
     D: nn.Module
     objective: Objective
     device: torch.device
+    #: the test split of an image data set (reference of the image metrics), else None
+    eval_source: DataSource | None = None
 
 
 def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
@@ -53,12 +55,17 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
     ``source`` replaces the data source named by ``cfg.data`` (for a user's own data).
     """
     device = resolve_device(cfg.train.device)
+    eval_source = None
     if source is None:
-        source = make_source(cfg.data.name, **({"path": cfg.data.path} if cfg.data.path else {}))
+        kwargs = {"path": cfg.data.path} if cfg.data.path else {}
+        source = make_source(cfg.data.name, **kwargs)
+        if len(source.shape) == 3 and hasattr(source, "images"):  # image data: its test split scores the run
+            eval_source = make_source(cfg.data.name, split="test", **kwargs)
     objective = make_objective(cfg.objective)
     seed_everything(cfg.train.seed)
-    G, D = MODELS.get(cfg.model.name)(cfg.model, source.shape)
-    return Built(cfg, source, G.to(device), D.to(device), objective, device)
+    model_name = _models.resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
+    G, D = MODELS.get(model_name)(cfg.model, source.shape)
+    return Built(cfg, source, G.to(device), D.to(device), objective, device, eval_source)
 
 
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
@@ -85,7 +92,8 @@ def _check_writable(out: Path) -> None:
 
 def _eval_fn(b: Built):
     def run(trainer: Trainer) -> dict[str, float]:
-        return evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        return evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device,
+                        test=b.eval_source)
 
     return run
 
@@ -122,6 +130,10 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     config_text = dumps_toml(cfg)
     cbs.append(Checkpointer(ckpt_dir, cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
                             extra=lambda: {"config": config_text, "history_last": json.dumps(json_safe(history.last))}))
+    if b.eval_source is not None and pictures:  # image data: a grid of the same fixed noise at every evaluation
+        from ..report.grids import SampleGrids
+
+        cbs.append(SampleGrids(out / "samples", cfg.train.eval_every, cfg.eval.seed, b.device))
     show = cfg.train.progress if progress is None else progress
     if show:
         cbs.append(ProgressBar(history))
