@@ -71,7 +71,12 @@ class GAN:
             else:
                 raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
                                   f"or a dotted config key")
-        return apply_overrides(cfg, over)
+        cfg = apply_overrides(cfg, over)
+        if self.config is None:  # image data: the image defaults for every key not passed here
+            from .train.presets import apply_image_defaults
+
+            cfg = apply_image_defaults(cfg, set(over))
+        return cfg
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "ring8") -> GAN:
         """Train on a registered source name, a mixture spec, a :class:`DataSource` or an array (n, dim)."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+torch.set_num_threads(1)  # 2 shared cores: no thread oversubscription
+
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models import DCGANDiscriminator, DCGANGenerator, resolve_model_name
