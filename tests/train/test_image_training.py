@@ -90,3 +90,11 @@ def test_bad_image_path_is_one_line_error(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_default_out_of_an_image_path(tmp_path):
+    from gankit.config import RunConfig, apply_overrides
+    from gankit.train.run import default_out
+
+    cfg = apply_overrides(RunConfig(), {"data.name": "images:/some/where/tiny.npz"})
+    assert default_out(cfg, tmp_path) == tmp_path / "images-tiny.npz-ns-seed0"

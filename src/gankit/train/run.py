@@ -71,6 +71,9 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
     """``runs/<data>-<objective>-seed<seed>``, with a numeric suffix if it already exists."""
     data = cfg.data.name if "N(" not in cfg.data.name else "mixture1d"
+    if ":" in data:  # images:PATH, idx:PATH -> images-<file or folder name>
+        prefix, _, arg = data.partition(":")
+        data = f"{prefix}-{Path(arg).name or 'data'}"
     stem = f"{data}-{cfg.objective.name.replace(':', '_')}-seed{cfg.train.seed}"
     base = Path(root) / stem
     path, i = base, 2
