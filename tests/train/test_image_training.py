@@ -98,3 +98,11 @@ def test_default_out_of_an_image_path(tmp_path):
 
     cfg = apply_overrides(RunConfig(), {"data.name": "images:/some/where/tiny.npz"})
     assert default_out(cfg, tmp_path) == tmp_path / "images-tiny.npz-ns-seed0"
+
+
+def test_too_few_samples_is_one_line_error(tmp_path, capsys, quick):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "digits", "--steps", "1", "--set", "model.channels=4", "--set", "eval.n_samples=3",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "more than 3" in err

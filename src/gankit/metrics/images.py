@@ -32,6 +32,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..errors import GankitError
+
 from .classes import class_coverage
 from .classifier import get_classifier
 from .frechet import FrechetDistance, feature_stats, frechet_distance
@@ -66,6 +68,9 @@ def image_metrics(fake: Tensor, train: Any, test: Any | None = None, seed: int =
     dict — the keys listed in the module docstring
     """
     fake = fake.detach().float().cpu()
+    if len(fake) <= PR_K or len(train) <= PR_K:
+        raise GankitError(f"image metrics need more than {PR_K} generated and training images; "
+                          f"got {len(fake)} and {len(train)}")
     if tuple(fake.shape[1:]) != tuple(train.shape):
         raise ValueError(f"generated images have shape {tuple(fake.shape[1:])}, the data {tuple(train.shape)}")
     ref = test if test is not None else train
