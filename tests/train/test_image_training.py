@@ -103,6 +103,7 @@ def test_default_out_of_an_image_path(tmp_path):
 def test_too_few_samples_is_one_line_error(tmp_path, capsys, quick):
     out = tmp_path / "run"
     assert main(["train", "--data", "digits", "--steps", "1", "--set", "model.channels=4", "--set", "eval.n_samples=3",
-                 "--out", str(out)]) == 2
+                 "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "more than 3" in err
+    assert err.count("\n") == 1 and "eval.n_samples must be >= 4" in err
+    assert not (out / "checkpoints").exists()  # refused before any training

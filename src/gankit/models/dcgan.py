@@ -97,25 +97,8 @@ class DCGANDiscriminator(nn.Module):
         return self.head(h).squeeze(1)  # (batch,)
 
 
-def _spectral(module: nn.Module) -> nn.Module:
-    from torch.nn.utils.parametrizations import spectral_norm
-
-    for m in list(module.modules()):
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            spectral_norm(m)
-    return module
-
-
 @MODELS.register("dcgan", help="DCGAN conv generator (batch norm) and discriminator (LeakyReLU) for images; "
                                "width model.channels")
 def make_dcgan(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build ``(G, D)`` from a :class:`~gankit.config.ModelConfig` (``latent_dim``, ``channels``).
-
-    When the config has ``spectral_norm = true`` (where that field exists) every layer of D
-    is spectrally normalised (Miyato et al. 2018).
-    """
-    g = DCGANGenerator(cfg.latent_dim, data_shape, cfg.channels)
-    d = DCGANDiscriminator(data_shape, cfg.channels)
-    if getattr(cfg, "spectral_norm", False):
-        d = _spectral(d)
-    return g, d
+    """Build ``(G, D)`` from a :class:`~gankit.config.ModelConfig` (``latent_dim``, ``channels``)."""
+    return DCGANGenerator(cfg.latent_dim, data_shape, cfg.channels), DCGANDiscriminator(data_shape, cfg.channels)

@@ -61,6 +61,8 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
         source = make_source(cfg.data.name, **kwargs)
         if len(source.shape) == 3 and hasattr(source, "images"):  # image data: its test split scores the run
             eval_source = make_source(cfg.data.name, split="test", **kwargs)
+            if cfg.eval.n_samples < 4:  # k-NN precision/recall (k = 3) and covariances need more
+                raise GankitError(f"eval.n_samples must be >= 4 for image data, got {cfg.eval.n_samples}")
     objective = make_objective(cfg.objective)
     seed_everything(cfg.train.seed)
     model_name = _models.resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
