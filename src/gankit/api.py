@@ -38,7 +38,7 @@ class GAN:
     objective : str
         Registered objective (``gankit list``), e.g. ``"ns"``, ``"minimax"``.
     model : str
-        Registered model, e.g. ``"mlp"``.
+        Registered model, e.g. ``"mlp"``, ``"dcgan"``; ``"auto"`` picks dcgan for images, mlp otherwise.
     config : RunConfig, optional
         A full config to start from; keyword arguments override it.
     **params
@@ -52,7 +52,7 @@ class GAN:
     config_ : RunConfig — the resolved config
     """
 
-    def __init__(self, objective: str = "ns", model: str = "mlp", config: RunConfig | None = None,
+    def __init__(self, objective: str = "ns", model: str = "auto", config: RunConfig | None = None,
                  **params: Any) -> None:
         self.objective = objective
         self.model = model
@@ -73,8 +73,14 @@ class GAN:
                 raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
                                   f"or a dotted config key")
         cfg = apply_overrides(cfg, over)
-        # The objective's defaults (e.g. RMSProp 5e-5, 5 critic steps for wgan) fill what was not given.
-        return cfg if self.config is not None else with_objective_defaults(cfg, over)
+        if self.config is not None:
+            return cfg
+        from .train.presets import apply_image_defaults
+
+        # Image data: the image defaults for every key not passed here; then the objective's defaults
+        # (e.g. RMSProp 5e-5, 5 critic steps for wgan) for what was not given.
+        cfg = apply_image_defaults(cfg, set(over))
+        return with_objective_defaults(cfg, over)
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "ring8") -> GAN:
         """Train on a registered source name, a mixture spec, a :class:`DataSource` or an array (n, dim)."""
@@ -87,7 +93,8 @@ class GAN:
             b = build(cfg, source)
         source = b.source
         history = History(cfg.train.eval_every,
-                          lambda t: evaluate(t.G, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device))
+                          lambda t: evaluate(t.G, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
+                                            test=b.eval_source))
         callbacks: list[Any] = [history]
         if cfg.train.progress:
             from .train.callbacks import ProgressBar
@@ -97,6 +104,7 @@ class GAN:
         trainer.fit()
         self.generator_, self.discriminator_, self.objective_ = b.G, b.D, b.objective
         self.source_, self.config_, self.history_, self.device_ = source, cfg, history.records, b.device
+        self.eval_source_ = b.eval_source
         self.n_steps_ = trainer.step
         return self
 
@@ -120,5 +128,5 @@ class GAN:
         """Mode coverage (where the source has modes) and exact W1 of fresh samples."""
         self._check_fitted()
         return evaluate(self.generator_, self.source_, n_samples, min(n_samples, self.config_.eval.w1_samples), seed,
-                        self.device_)
+                        self.device_, test=self.eval_source_)
 

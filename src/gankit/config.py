@@ -77,7 +77,8 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture."""
 
-    name: str = "mlp"
+    #: a registered model (``gankit list``), or ``auto``: ``dcgan`` for image data (C, H, W), ``mlp`` otherwise
+    name: str = "auto"
     latent_dim: int = 2
     g_width: int = 256
     g_depth: int = 3
@@ -93,9 +94,11 @@ class ModelConfig:
     beta: float = 1.0
     #: VAE only: raise the KL weight linearly from 0 to beta over this many steps (0 = no warm-up)
     kl_warmup: int = 500
+    #: convolutional width of image models (dcgan: channels of G's last and D's first stage)
+    channels: int = 64
 
     def __post_init__(self) -> None:
-        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
+        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "channels"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
         for f, top in (("latent_dim", 2**16), ("g_width", 2**16), ("d_width", 2**16), ("g_depth", 256),
                        ("d_depth", 256)):

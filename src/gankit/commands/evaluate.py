@@ -9,7 +9,7 @@ from .common import print_json, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="score a trained run (mode coverage, exact W1, ...)")
+    p = sub.add_parser("eval", help="score a trained run (mode coverage, exact W1; Frechet distance, classes, ... for images)")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("-n", type=int, default=None, help="samples scored (default: the run's eval.n_samples)")
     p.add_argument("--seed", type=int, default=None, help="evaluation noise seed (default: the run's eval.seed)")
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else cfg.eval.seed
     if n < 1:
         raise GankitError(f"-n must be >= 1, got {n}")
-    metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed)
+    metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed, test=built.eval_source)
     from ..models.vae import is_vae
 
     if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", metavar="FILE.toml", help="TOML config (missing keys take defaults)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted override, e.g. --set train.steps=5000 (repeatable)")
-    p.add_argument("--data", help="data source name or 1-D mixture spec (data.name)")
+    p.add_argument("--data", help="data source name, 1-D mixture spec, or an image file/folder (data.name; "
+                                  "a path becomes images:PATH); image data get the DCGAN defaults of docs/images.md")
     p.add_argument("--objective", help="objective name (objective.name)")
     p.add_argument("--model", help="model name (model.name)")
     p.add_argument("--steps", type=int, help="generator steps (train.steps)")
@@ -48,8 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
     """Defaults < objective defaults < TOML file < flags < ``--set``; a resumed run's config is final."""
+    from ..train.presets import apply_image_defaults, data_name_for
+
     cfg = base if base is not None else (load_toml(args.config) if args.config else RunConfig())
-    flags = {"data.name": args.data, "objective.name": args.objective, "model.name": args.model,
+    data = data_name_for(args.data) if args.data is not None else None
+    flags = {"data.name": data, "objective.name": args.objective, "model.name": args.model,
              "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
     overrides = {k: v for k, v in flags.items() if v is not None}
     if getattr(args, "tensorboard", False):
@@ -59,12 +63,14 @@ def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> R
     cfg = apply_overrides(cfg, overrides)
     cfg = apply_overrides(cfg, args.overrides)
     check_names(cfg)  # unknown data/model/objective names fail here, before any folder is made
-    if base is not None:
+    if base is not None:  # resuming: the saved config is already resolved
         return cfg
-    # The objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for wgan) fill what the user left unset.
+    # Keys the user chose keep their values; image data get the image defaults for the rest, then the
+    # objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for wgan) fill what the user left unset.
     explicit = set(overrides) | {o.partition("=")[0].strip() for o in args.overrides}
     if args.config:
         explicit |= explicit_keys(tomllib.loads(Path(args.config).read_text(encoding="utf-8")))
+    cfg = apply_image_defaults(cfg, explicit)
     return with_objective_defaults(cfg, explicit)
 
 
@@ -105,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         print_json({"run_dir": str(out), **final})
     else:
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in final.items()
-                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "wall_time"))
+                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance",
+                                   "frechet_floor", "classes_covered", "wall_time"))
         print(f"run {out}: {shown}")
         print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
         if (out / "report.html").exists():

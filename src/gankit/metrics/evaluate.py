@@ -31,15 +31,21 @@ def generate(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu"
 
 
 def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples: int = 1000,
-             seed: int = 12345, device: torch.device | str = "cpu") -> dict[str, float]:
-    """Metrics of ``G`` against ``source``: mode coverage where it has modes, and exact W1.
+             seed: int = 12345, device: torch.device | str = "cpu", test: DataSource | None = None) -> dict[str, Any]:
+    """Metrics of ``G`` against ``source``: mode coverage where it has modes, and exact W1;
+    for images (``source.shape`` is (C, H, W)) the image metrics of :func:`.images.image_metrics`.
 
     Mode coverage uses ``n_samples`` generated samples; W1 uses ``w1_samples`` generated
     samples against as many fresh real ones. Noise and real draws come from generators
-    seeded by ``seed``, never from the training streams.
+    seeded by ``seed``, never from the training streams. ``test`` is the test split of an
+    image data set (the reference of the Fréchet distance).
     """
     fake = generate(G, n_samples, seed, device)
-    out: dict[str, float] = {}
+    if len(source.shape) == 3 and hasattr(source, "images"):
+        from .images import image_metrics
+
+        return image_metrics(fake, source, test, seed=seed)
+    out: dict[str, Any] = {}
     std = source.std if source.std is not None else getattr(source, "stds", None)  # per-mode stds (1-D mixtures)
     if source.centres is not None and std is not None and source.shape == (source.centres.shape[1],):
         out.update(mode_coverage(fake, source.centres, torch.as_tensor(std)))

@@ -84,7 +84,8 @@ def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective:
 def plot_losses(history: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
     """Discriminator / generator losses and the metrics over steps."""
     steps = [r["step"] for r in history]
-    metric_keys = [k for k in ("modes", "high_quality", "w1", "estimate") if any(k in r for r in history)]
+    metric_keys = [k for k in ("modes", "high_quality", "w1", "frechet_distance", "classes_covered", "estimate")
+                   if any(k in r for r in history)]
     fig, axes = plt.subplots(1, 1 + len(metric_keys), figsize=(4.2 * (1 + len(metric_keys)), 3.4), squeeze=False)
     ax = axes[0, 0]
     for k in ("d_loss", "g_loss"):
@@ -110,4 +111,8 @@ def save_run_pictures(out: Path, built: Any, trainer: Any) -> None:
     if len(built.source.shape) == 1 and built.source.shape[0] in (1, 2):
         plot_samples(built.G, built.D, built.source, built.objective, out / "samples.png", n=cfg.eval.n_samples,
                      seed=cfg.eval.seed, device=built.device, title=title)
+    elif len(built.source.shape) == 3:  # images: a grid of the fixed evaluation noise
+        from .grids import save_generator_grid
+
+        save_generator_grid(built.G, out / "samples.png", cfg.eval.seed, built.device)
     plot_losses(read_history(out / "history.jsonl"), out / "losses.png", title=title)

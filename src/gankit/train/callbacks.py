@@ -103,7 +103,7 @@ class History(Callback):
 class ProgressBar(Callback):
     """A tqdm bar with step, latest losses and the latest metrics; refreshed every ``every`` steps."""
 
-    def __init__(self, history: History | None = None, every: int = 25, keys: tuple[str, ...] = ("modes", "high_quality", "w1")) -> None:
+    def __init__(self, history: History | None = None, every: int = 25, keys: tuple[str, ...] = ("modes", "high_quality", "w1", "frechet_distance", "classes_covered")) -> None:
         self.history, self.every, self.keys = history, every, keys
         self.bar: Any = None
 

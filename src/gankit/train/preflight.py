@@ -32,7 +32,8 @@ def check_names(cfg: Any) -> None:
     from ..registry import DATA, MODELS, OBJECTIVES
 
     load_plugins()
-    MODELS.get(cfg.model.name)
+    if cfg.model.name != "auto":  # auto: dcgan for images, mlp for vectors (models.resolve_model_name)
+        MODELS.get(cfg.model.name)
     OBJECTIVES.get(cfg.objective.name)  # a family (fgan:<divergence>) checks its argument here
     if is_mixture_spec(cfg.data.name):
         parse_mixture(cfg.data.name)

@@ -53,6 +53,8 @@ class Built:
     D: nn.Module
     objective: Objective
     device: torch.device
+    #: the test split of an image data set (reference of the image metrics), else None
+    eval_source: DataSource | None = None
 
 
 def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
@@ -61,20 +63,30 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
     ``source`` replaces the data source named by ``cfg.data`` (for a user's own data).
     """
     device = resolve_device(cfg.train.device)
+    eval_source = None
     if source is None:
         check_names(cfg)
-        source = make_source(cfg.data.name, **({"path": cfg.data.path} if cfg.data.path else {}))
+        kwargs = {"path": cfg.data.path} if cfg.data.path else {}
+        source = make_source(cfg.data.name, **kwargs)
+        if len(source.shape) == 3 and hasattr(source, "images"):  # image data: its test split scores the run
+            eval_source = make_source(cfg.data.name, split="test", **kwargs)
+            if cfg.eval.n_samples < 4:  # k-NN precision/recall (k = 3) and covariances need more
+                raise GankitError(f"eval.n_samples must be >= 4 for image data, got {cfg.eval.n_samples}")
     objective = make_objective(cfg.objective)
     seed_everything(cfg.train.seed)
-    G, D = MODELS.get(cfg.model.name)(cfg.model, source.shape)
+    model_name = _models.resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
+    G, D = MODELS.get(model_name)(cfg.model, source.shape)
     if cfg.model.spectral_norm:
         D = _models.apply_spectral_norm(D)
-    return Built(cfg, source, G.to(device), D.to(device), objective, device)
+    return Built(cfg, source, G.to(device), D.to(device), objective, device, eval_source)
 
 
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
     """``runs/<data>-<objective>-seed<seed>``, with a numeric suffix if it already exists."""
     data = cfg.data.name if "N(" not in cfg.data.name else "mixture1d"
+    if ":" in data:  # images:PATH, idx:PATH -> images-<file or folder name>
+        prefix, _, arg = data.partition(":")
+        data = f"{prefix}-{Path(arg).name or 'data'}"
     game = cfg.model.name if cfg.model.name in ("vae", "vae-conv", "autoencoder") else cfg.objective.name  # no objective
     stem = f"{data}-{game.replace(':', '_')}-seed{cfg.train.seed}"
     base = Path(root) / stem
@@ -93,7 +105,8 @@ def _eval_fn(b: Built):
         extra = vae_eval_fn(b.source, b.cfg.eval.n_samples, b.cfg.eval.seed, b.device)
 
     def run(trainer: Trainer) -> dict[str, float]:
-        out = evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        out = evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device,
+                       test=b.eval_source)
         if extra:
             return {**out, **extra(trainer)}
         out.update(evaluate_discriminator(b.objective, trainer.D, trainer.G, b.source, b.cfg.eval, b.device))
@@ -191,6 +204,10 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
         show = cfg.train.progress if progress is None else progress
         if show:
             cbs.append(ProgressBar(history))
+        if b.eval_source is not None and pictures:  # image data: a grid of the same fixed noise at every evaluation
+            from ..report.grids import SampleGrids
+
+            cbs.append(SampleGrids(out / "samples", cfg.train.eval_every, cfg.eval.seed, b.device))
         cbs += _report_callbacks(b, out, history)
         cbs += list(callbacks or [])
     if info.enabled:

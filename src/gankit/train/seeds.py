@@ -57,8 +57,13 @@ def check_supported(cfg: RunConfig, n_seeds: int) -> None:
     """Raise :class:`GankitError` unless ``cfg`` can be trained with ``--seeds``."""
     if n_seeds < 1:
         raise GankitError(f"--seeds must be >= 1, got {n_seeds}")
+    from .presets import is_image_data
+
     obj = cfg.objective.name
-    if cfg.model.name != "mlp" or not (obj in ("ns", "minimax") or obj.startswith("fgan:")):
+    model = cfg.model.name
+    if model == "auto":  # auto: mlp for vector data, dcgan for images
+        model = "dcgan" if is_image_data(cfg.data.name) else "mlp"
+    if model != "mlp" or not (obj in ("ns", "minimax") or obj.startswith("fgan:")):
         raise GankitError(
             f"--seeds supports {SUPPORTED}; got model {cfg.model.name!r} with objective {obj!r}")
     if cfg.train.compile or cfg.train.precision != "fp32":
