@@ -69,9 +69,11 @@ class ModelConfig:
     d_depth: int = 3
     #: hidden activation: relu, leaky_relu, elu, tanh, silu
     activation: str = "relu"
+    #: PacGAN packing: the discriminator judges this many samples jointly (1 = off; Lin et al. 2018)
+    pack: int = 1
 
     def __post_init__(self) -> None:
-        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth"):
+        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "pack"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
@@ -83,6 +85,15 @@ class ObjectiveConfig:
 
     #: ``minimax`` (Goodfellow's saturating game), ``ns`` (non-saturating), ... (``gankit list``)
     name: str = "ns"
+    #: γ of the zero-centred gradient penalty R1 on real data, γ/2·E‖∇D(x)‖² (Mescheder et al. 2018); 0 = off
+    r1: float = 0.0
+    #: γ of the same penalty R2 on generated data; 0 = off
+    r2: float = 0.0
+
+    def __post_init__(self) -> None:
+        for f in ("r1", "r2"):
+            v = getattr(self, f)
+            _check(math.isfinite(v) and v >= 0, f"objective.{f} must be a number >= 0, got {v}")
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,12 @@ class TrainConfig:
     keep_checkpoints: int = 3
     #: show a tqdm progress bar
     progress: bool = True
+    #: β of an exponential moving average of G's weights used for eval/sampling (Yazıcı et al. 2019); 0 = off
+    ema: float = 0.0
+    #: learning-rate schedule of both players: constant, linear or cosine (decay to lr_final × lr)
+    lr_schedule: str = "constant"
+    #: final learning rate as a fraction of the initial one (linear/cosine schedules)
+    lr_final: float = 0.01
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
@@ -126,6 +143,12 @@ class TrainConfig:
                f"train.device must be cpu, cuda, cuda:N or auto; got {self.device!r}")
         for f in ("eval_every", "checkpoint_every"):
             _check(getattr(self, f) >= 0, f"train.{f} must be >= 0, got {getattr(self, f)}")
+        _check(0.0 <= self.ema < 1.0, f"train.ema must be in [0, 1) (0 = off), got {self.ema}")
+        scheds = ("constant", "linear", "cosine")
+        _check(self.lr_schedule in scheds,
+               f"train.lr_schedule must be one of {', '.join(scheds)}; got {self.lr_schedule!r}")
+        _check(math.isfinite(self.lr_final) and 0.0 <= self.lr_final <= 1.0,
+               f"train.lr_final must be in [0, 1], got {self.lr_final}")
         _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
 
 

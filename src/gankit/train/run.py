@@ -20,13 +20,16 @@ from ..data.toy import DataSource, make_source
 from ..errors import GankitError
 from ..metrics.evaluate import evaluate
 from .. import models as _models  # noqa: F401  (registers the models)
+from ..models.pack import Packed, packed_shape
 from ..objectives import Objective, make_objective
+from ..objectives.penalty import Regularized
 from ..registry import MODELS
+from .averaging import EMA, LRSchedule
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
 from .checkpoint import atomic_write_bytes, list_checkpoints, load_latest
 from .trainer import Callback, Trainer, seed_everything
 
-__all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out"]
+__all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out", "training_extras"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -56,8 +59,13 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
     if source is None:
         source = make_source(cfg.data.name, **({"path": cfg.data.path} if cfg.data.path else {}))
     objective = make_objective(cfg.objective)
+    if cfg.objective.r1 > 0 or cfg.objective.r2 > 0:
+        objective = Regularized(objective, cfg.objective.r1, cfg.objective.r2)
     seed_everything(cfg.train.seed)
     G, D = MODELS.get(cfg.model.name)(cfg.model, source.shape)
+    if cfg.model.pack > 1:  # PacGAN: D judges `pack` samples concatenated along the first feature axis
+        _, inner = MODELS.get(cfg.model.name)(cfg.model, packed_shape(source.shape, cfg.model.pack))
+        D = Packed(inner, cfg.model.pack)
     return Built(cfg, source, G.to(device), D.to(device), objective, device)
 
 
@@ -83,9 +91,24 @@ def _check_writable(out: Path) -> None:
         raise GankitError(f"cannot write to run directory {str(out)!r}: {exc.strerror or exc}") from None
 
 
-def _eval_fn(b: Built):
+def training_extras(cfg: RunConfig, G: nn.Module) -> tuple[list[Callback], EMA | None]:
+    """Callbacks that the config asks for beyond Algorithm 1: LR schedule, then EMA of G.
+
+    They must come before evaluation/checkpoint callbacks (which read the averaged G).
+    """
+    cbs: list[Callback] = []
+    if cfg.train.lr_schedule != "constant":
+        cbs.append(LRSchedule(cfg.train.lr_schedule, cfg.train.lr_final))
+    ema = EMA(G, cfg.train.ema) if cfg.train.ema > 0 else None
+    if ema is not None:
+        cbs.append(ema)
+    return cbs, ema
+
+
+def _eval_fn(b: Built, ema: EMA | None = None):
     def run(trainer: Trainer) -> dict[str, float]:
-        return evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
+        G = ema.model if ema is not None else trainer.G
+        return evaluate(G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device)
 
     return run
 
@@ -117,11 +140,18 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     _check_writable(out)
     atomic_write_bytes(out / "config.toml", dumps_toml(cfg).encode())
     history_path = out / "history.jsonl"
-    history = History(cfg.train.eval_every, _eval_fn(b), history_path)
-    cbs: list[Callback] = [history]
+    cbs, ema = training_extras(cfg, b.G)
+    history = History(cfg.train.eval_every, _eval_fn(b, ema), history_path)
+    cbs.append(history)
     config_text = dumps_toml(cfg)
-    cbs.append(Checkpointer(ckpt_dir, cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
-                            extra=lambda: {"config": config_text, "history_last": json.dumps(json_safe(history.last))}))
+
+    def extra() -> dict[str, Any]:
+        out = {"config": config_text, "history_last": json.dumps(json_safe(history.last))}
+        if ema is not None:  # the averaged generator is the one `gankit sample/eval` use
+            out["G_ema"] = ema.state_dict()
+        return out
+
+    cbs.append(Checkpointer(ckpt_dir, cfg.train.checkpoint_every, cfg.train.keep_checkpoints, extra=extra))
     show = cfg.train.progress if progress is None else progress
     if show:
         cbs.append(ProgressBar(history))
@@ -129,6 +159,8 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
     if state is not None:
         trainer.load_state_dict(state)
+        if ema is not None:
+            ema.load_state_dict(state["G_ema"])
         history.last = json.loads(state.get("history_last", "{}") or "{}")
         _truncate_history(history_path, trainer.step)
     t0 = time.perf_counter()
@@ -142,7 +174,9 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     if pictures:
         from ..report.plots import save_run_pictures
 
-        save_run_pictures(out, b, trainer)
+        from dataclasses import replace as _replace
+
+        save_run_pictures(out, _replace(b, G=ema.model) if ema is not None else b, trainer)
     return final
 
 
@@ -172,6 +206,7 @@ def load_run(run_dir: str | Path, map_location: str = "cpu", warn: Any = None) -
 
     cfg = replace(cfg, train=replace(cfg.train, device=str(map_location)))
     b = build(cfg)
-    b.G.load_state_dict(state["G"])
+    # With train.ema the averaged generator is the run's generator for sampling and scoring.
+    b.G.load_state_dict(state["G_ema"]["model"] if "G_ema" in state else state["G"])
     b.D.load_state_dict(state["D"])
     return b, state

@@ -87,6 +87,8 @@ class Trainer:
         # Independent streams: real data and latent noise (checkpointed with the weights).
         self.data_gen = torch.Generator().manual_seed(train.seed)
         self.noise_gen = torch.Generator(device=self.device).manual_seed(train.seed + 7919)
+        #: samples per batch: ``batch_size`` × the discriminator's pack size (PacGAN; 1 without packing)
+        self.n_batch = train.batch_size * int(getattr(D, "pack", 1))
         self.step = 0
         #: per-step loss tensors since the last :meth:`pop_logs` (no host sync in the loop)
         self.pending: dict[str, list[Tensor]] = {}
@@ -95,7 +97,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
     def real_batch(self) -> Tensor:
-        x = self.source.sample(self.cfg.batch_size, self.data_gen)  # (batch, *shape)
+        x = self.source.sample(self.n_batch, self.data_gen)  # (batch, *shape)
         return x.to(self.device, non_blocking=True)
 
     def noise(self, n: int) -> Tensor:
@@ -103,7 +105,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step of Algorithm 1
     def train_step(self) -> None:
-        G, D, obj, bs = self.G, self.D, self.objective, self.cfg.batch_size
+        G, D, obj, bs = self.G, self.D, self.objective, self.n_batch
         for _ in range(self.cfg.d_steps):
             # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
             real = self.real_batch()
