@@ -77,13 +77,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     cfg = from_dict(RunConfig, job["config"])
     b = build(cfg)
     extras, ema = training_extras(cfg, b.G)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     Trainer(b.G, b.D, b.objective, b.source, cfg.train, extras, device=b.device).fit()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     G = ema.model if ema is not None else b.G
     m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device)
     return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
-            "wall_time": wall, **m}
+            "wall_time": wall, "cpu_time": cpu, **m}
 
 
 def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -128,6 +128,7 @@ def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "reverse_kl": _ms([r["reverse_kl"] for r in rs], "{:.3f}"),
             "w1": _ms([r.get("w1") for r in rs], "{:.3f}"),
             "wall_time": _ms([r["wall_time"] for r in rs], "{:.0f}") + " s",
+            "cpu_time": _ms([r.get("cpu_time") for r in rs], "{:.0f}") + " s",
             "all_modes_every_seed": all(r["modes"] == max(float(x["modes"]) for x in rs) for r in rs),
         })
     return out
@@ -137,14 +138,15 @@ def markdown(summary: list[dict[str, Any]], data_names: list[str]) -> str:
     lines = []
     for data in data_names:
         lines += [f"### {data}", "",
-                  "| method | seeds | modes | high-quality | reverse KL | W1 | wall time (1 thread) |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| method | seeds | modes | high-quality | reverse KL | W1 | wall time | CPU time (1 thread) |",
+                  "|---|---|---|---|---|---|---|---|"]
         for s in (s for s in summary if s["data"] == data):
             lines.append(f"| gankit {s['row']} | {s['seeds']} | {s['modes']} | {s['high_quality']} | "
-                         f"{s['reverse_kl']} | {s['w1']} | {s['wall_time']} |")
+                         f"{s['reverse_kl']} | {s['w1']} | {s['wall_time']} | {s['cpu_time']} |")
         for name, nums in PAPER[data]:
             m, hq, kl = nums.split(" / ")
-            lines.append(f"| *paper: {name}* | 10 | *{m}* | *{hq}* | *{kl}* | – | – |")
+            n = "–" if "VEEGAN T1" in name else "10"
+            lines.append(f"| *paper: {name}* | {n} | *{m}* | *{hq}* | *{kl}* | – | – | – |")
         lines.append("")
     lines.append("gankit rows: mean ± std over seeds. *Paper rows* (italic) are copied from PacGAN Table 1 "
                  "(mean ± standard error over 10 trials) and VEEGAN Table 1 (means); they are not rerun here.")
@@ -162,13 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="processes in parallel, one thread each (default 1)")
     p.add_argument("--log", metavar="FILE.jsonl", help="append each run's metrics here as it finishes")
     p.add_argument("--json", action="store_true", help="print one JSON object (runs and summary)")
+    p.add_argument("--from-log", nargs="+", metavar="FILE.jsonl", help="only summarise runs logged by --log")
     args = p.parse_args(argv)
     if args.seeds < 1 or args.jobs < 1:
         p.error("--seeds and --jobs must be >= 1")
-    jobs = make_jobs(args)
-    results = []
+    results: list[dict[str, Any]] = []
+    if args.from_log:
+        for path in args.from_log:
+            results += [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        results = [r for r in results if r["data"] in args.data]
+    jobs = [] if args.from_log else make_jobs(args)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for r in pool.map(run_one, jobs):
+        for r in pool.map(run_one, jobs) if jobs else ():
             results.append(r)
             if args.log:
                 with open(args.log, "a", encoding="utf-8") as fh:
@@ -176,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.json:
                 print(f"{r['data']:7s} {r['row']:24s} seed {r['seed']:2d}: modes {r['modes']:.0f} "
                       f"hq {100 * r['high_quality']:.1f}% rkl {r['reverse_kl']:.3f} w1 {r.get('w1', math.nan):.3f} "
-                      f"{r['wall_time']:.0f}s", file=sys.stderr, flush=True)
+                      f"{r['wall_time']:.0f}s wall {r['cpu_time']:.0f}s cpu", file=sys.stderr, flush=True)
     summary = summarise(results)
     if args.json:
         print(json.dumps({"runs": results, "summary": summary, "paper": PAPER}))

@@ -70,7 +70,7 @@ class ModelConfig:
     #: hidden activation: relu, leaky_relu, elu, tanh, silu
     activation: str = "relu"
     #: PacGAN packing: the discriminator judges this many samples jointly (1 = off; Lin et al. 2018)
-    pack: int = 1
+    pack: int = 2
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "pack"):
@@ -86,7 +86,7 @@ class ObjectiveConfig:
     #: ``minimax`` (Goodfellow's saturating game), ``ns`` (non-saturating), ... (``gankit list``)
     name: str = "ns"
     #: γ of the zero-centred gradient penalty R1 on real data, γ/2·E‖∇D(x)‖² (Mescheder et al. 2018); 0 = off
-    r1: float = 0.0
+    r1: float = 0.01
     #: γ of the same penalty R2 on generated data; 0 = off
     r2: float = 0.0
 
@@ -101,7 +101,7 @@ class TrainConfig:
     """Algorithm 1: ``d_steps`` discriminator steps with G fixed, then one generator step."""
 
     steps: int = 3000
-    batch_size: int = 256
+    batch_size: int = 128
     #: k in Goodfellow's Algorithm 1
     d_steps: int = 1
     optimizer: str = "adam"
@@ -120,9 +120,9 @@ class TrainConfig:
     #: show a tqdm progress bar
     progress: bool = True
     #: β of an exponential moving average of G's weights used for eval/sampling (Yazıcı et al. 2019); 0 = off
-    ema: float = 0.0
+    ema: float = 0.999
     #: learning-rate schedule of both players: constant, linear or cosine (decay to lr_final × lr)
-    lr_schedule: str = "constant"
+    lr_schedule: str = "linear"
     #: final learning rate as a fraction of the initial one (linear/cosine schedules)
     lr_final: float = 0.01
 

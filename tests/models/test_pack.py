@@ -62,10 +62,11 @@ def _cfg(*extra: str) -> RunConfig:
 
 
 def test_trainer_with_pack_one_wrapper_matches_plain_training():
-    cfg = _cfg()
+    cfg = _cfg("model.pack=1")
     runs = []
     for wrap in (False, True):
         b = build(cfg)
+        assert not isinstance(b.D, Packed)  # pack = 1 builds the plain discriminator
         D = Packed(b.D, 1) if wrap else b.D
         Trainer(b.G, D, b.objective, b.source, cfg.train).fit()
         runs.append(copy.deepcopy(b.G.state_dict()))
