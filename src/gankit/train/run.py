@@ -159,8 +159,10 @@ def train_run(cfg: RunConfig, out: str | Path | None = None, *, resume: bool = F
     trainer = Trainer(b.G, b.D, b.objective, b.source, cfg.train, cbs, device=b.device)
     if state is not None:
         trainer.load_state_dict(state)
-        if ema is not None:
+        if ema is not None and "G_ema" in state:
             ema.load_state_dict(state["G_ema"])
+        elif ema is not None:  # train.ema switched on at resume: start the average at the current G
+            ema.model.load_state_dict(b.G.state_dict())
         history.last = json.loads(state.get("history_last", "{}") or "{}")
         _truncate_history(history_path, trainer.step)
     t0 = time.perf_counter()
