@@ -71,10 +71,14 @@ class ModelConfig:
     activation: str = "relu"
     #: PacGAN packing: the discriminator judges this many samples jointly (1 = off; Lin et al. 2018)
     pack: int = 2
+    #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s, so both work in units of s
+    #: (as the WGAN-GP toy code divides grid25 by 2.828); 1 = off
+    scale: float = 1.0
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "pack"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
+        _check(math.isfinite(self.scale) and self.scale > 0, f"model.scale must be a positive number, got {self.scale}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
 
