@@ -156,7 +156,8 @@ def markdown(summary: list[dict[str, Any]], data_names: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
-    p.add_argument("--objectives", nargs="+", default=None, help="objective names (default: every registered one)")
+    p.add_argument("--objectives", nargs="*", default=None,
+                   help="objective names (default: every registered one; give none to run only --configs)")
     p.add_argument("--configs", nargs="*", default=[], metavar="FILE.toml", help="extra rows from TOML configs")
     p.add_argument("--seeds", type=int, default=10, help="seeds per row (default 10)")
     p.add_argument("--seed0", type=int, default=0, help="first seed")
