@@ -21,7 +21,7 @@ from .errors import GankitError
 from .metrics.evaluate import evaluate, generate
 from .objectives.defaults import with_objective_defaults
 from .train.callbacks import History
-from .train.run import build
+from .train.run import build, training_extras
 from .train.trainer import Trainer
 
 __all__ = ["GAN"]
@@ -92,17 +92,19 @@ class GAN:
             cfg = self._resolve(getattr(source, "name", "array") or "array")
             b = build(cfg, source)
         source = b.source
+        extras, ema = training_extras(cfg, b.G)  # LR schedule, EMA of G (train.lr_schedule, train.ema)
+        G_eval = ema.model if ema is not None else b.G
         history = History(cfg.train.eval_every,
-                          lambda t: evaluate(t.G, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
-                                            test=b.eval_source))
-        callbacks: list[Any] = [history]
+                          lambda t: evaluate(G_eval, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
+                                             test=b.eval_source))
+        callbacks: list[Any] = [*extras, history]
         if cfg.train.progress:
             from .train.callbacks import ProgressBar
 
             callbacks.append(ProgressBar(history))
         trainer = Trainer(b.G, b.D, b.objective, source, cfg.train, callbacks, device=b.device)
         trainer.fit()
-        self.generator_, self.discriminator_, self.objective_ = b.G, b.D, b.objective
+        self.generator_, self.discriminator_, self.objective_ = G_eval, b.D, b.objective
         self.source_, self.config_, self.history_, self.device_ = source, cfg, history.records, b.device
         self.eval_source_ = b.eval_source
         self.n_steps_ = trainer.step
@@ -122,7 +124,9 @@ class GAN:
         """Mean log D(x): the discriminator's log-probability that the rows of ``x`` are real."""
         self._check_fitted()
         x = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.device_)
-        return float(-F.softplus(-self.discriminator_(x)).mean())
+        D = self.discriminator_
+        logits = D.single(x) if hasattr(D, "single") else D(x)  # a packed D judges a pack of copies
+        return float(-F.softplus(-logits).mean())
 
     def evaluate(self, n_samples: int = 2500, seed: int = 12345) -> dict[str, float]:
         """Mode coverage (where the source has modes) and exact W1 of fresh samples."""

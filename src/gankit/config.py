@@ -97,13 +97,20 @@ class ModelConfig:
     #: convolutional width of image models (dcgan: channels of G's last and D's first stage)
     channels: int = 64
 
+    #: PacGAN packing: the discriminator judges this many samples jointly (1 = off; Lin et al. 2018)
+    pack: int = 2
+    #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s, so both work in units of s
+    #: (as the WGAN-GP toy code divides grid25 by 2.828); 1 = off
+    scale: float = 1.0
+
     def __post_init__(self) -> None:
-        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "channels"):
+        for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "channels", "pack"):
             _check(getattr(self, f) >= 1, f"model.{f} must be >= 1, got {getattr(self, f)}")
         for f, top in (("latent_dim", 2**16), ("g_width", 2**16), ("d_width", 2**16), ("g_depth", 256),
                        ("d_depth", 256)):
             _check(getattr(self, f) <= top, f"model.{f} must be <= {top}, got {getattr(self, f)}")
         _check(bool(self.name.strip()), "model.name must not be empty; see 'gankit list' for the models")
+        _check(math.isfinite(self.scale) and self.scale > 0, f"model.scale must be a positive number, got {self.scale}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
         _check(self.likelihood in ("gaussian", "bernoulli"),
@@ -130,6 +137,11 @@ class ObjectiveConfig:
     #: f-GAN generator loss: ``nonsaturating`` (maximise E_Q[g_f(V)], f-GAN §3.2) or ``saturating`` (minimise the bound)
     generator_loss: str = "nonsaturating"
 
+    #: γ of the zero-centred gradient penalty R1 on real data, γ/2·E‖∇D(x)‖² (Mescheder et al. 2018); 0 = off
+    r1: float = 0.01
+    #: γ of the same penalty R2 on generated data; 0 = off
+    r2: float = 0.0
+
     def __post_init__(self) -> None:
         kinds = ("nonsaturating", "saturating")
         _check(self.generator_loss in kinds,
@@ -139,6 +151,9 @@ class ObjectiveConfig:
                f"objective.gp_weight must be a number >= 0, got {self.gp_weight}")
         _check(bool(self.name.strip()) and _printable(self.name),
                f"objective.name must be a registered objective name (see 'gankit list'), got {self.name!r}")
+        for f in ("r1", "r2"):
+            v = getattr(self, f)
+            _check(math.isfinite(v) and v >= 0, f"objective.{f} must be a number >= 0, got {v}")
 
 
 @dataclass(frozen=True)
@@ -146,7 +161,7 @@ class TrainConfig:
     """Algorithm 1: ``d_steps`` discriminator steps with G fixed, then one generator step."""
 
     steps: int = 3000
-    batch_size: int = 256
+    batch_size: int = 128
     #: k in Goodfellow's Algorithm 1
     d_steps: int = 1
     optimizer: str = "adam"
@@ -184,6 +199,12 @@ class TrainConfig:
     #: warn when mean |d_loss| stays below this for collapse_patience check windows
     collapse_threshold: float = 1e-3
     collapse_patience: int = 5
+    #: β of an exponential moving average of G's weights used for eval/sampling (Yazıcı et al. 2019); 0 = off
+    ema: float = 0.999
+    #: learning-rate schedule of both players: constant, linear or cosine (decay to lr_final × lr)
+    lr_schedule: str = "linear"
+    #: final learning rate as a fraction of the initial one (linear/cosine schedules)
+    lr_final: float = 0.01
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
@@ -204,6 +225,12 @@ class TrainConfig:
             _check(getattr(self, f) >= 0, f"train.{f} must be >= 0, got {getattr(self, f)}")
         precs = ("fp32", "bf16", "fp16")
         _check(self.precision in precs, f"train.precision must be one of {', '.join(precs)}; got {self.precision!r}")
+        _check(0.0 <= self.ema < 1.0, f"train.ema must be in [0, 1) (0 = off), got {self.ema}")
+        scheds = ("constant", "linear", "cosine")
+        _check(self.lr_schedule in scheds,
+               f"train.lr_schedule must be one of {', '.join(scheds)}; got {self.lr_schedule!r}")
+        _check(math.isfinite(self.lr_final) and 0.0 <= self.lr_final <= 1.0,
+               f"train.lr_final must be in [0, 1], got {self.lr_final}")
         _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
         _check(self.seed <= 2**62, f"train.seed must be <= 2**62, got {self.seed}")
         _check(self.batch_size <= 2**20, f"train.batch_size must be <= 2**20, got {self.batch_size}")

@@ -33,32 +33,37 @@ class MLPGenerator(nn.Module):
     """G(z): latent (batch, latent_dim) → sample (batch, *data_shape)."""
 
     def __init__(self, latent_dim: int, data_shape: tuple[int, ...], width: int = 256, depth: int = 3,
-                 activation: str = "relu") -> None:
+                 activation: str = "relu", scale: float = 1.0) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
+        self.scale = float(scale)
         self.net = _mlp(latent_dim, width, depth, math.prod(self.data_shape), activation)
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.net(z).view(z.shape[0], *self.data_shape)
+        out = self.net(z).view(z.shape[0], *self.data_shape)
+        return out * self.scale if self.scale != 1.0 else out
 
 
 class MLPDiscriminator(nn.Module):
     """D(x): sample (batch, *data_shape) → logit (batch,) (pre-sigmoid output)."""
 
     def __init__(self, data_shape: tuple[int, ...], width: int = 256, depth: int = 3,
-                 activation: str = "relu") -> None:
+                 activation: str = "relu", scale: float = 1.0) -> None:
         super().__init__()
         self.data_shape = tuple(data_shape)
+        self.scale = float(scale)
         self.net = _mlp(math.prod(self.data_shape), width, depth, 1, activation)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.reshape(x.shape[0], -1)).squeeze(1)
+        x = x.reshape(x.shape[0], -1)
+        return self.net(x / self.scale if self.scale != 1.0 else x).squeeze(1)
 
 
 @MODELS.register("mlp", help="MLP generator and discriminator (width, depth, activation, latent_dim)")
 def make_mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(G, D)`` from a :class:`~gankit.config.ModelConfig`."""
-    g = MLPGenerator(cfg.latent_dim, data_shape, cfg.g_width, cfg.g_depth, cfg.activation)
-    d = MLPDiscriminator(data_shape, cfg.d_width, cfg.d_depth, cfg.activation)
+    scale = getattr(cfg, "scale", 1.0)
+    g = MLPGenerator(cfg.latent_dim, data_shape, cfg.g_width, cfg.g_depth, cfg.activation, scale)
+    d = MLPDiscriminator(data_shape, cfg.d_width, cfg.d_depth, cfg.activation, scale)
     return g, d

@@ -230,7 +230,8 @@ class WGAN(_Critic):
     """
 
     name = "wgan"
-    defaults: dict[str, Any] = {"optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, "d_steps": 5}
+    # (objective.r1: the default run's R1 penalty is off for the critic objectives, which constrain D their own way)
+    defaults: dict[str, Any] = {"optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, "d_steps": 5, "objective.r1": 0.0}
 
     def __init__(self, clip: float = 0.01, warmup: bool = False) -> None:
         self.clip, self.warmup = float(clip), bool(warmup)
@@ -261,7 +262,7 @@ class WGANGP(_Critic):
     """
 
     name = "wgan-gp"
-    defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9,
+    defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9, "objective.r1": 0.0,
                                 "d_steps": 5}
 
     def __init__(self, weight: float = 10.0, one_sided: bool = False) -> None:

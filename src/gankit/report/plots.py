@@ -35,7 +35,8 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
 def _d_grid(D: torch.nn.Module, objective: Any, xs: np.ndarray, ys: np.ndarray, device: Any) -> np.ndarray:
     gx, gy = np.meshgrid(xs, ys)
     pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
-    out = objective.d_output(D(pts)).float().cpu().numpy()
+    logits = D.single(pts) if hasattr(D, "single") else D(pts)  # a packed D judges a pack of copies
+    out = objective.d_output(logits).float().cpu().numpy()
     return out.reshape(gx.shape)
 
 
@@ -71,7 +72,8 @@ def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective:
             ax.hist(real[:, 0], bins=80, range=(grid[0], grid[-1]), density=True, alpha=0.4, color="k", label="p_data (samples)")
         ax2 = ax.twinx()
         with torch.no_grad():
-            dv = objective.d_output(D(torch.tensor(grid, dtype=torch.float32, device=device).reshape(-1, 1)))
+            g1 = torch.tensor(grid, dtype=torch.float32, device=device).reshape(-1, 1)
+            dv = objective.d_output(D.single(g1) if hasattr(D, "single") else D(g1))
         ax2.plot(grid, dv.float().cpu().numpy(), "C3", lw=1.5, label="D(x)")
         ax2.set_ylabel("discriminator output", color="C3")
     ax.legend(loc="upper right", fontsize=8, markerscale=3)

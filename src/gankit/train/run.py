@@ -21,9 +21,12 @@ from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
 from ..metrics.evaluate import evaluate, evaluate_discriminator
+from ..models.pack import Packed, packed_shape
 from ..models.vae import is_vae
 from ..objectives import Objective, make_objective
+from ..objectives.penalty import Regularized
 from ..registry import MODELS
+from .averaging import EMA, LRSchedule
 from .callbacks import Checkpointer, History, ProgressBar, json_safe
 from .checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints, load_latest
 from .health import HealthGuard, TrainingDiverged
@@ -34,7 +37,7 @@ from .trainer import Callback, Trainer, seed_everything
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOENT,
                 errno.ENOTDIR}
 
-__all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out"]
+__all__ = ["Built", "build", "resolve_device", "train_run", "load_run", "default_out", "training_extras"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -73,9 +76,14 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
             if cfg.eval.n_samples < 4:  # k-NN precision/recall (k = 3) and covariances need more
                 raise GankitError(f"eval.n_samples must be >= 4 for image data, got {cfg.eval.n_samples}")
     objective = make_objective(cfg.objective)
+    if cfg.objective.r1 > 0 or cfg.objective.r2 > 0:
+        objective = Regularized(objective, cfg.objective.r1, cfg.objective.r2)
     seed_everything(cfg.train.seed)
     model_name = _models.resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
     G, D = MODELS.get(model_name)(cfg.model, source.shape)
+    if cfg.model.pack > 1:  # PacGAN: D judges `pack` samples concatenated along the first feature axis
+        _, inner = MODELS.get(model_name)(cfg.model, packed_shape(source.shape, cfg.model.pack))
+        D = Packed(inner, cfg.model.pack)
     if cfg.model.spectral_norm:
         D = _models.apply_spectral_norm(D)
     return Built(cfg, source, G.to(device), D.to(device), objective, device, eval_source)
@@ -97,7 +105,21 @@ def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:
     return path
 
 
-def _eval_fn(b: Built):
+def training_extras(cfg: RunConfig, G: nn.Module) -> tuple[list[Callback], EMA | None]:
+    """Callbacks that the config asks for beyond Algorithm 1: LR schedule, then EMA of G.
+
+    They must come before evaluation/checkpoint callbacks (which read the averaged G).
+    """
+    cbs: list[Callback] = []
+    if cfg.train.lr_schedule != "constant":
+        cbs.append(LRSchedule(cfg.train.lr_schedule, cfg.train.lr_final))
+    ema = EMA(G, cfg.train.ema) if cfg.train.ema > 0 else None
+    if ema is not None:
+        cbs.append(ema)
+    return cbs, ema
+
+
+def _eval_fn(b: Built, ema: EMA | None = None):
     extra = None
     if is_vae(b.G, b.D):  # ELBO / reconstruction on fixed data draws as well
         from .vae_trainer import vae_eval_fn
@@ -105,11 +127,12 @@ def _eval_fn(b: Built):
         extra = vae_eval_fn(b.source, b.cfg.eval.n_samples, b.cfg.eval.seed, b.device)
 
     def run(trainer: Trainer) -> dict[str, float]:
-        out = evaluate(trainer.G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device,
+        G = ema.model if ema is not None else trainer.G  # with train.ema the averaged G is the run's generator
+        out = evaluate(G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device,
                        test=b.eval_source)
         if extra:
             return {**out, **extra(trainer)}
-        out.update(evaluate_discriminator(b.objective, trainer.D, trainer.G, b.source, b.cfg.eval, b.device))
+        out.update(evaluate_discriminator(b.objective, trainer.D, G, b.source, b.cfg.eval, b.device))
         return out
 
     return run
@@ -186,13 +209,14 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
 
     ckpt_dir = out / "checkpoints"
     history_path = out / "history.jsonl"
-    history = History(cfg.train.eval_every, _eval_fn(b), history_path)
+    extras, ema = training_extras(cfg, b.G)  # LR schedule, EMA of G: before evaluation and checkpoints
+    history = History(cfg.train.eval_every, _eval_fn(b, ema), history_path)
     config_text = dumps_toml(cfg)
     every = cfg.train.checkpoint_every
     ranks = RankStates(every) if info.enabled else None
     # the health guard runs first, so no history record or checkpoint is written from a non-finite state
     guard = HealthGuard(cfg.train, history_path, warn=warn)
-    cbs: list[Callback] = [guard] + ([ranks] if ranks is not None else [])
+    cbs: list[Callback] = [guard] + ([ranks] if ranks is not None else []) + extras
     checkpointer = None
     if info.is_main:  # only rank 0 writes
         atomic_write_bytes(out / "config.toml", config_text.encode())
@@ -225,6 +249,10 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
             raise CheckpointError(f"the newest checkpoint of {str(out)!r} does not match its config: "
                                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
         restore_rank_states(trainer, state, info)
+        if ema is not None and "G_ema" in state:
+            ema.load_state_dict(state["G_ema"])
+        elif ema is not None:  # train.ema switched on at resume: start the average at the current G
+            ema.model.load_state_dict(b.G.state_dict())
         history.last = json.loads(state.get("history_last", "{}") or "{}")
         guard.load_state_dict(state.get("health", {}))
     if resume and info.is_main:
@@ -247,11 +275,13 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
         final["world_size"] = info.world_size
     _write_json(out / "metrics.json", final)
     if pictures:
+        from dataclasses import replace as _replace
+
         from ..report.plots import save_run_pictures
 
         if is_vae(b.G, b.D):
             from ..report.vae_plots import save_run_pictures
-        save_run_pictures(out, b, trainer)
+        save_run_pictures(out, _replace(b, G=ema.model) if ema is not None else b, trainer)
         from ..report.animate import save_animations
         from ..report.html import write_report
 
@@ -312,7 +342,8 @@ def load_run(run_dir: str | Path, map_location: str = "cpu", warn: Any = None) -
     cfg = replace(cfg, train=replace(cfg.train, device=str(map_location)))
     b = build(cfg)
     try:
-        b.G.load_state_dict(state["G"])
+        # With train.ema the averaged generator is the run's generator for sampling and scoring.
+        b.G.load_state_dict(state["G_ema"]["model"] if "G_ema" in state else state["G"])
         b.D.load_state_dict(state["D"])
     except (RuntimeError, KeyError, TypeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

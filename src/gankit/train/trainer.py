@@ -88,6 +88,8 @@ class Trainer:
         # Independent streams: real data and latent noise (checkpointed with the weights).
         self.data_gen = torch.Generator().manual_seed(train.seed)
         self.noise_gen = torch.Generator(device=self.device).manual_seed(train.seed + 7919)
+        #: samples per batch: ``batch_size`` × the discriminator's pack size (PacGAN; 1 without packing)
+        self.n_batch = train.batch_size * int(getattr(D, "pack", 1))
         self.step = 0
         #: the modules the steps call: ``G``/``D`` themselves, or DistributedDataParallel wrappers
         #: of them (``gankit.train.distributed``); ``G``/``D`` stay the plain modules (state, sampling)
@@ -101,7 +103,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
     def real_batch(self) -> Tensor:
-        x = self.source.sample(self.cfg.batch_size, self.data_gen)  # (batch, *shape)
+        x = self.source.sample(self.n_batch, self.data_gen)  # (batch, *shape)
         return x.to(self.device, non_blocking=True)
 
     def noise(self, n: int) -> Tensor:
@@ -149,7 +151,7 @@ class Trainer:
             scaler.update()
 
     def train_step(self) -> None:
-        obj, bs = self.objective, self.cfg.batch_size
+        obj, bs = self.objective, self.n_batch
         for _ in range(obj.critic_steps(self.step, self.cfg.d_steps)):
             # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
             real = self.real_batch()
