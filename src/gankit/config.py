@@ -98,7 +98,7 @@ class ModelConfig:
     channels: int = 64
 
     #: PacGAN packing: the discriminator judges this many samples jointly (1 = off; Lin et al. 2018)
-    pack: int = 2
+    pack: int = 1
     #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s, so both work in units of s
     #: (as the WGAN-GP toy code divides grid25 by 2.828); 1 = off
     scale: float = 1.0
@@ -138,7 +138,7 @@ class ObjectiveConfig:
     generator_loss: str = "nonsaturating"
 
     #: γ of the zero-centred gradient penalty R1 on real data, γ/2·E‖∇D(x)‖² (Mescheder et al. 2018); 0 = off
-    r1: float = 0.01
+    r1: float = 0.0
     #: γ of the same penalty R2 on generated data; 0 = off
     r2: float = 0.0
 
@@ -161,7 +161,7 @@ class TrainConfig:
     """Algorithm 1: ``d_steps`` discriminator steps with G fixed, then one generator step."""
 
     steps: int = 3000
-    batch_size: int = 128
+    batch_size: int = 256
     #: k in Goodfellow's Algorithm 1
     d_steps: int = 1
     optimizer: str = "adam"
@@ -200,9 +200,9 @@ class TrainConfig:
     collapse_threshold: float = 1e-3
     collapse_patience: int = 5
     #: β of an exponential moving average of G's weights used for eval/sampling (Yazıcı et al. 2019); 0 = off
-    ema: float = 0.999
+    ema: float = 0.0
     #: learning-rate schedule of both players: constant, linear or cosine (decay to lr_final × lr)
-    lr_schedule: str = "linear"
+    lr_schedule: str = "constant"
     #: final learning rate as a fraction of the initial one (linear/cosine schedules)
     lr_final: float = 0.01
 

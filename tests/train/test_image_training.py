@@ -67,7 +67,7 @@ def test_image_defaults_apply_only_to_unset_keys(tmp_path):
     cfg = resolve_config(_args(["--data", "digits", "--config", str(toml)]))
     assert cfg.train.batch_size == 17 and cfg.train.steps == IMAGE_DEFAULTS["train.steps"]
     toy = resolve_config(_args([]))
-    assert toy.data.name == "ring8" and toy.model.latent_dim == 2 and toy.train.batch_size == 256
+    assert toy.data.name == "ring8" and toy.model.latent_dim == 2 and toy.train.batch_size == 128  # the default run
 
 
 def test_data_path_maps_to_images(tmp_path, capsys, quick):

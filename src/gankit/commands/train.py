@@ -15,6 +15,22 @@ from ..train.health import EXIT_DIVERGED, TrainingDiverged
 from ..train.trainer import TrainingInterrupted
 from .common import print_json, warn
 
+#: The default run, ``gankit train`` with no config-shaping argument: the ns-GAN on ring8 with the
+#: settings measured to find all 8 modes (docs/leaderboard.md): PacGAN packing m = 2 (Lin et al. 2018),
+#: R1 penalty γ = 0.01 (Mescheder et al. 2018), EMA of G β = 0.999 (Yazıcı et al. 2019), linear LR
+#: decay to 1 %, batch 128. The library's own defaults (``RunConfig()``) stay plain Algorithm 1, so
+#: every objective means what its paper says unless asked otherwise; ``--print-config`` shows both.
+DEFAULT_RUN = {"model.pack": 2, "objective.r1": 0.01, "train.batch_size": 128, "train.ema": 0.999,
+               "train.lr_schedule": "linear", "train.lr_final": 0.01}
+
+
+def is_default_run(args: argparse.Namespace) -> bool:
+    """No --config, --set, --data, --objective, --model, --device, --resume or --seeds: the default run."""
+    shaping = (args.config, args.overrides, args.data, args.objective, args.model, args.device, args.resume,
+               getattr(args, "seeds", None))
+    return not any(shaping)
+
+
 # Sections that may change when a run is resumed (the rest define the run).
 RESUMABLE = ("train", "eval")
 FIXED_ON_RESUME = ("seed", "batch_size", "d_steps", "optimizer", "lr_g", "lr_d", "beta1", "beta2")
@@ -52,6 +68,8 @@ def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> R
     from ..train.presets import apply_image_defaults, data_name_for
 
     cfg = base if base is not None else (load_toml(args.config) if args.config else RunConfig())
+    if base is None and is_default_run(args):
+        cfg = apply_overrides(cfg, DEFAULT_RUN)
     data = data_name_for(args.data) if args.data is not None else None
     flags = {"data.name": data, "objective.name": args.objective, "model.name": args.model,
              "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}

@@ -60,6 +60,8 @@ def generator_push(G: nn.Module, D: nn.Module, objective: Any, z: torch.Tensor) 
     The gradient is taken with respect to the samples only (no parameter gradients are
     accumulated), times ``n`` so that it does not depend on the mean reduction of the loss.
     """
+    pack = int(getattr(D, "pack", 1))  # a packed D (PacGAN) judges consecutive groups of `pack` samples
+    z = z[: z.shape[0] - z.shape[0] % pack]
     with torch.no_grad():
         x = G(z).reshape(z.shape[0], -1)  # (n, d)
     x = x.detach().requires_grad_(True)
@@ -135,7 +137,8 @@ class FrameView:
     @torch.no_grad()
     def _d_values(self, D: nn.Module, pts: np.ndarray) -> np.ndarray:
         t = torch.as_tensor(pts, dtype=torch.float32, device=self.device)
-        return self.objective.d_output(D(t)).float().cpu().numpy()
+        logits = D.single(t) if hasattr(D, "single") else D(t)  # a packed D judges a pack of copies
+        return self.objective.d_output(logits).float().cpu().numpy()
 
     def draw(self, G: nn.Module, D: nn.Module, path: str | Path, title: str = "", dpi: int = 72) -> Path:
         """Render one frame of the current ``G`` and ``D`` to ``path`` (PNG); returns the path.

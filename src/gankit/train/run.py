@@ -223,7 +223,9 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
         cbs.append(history)
         checkpointer = Checkpointer(ckpt_dir, every, cfg.train.keep_checkpoints, extra=lambda: {
             "config": config_text, "history_last": json.dumps(json_safe(history.last)), "health": guard.state_dict(),
-            "world_size": info.world_size, **({"rng_ranks": ranks.states} if ranks is not None else {})})
+            "world_size": info.world_size, **({"rng_ranks": ranks.states} if ranks is not None else {}),
+            # the averaged generator is the one `gankit sample/eval` use
+            **({"G_ema": ema.state_dict()} if ema is not None else {})})
         cbs.append(checkpointer)
         show = cfg.train.progress if progress is None else progress
         if show:
