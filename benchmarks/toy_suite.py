@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from gankit.config import RunConfig, apply_overrides, load_toml, to_dict, from_dict
+from gankit.config import RunConfig, apply_overrides, from_dict, load_toml, to_dict
 from gankit.registry import DIVERGENCES, OBJECTIVES
 
 DATASETS = ("ring8", "grid25")
