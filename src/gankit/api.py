@@ -30,6 +30,26 @@ _TRAIN_KEYS = {f for f in RunConfig().train.__dataclass_fields__}
 _MODEL_KEYS = {f for f in RunConfig().model.__dataclass_fields__} - {"name"}
 
 
+def params_to_overrides(params: dict[str, Any]) -> dict[str, Any]:
+    """Keyword parameters of the front-door classes as dotted config keys.
+
+    A ``train`` or ``model`` field name maps to its section (``steps`` → ``train.steps``,
+    ``g_width`` → ``model.g_width``); a dotted key passes through; anything else is an error.
+    """
+    over: dict[str, Any] = {}
+    for k, v in params.items():
+        if "." in k:
+            over[k] = v
+        elif k in _TRAIN_KEYS:
+            over[f"train.{k}"] = v
+        elif k in _MODEL_KEYS:
+            over[f"model.{k}"] = v
+        else:
+            raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
+                              f"or a dotted config key")
+    return over
+
+
 class GAN:
     """A generative adversarial network with scikit-learn manners.
 
@@ -62,16 +82,7 @@ class GAN:
     def _resolve(self, data_name: str) -> RunConfig:
         cfg = self.config or RunConfig()
         over: dict[str, Any] = {"objective.name": self.objective, "model.name": self.model, "data.name": data_name}
-        for k, v in self.params.items():
-            if "." in k:
-                over[k] = v
-            elif k in _TRAIN_KEYS:
-                over[f"train.{k}"] = v
-            elif k in _MODEL_KEYS:
-                over[f"model.{k}"] = v
-            else:
-                raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
-                                  f"or a dotted config key")
+        over.update(params_to_overrides(self.params))
         cfg = apply_overrides(cfg, over)
         if self.config is not None:
             return cfg

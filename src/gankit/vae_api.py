@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .api import params_to_overrides
 from .config import RunConfig, apply_overrides
 from .data.arrays import ArraySource
 from .data.toy import DataSource
@@ -60,8 +61,6 @@ from .train.vae_trainer import VAETrainer, reconstruct, vae_eval_fn, vae_metrics
 
 __all__ = ["VAE"]
 
-_TRAIN_KEYS = set(RunConfig().train.__dataclass_fields__)
-_MODEL_KEYS = set(RunConfig().model.__dataclass_fields__) - {"name"}
 
 
 class VAE:
@@ -76,16 +75,7 @@ class VAE:
     def _resolve(self, data_name: str) -> RunConfig:
         over: dict[str, Any] = {"model.name": self.model, "data.name": data_name, "model.latent_dim": self.latent_dim,
                                 "model.likelihood": self.likelihood, "model.beta": self.beta}
-        for k, v in self.params.items():
-            if "." in k:
-                over[k] = v
-            elif k in _TRAIN_KEYS:
-                over[f"train.{k}"] = v
-            elif k in _MODEL_KEYS:
-                over[f"model.{k}"] = v
-            else:
-                raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
-                                  f"or a dotted config key")
+        over.update(params_to_overrides(self.params))
         return apply_overrides(self.config or RunConfig(), over)
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "digits") -> VAE:
