@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-torch.set_num_threads(1)
+torch.set_num_threads(1)  # the one place: two shared cores, a thread pool only adds contention
 
 
 @pytest.fixture

@@ -50,6 +50,19 @@ def params_to_overrides(params: dict[str, Any]) -> dict[str, Any]:
     return over
 
 
+def build_for(data: Any, resolve: Any) -> tuple[RunConfig, Any]:
+    """``(cfg, built)`` for a front door's ``fit(data)``: a source name or spec, a DataSource, or an array.
+
+    ``resolve(data_name) -> RunConfig`` is the front door's own config resolution.
+    """
+    if isinstance(data, str):
+        cfg = resolve(data)
+        return cfg, build(cfg)
+    source = data if isinstance(data, DataSource) else ArraySource(data=data)
+    cfg = resolve(getattr(source, "name", "array") or "array")
+    return cfg, build(cfg, source)
+
+
 class GAN:
     """A generative adversarial network with scikit-learn manners.
 
@@ -95,13 +108,7 @@ class GAN:
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "ring8") -> GAN:
         """Train on a registered source name, a mixture spec, a :class:`DataSource` or an array (n, dim)."""
-        if isinstance(data, str):
-            cfg = self._resolve(data)
-            b = build(cfg)
-        else:
-            source = data if isinstance(data, DataSource) else ArraySource(data=data)
-            cfg = self._resolve(getattr(source, "name", "array") or "array")
-            b = build(cfg, source)
+        cfg, b = build_for(data, self._resolve)
         source = b.source
         extras, ema = training_extras(cfg, b.G)  # LR schedule, EMA of G (train.lr_schedule, train.ema)
         G_eval = ema.model if ema is not None else b.G

@@ -48,15 +48,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .api import params_to_overrides
+from .api import build_for, params_to_overrides
 from .config import RunConfig, apply_overrides
-from .data.arrays import ArraySource
 from .data.toy import DataSource
 from .errors import GankitError
 from .metrics.evaluate import generate
 from .models.vae import importance_log_likelihood, is_vae
 from .train.callbacks import History
-from .train.run import build
 from .train.vae_trainer import VAETrainer, reconstruct, vae_eval_fn, vae_metrics
 
 __all__ = ["VAE"]
@@ -80,13 +78,7 @@ class VAE:
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "digits") -> VAE:
         """Train on a source name, a :class:`DataSource` or an array (n, *shape); returns self."""
-        if isinstance(data, str):
-            cfg = self._resolve(data)
-            b = build(cfg)
-        else:
-            source = data if isinstance(data, DataSource) else ArraySource(data=data)
-            cfg = self._resolve(getattr(source, "name", "array") or "array")
-            b = build(cfg, source)
+        cfg, b = build_for(data, self._resolve)
         if not is_vae(b.G, b.D):
             raise GankitError(f"model {cfg.model.name!r} is not a VAE; accepted: vae, vae-conv, autoencoder")
         history = History(cfg.train.eval_every, vae_eval_fn(b.source, cfg.eval.n_samples, cfg.eval.seed, b.device))

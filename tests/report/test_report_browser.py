@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from gankit.config import RunConfig, apply_overrides
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH; ru
 TINY = ["train.steps=20", "train.eval_every=10", "train.batch_size=64", "model.g_width=16", "model.d_width=16",
         "model.g_depth=1", "model.d_depth=1", "eval.n_samples=300", "eval.w1_samples=100",
         "train.checkpoint_every=0", "train.progress=false"]
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Two shared CPU cores: torch's default thread pool only adds contention here."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 # Runs in the page after load: records every <img>'s state and any error event in a <pre>.

@@ -22,14 +22,6 @@ TINY = ["train.steps=40", "train.eval_every=20", "train.batch_size=64", "model.g
         "model.g_depth=2", "model.d_depth=2", "eval.n_samples=400", "eval.w1_samples=200",
         "train.checkpoint_every=0", "train.progress=false"]
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Two shared CPU cores: torch's default thread pool only adds contention here."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 
 class Linear(nn.Module):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from gankit.cli import main
@@ -22,14 +21,6 @@ from gankit.train.run import train_run
 TINY = ["train.steps=30", "train.eval_every=15", "train.batch_size=64", "model.g_width=16", "model.d_width=16",
         "model.g_depth=1", "model.d_depth=1", "eval.n_samples=300", "eval.w1_samples=100",
         "train.checkpoint_every=0", "train.progress=false", "train.snapshots=false"]
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Two shared CPU cores: torch's default thread pool only adds contention here."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 
