@@ -115,7 +115,11 @@ class GAN:
         history = History(cfg.train.eval_every,
                           lambda t: evaluate(G_eval, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
                                              test=b.eval_source))
-        callbacks: list[Any] = [*extras, history]
+        from .train.health import HealthGuard
+
+        # the health guard first (as in `gankit train`): NaN/inf stops (or rolls back, train.on_nan)
+        # at the exact step with one clear message instead of returning a broken model
+        callbacks: list[Any] = [HealthGuard(cfg.train), *extras, history]
         if cfg.train.progress:
             from .train.callbacks import ProgressBar
 

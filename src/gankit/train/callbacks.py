@@ -136,6 +136,9 @@ class ProgressBar(Callback):
 
     on_train_end = on_interrupt = lambda self, trainer: self.close()  # noqa: E731
 
+    def on_error(self, trainer: Trainer, exc: BaseException) -> None:
+        self.close()  # a diverged run's one-line message must not land inside a live bar
+
 
 class Checkpointer(Callback):
     """Atomic checkpoints every ``every`` steps, at the end, and on Ctrl-C."""

@@ -43,6 +43,8 @@ class Callback:
     def on_step_end(self, trainer: Trainer) -> None: ...
     def on_train_end(self, trainer: Trainer) -> None: ...
     def on_interrupt(self, trainer: Trainer) -> None: ...
+    def on_error(self, trainer: Trainer, exc: BaseException) -> None:
+        """Training stopped by an exception (e.g. :class:`~gankit.train.health.TrainingDiverged`)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -209,6 +211,10 @@ class Trainer:
                 self.step += 1
                 for cb in self.callbacks:
                     cb.on_step_end(self)
+        except BaseException as exc:  # close bars and files before the error reaches the user
+            for cb in self.callbacks:
+                getattr(cb, "on_error", lambda t, e: None)(self, exc)
+            raise
         finally:
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)
