@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from gankit.config import RunConfig, apply_overrides, from_dict, load_toml, to_dict
+from gankit.objectives.defaults import with_objective_defaults
 from gankit.registry import DIVERGENCES, OBJECTIVES
 
 DATASETS = ("ring8", "grid25")
@@ -71,6 +72,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     """Train one config (a dict) in this process on one thread; returns its final metrics."""
     torch.set_num_threads(1)
     from gankit.metrics.evaluate import evaluate
+    from gankit.train.health import HealthGuard, TrainingDiverged
     from gankit.train.run import build, training_extras
     from gankit.train.trainer import Trainer
 
@@ -78,7 +80,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     b = build(cfg)
     extras, ema = training_extras(cfg, b.G)
     t0, c0 = time.perf_counter(), time.process_time()
-    Trainer(b.G, b.D, b.objective, b.source, cfg.train, extras, device=b.device).fit()
+    guard = HealthGuard(cfg.train, warn=lambda msg: None)  # as in `gankit train`: NaN stops the run
+    try:
+        Trainer(b.G, b.D, b.objective, b.source, cfg.train, [guard, *extras], device=b.device).fit()
+    except TrainingDiverged as exc:  # scored as what it is: a run that produced no samples
+        return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
+                "wall_time": time.perf_counter() - t0, "cpu_time": time.process_time() - c0, "modes": 0.0,
+                "high_quality": 0.0, "reverse_kl": math.nan, "w1": math.nan, "diverged": str(exc)}
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     G = ema.model if ema is not None else b.G
     m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device)
@@ -91,14 +99,19 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     objectives = args.objectives if args.objectives is not None else registered_objectives()
     for data in args.data:
         for obj in objectives:
-            rows.append((obj, apply_overrides(RunConfig(), {"data.name": data, "objective.name": obj})))
+            cfg = apply_overrides(RunConfig(), {"data.name": data, "objective.name": obj})
+            # as `gankit train --objective OBJ` does: the objective's own training defaults
+            # (WGAN: RMSProp 5e-5, 5 critic steps; WGAN-GP: Adam 1e-4 β (0.5, 0.9), ...)
+            rows.append((obj, with_objective_defaults(cfg, explicit={"data.name", "objective.name"})))
     for path in args.configs:
         cfg = load_toml(path)
         if cfg.data.name in args.data:
             rows.append((Path(path).stem, cfg))
     jobs = []
-    for row, cfg in rows:
-        for seed in range(args.seed0, args.seed0 + args.seeds):
+    # seed-major order: every row gets its first seed before any row gets its second, so a
+    # leaderboard stopped early (--log keeps what finished) still covers every row
+    for seed in range(args.seed0, args.seed0 + args.seeds):
+        for row, cfg in rows:
             over: dict[str, Any] = {"train.seed": seed, "train.progress": False}
             if args.steps is not None:
                 over["train.steps"] = args.steps
@@ -129,6 +142,7 @@ def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "w1": _ms([r.get("w1") for r in rs], "{:.3f}"),
             "wall_time": _ms([r["wall_time"] for r in rs], "{:.0f}") + " s",
             "cpu_time": _ms([r.get("cpu_time") for r in rs], "{:.0f}") + " s",
+            "diverged": sum(1 for r in rs if r.get("diverged")),
             "all_modes_every_seed": all(r["modes"] == max(float(x["modes"]) for x in rs) for r in rs),
         })
     return out
