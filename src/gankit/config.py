@@ -102,12 +102,6 @@ class ModelConfig:
     #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s, so both work in units of s
     #: (as the WGAN-GP toy code divides grid25 by 2.828); 1 = off
     scale: float = 1.0
-    #: MLP generator only: a discrete latent code with this many equally likely classes beside
-    #: the Gaussian z (0 = off). G sees z and a one-hot class, so it can send different classes
-    #: to disconnected modes without a continuous bridge between them (a uniform-weight
-    #: Gaussian-mixture latent, as in DeLiGAN, Gurumurthy et al. 2017, and GM-GAN,
-    #: Ben-Yosef & Weinshall 2018; InfoGAN's categorical code without the MI term)
-    latent_classes: int = 0
 
     def __post_init__(self) -> None:
         for f in ("latent_dim", "g_width", "g_depth", "d_width", "d_depth", "channels", "pack"):
@@ -117,7 +111,6 @@ class ModelConfig:
             _check(getattr(self, f) <= top, f"model.{f} must be <= {top}, got {getattr(self, f)}")
         _check(bool(self.name.strip()), "model.name must not be empty; see 'gankit list' for the models")
         _check(math.isfinite(self.scale) and self.scale > 0, f"model.scale must be a positive number, got {self.scale}")
-        _check(0 <= self.latent_classes <= 4096, f"model.latent_classes must be in [0, 4096] (0 = off), got {self.latent_classes}")
         acts = ("relu", "leaky_relu", "elu", "tanh", "silu")
         _check(self.activation in acts, f"model.activation must be one of {', '.join(acts)}; got {self.activation!r}")
         _check(self.likelihood in ("gaussian", "bernoulli"),

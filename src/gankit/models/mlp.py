@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..registry import MODELS
@@ -32,36 +30,17 @@ def _mlp(n_in: int, width: int, depth: int, n_out: int, activation: str) -> nn.S
 
 
 class MLPGenerator(nn.Module):
-    """G(z): latent (batch, latent_dim) → sample (batch, *data_shape).
-
-    With ``classes = K > 0`` the latent also carries a discrete code: ``latent_dim`` is
-    ``dim + 1`` and the last coordinate ``u ~ N(0, 1)`` picks the class
-    ``c = ⌊K·Φ(u)⌋``, uniform on ``{0, …, K−1}``; the network sees ``(z[:, :dim], onehot(c))``.
-    So the noise stays one standard normal tensor for every sampler (trainer, evaluation,
-    frames, seeds) while ``p(z)`` becomes a uniform mixture of K Gaussians in the network's
-    input space (DeLiGAN, Gurumurthy et al. 2017; GM-GAN, Ben-Yosef & Weinshall 2018). A
-    continuous map of a connected latent must leave samples on bridges between disconnected
-    modes; different classes need not.
-    """
+    """G(z): latent (batch, latent_dim) → sample (batch, *data_shape)."""
 
     def __init__(self, latent_dim: int, data_shape: tuple[int, ...], width: int = 256, depth: int = 3,
-                 activation: str = "relu", scale: float = 1.0, classes: int = 0) -> None:
+                 activation: str = "relu", scale: float = 1.0) -> None:
         super().__init__()
-        self.classes = int(classes)
-        self.latent_dim = latent_dim + (1 if self.classes else 0)
+        self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
         self.scale = float(scale)
-        self.net = _mlp(latent_dim + self.classes, width, depth, math.prod(self.data_shape), activation)
-
-    def code(self, z: Tensor) -> Tensor:
-        """The class of each latent row, ``⌊K·Φ(z[:, -1])⌋`` (batch,), int64; needs ``classes > 0``."""
-        u = 0.5 * torch.erfc(-z[:, -1].double() / math.sqrt(2.0))  # Φ in float64: uniform on [0, 1]
-        return (u * self.classes).long().clamp_(0, self.classes - 1)
+        self.net = _mlp(latent_dim, width, depth, math.prod(self.data_shape), activation)
 
     def forward(self, z: Tensor) -> Tensor:
-        if self.classes:
-            onehot = F.one_hot(self.code(z), self.classes).to(z.dtype)
-            z = torch.cat([z[:, :-1], onehot], dim=1)
         out = self.net(z).view(z.shape[0], *self.data_shape)
         return out * self.scale if self.scale != 1.0 else out
 
@@ -85,7 +64,6 @@ class MLPDiscriminator(nn.Module):
 def make_mlp(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(G, D)`` from a :class:`~gankit.config.ModelConfig`."""
     scale = getattr(cfg, "scale", 1.0)
-    g = MLPGenerator(cfg.latent_dim, data_shape, cfg.g_width, cfg.g_depth, cfg.activation, scale,
-                     getattr(cfg, "latent_classes", 0))
+    g = MLPGenerator(cfg.latent_dim, data_shape, cfg.g_width, cfg.g_depth, cfg.activation, scale)
     d = MLPDiscriminator(data_shape, cfg.d_width, cfg.d_depth, cfg.activation, scale)
     return g, d

@@ -80,9 +80,6 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Built:
         objective = Regularized(objective, cfg.objective.r1, cfg.objective.r2)
     seed_everything(cfg.train.seed)
     model_name = _models.resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
-    if cfg.model.latent_classes and model_name != "mlp":
-        raise GankitError(f"model.latent_classes is an option of model mlp; model {model_name!r} has none "
-                          "(set model.latent_classes=0)")
     G, D = MODELS.get(model_name)(cfg.model, source.shape)
     if cfg.model.pack > 1:  # PacGAN: D judges `pack` samples concatenated along the first feature axis
         _, inner = MODELS.get(model_name)(cfg.model, packed_shape(source.shape, cfg.model.pack))

@@ -68,12 +68,11 @@ def check_supported(cfg: RunConfig, n_seeds: int) -> None:
             f"--seeds supports {SUPPORTED}; got model {cfg.model.name!r} with objective {obj!r}")
     extras = {"model.pack": (cfg.model.pack, 1), "model.scale": (cfg.model.scale, 1.0), "objective.r1": (cfg.objective.r1, 0.0),
               "objective.r2": (cfg.objective.r2, 0.0), "train.ema": (cfg.train.ema, 0.0),
-              "train.lr_schedule": (cfg.train.lr_schedule, "constant"), "model.spectral_norm": (cfg.model.spectral_norm, False),
-              "model.latent_classes": (cfg.model.latent_classes, 0)}
+              "train.lr_schedule": (cfg.train.lr_schedule, "constant"), "model.spectral_norm": (cfg.model.spectral_norm, False)}
     off = [f"--set {k}={'constant' if v == 'constant' else str(v).lower()}" for k, (got, v) in extras.items() if got != v]
     if off:
         raise GankitError("--seeds trains plain Algorithm 1 replicas (no packing, R1/R2, EMA, LR schedule, "
-                          f"spectral norm, scale, latent classes); add {' '.join(off)}")
+                          f"spectral norm, scale); add {' '.join(off)}")
     if cfg.train.compile or cfg.train.precision != "fp32":
         raise GankitError("--seeds supports train.compile=false and train.precision=fp32 only")
 
