@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None, help="override train.steps (quick runs)")
     p.add_argument("--jobs", type=int, default=1, help="processes in parallel, one thread each (default 1)")
     p.add_argument("--log", metavar="FILE.jsonl", help="append each run's metrics here as it finishes")
+    p.add_argument("--resume", action="store_true", help="skip the runs already in --log (and count them)")
     p.add_argument("--json", action="store_true", help="print one JSON object (runs and summary)")
     p.add_argument("--from-log", nargs="+", metavar="FILE.jsonl", help="only summarise runs logged by --log")
     args = p.parse_args(argv)
@@ -189,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
             results += [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
         results = [r for r in results if r["data"] in args.data]
     jobs = [] if args.from_log else make_jobs(args)
+    if args.resume and args.log and Path(args.log).exists():  # continue a stopped leaderboard
+        done = [json.loads(line) for line in Path(args.log).read_text().splitlines() if line.strip()]
+        keys = {(r["row"], r["data"], r["seed"]) for r in done}
+        results += [r for r in done if r["data"] in args.data]
+        jobs = [j for j in jobs if (j["row"], j["config"]["data"]["name"], j["config"]["train"]["seed"]) not in keys]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for r in pool.map(run_one, jobs) if jobs else ():
             results.append(r)
