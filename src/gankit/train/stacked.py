@@ -1,0 +1,177 @@
+"""N MLPs with stacked weights: batched forward and a hand-written backward into reused buffers.
+
+The ``--seeds N`` trainer (:mod:`gankit.train.seeds`) keeps the N replicas' weights of each
+linear layer stacked, ``W: (N, out, in)`` and ``b: (N, out)``, so one layer of all N
+replicas is one batched product ``y = x Wᵀ + b`` (``torch.baddbmm``).
+
+:meth:`StackedMLP.forward` is the plain autograd version. :meth:`StackedMLP.run` and
+:meth:`StackedMLP.backward_from` are the fast path the trainer uses: the forward writes
+every activation into a buffer that is allocated once per call site (``tag``) and reused at
+every step, and the backward is written out by hand (for layer ``j`` with input ``h_j`` and
+upstream gradient ``g``: ``dW_j = gᵀ h_j``, ``db_j = Σ_batch g``, ``dh_j = g W_j`` and the
+activation's derivative, with the ATen backward kernels autograd itself calls). It computes
+only what is asked for — no weight gradients for a frozen discriminator, no gradient for an
+input that needs none — which is what autograd does, without its per-node bookkeeping,
+without fresh allocations (on a CPU each fresh multi-megabyte tensor costs page faults) and
+with weight gradients written straight into ``.grad`` in the parameters' layout (autograd
+produces the transpose of ``W``'s gradient and copies it). The result equals autograd's to
+float rounding (``tests/train/test_stacked_backward.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import GankitError
+
+__all__ = ["StackedMLP"]
+
+_A = torch.ops.aten
+#: forward(a, h) -> activation of a (in place into a, or into h); backward(g, a, h) -> g · act'(a),
+#: written into g; in_place: whether the forward overwrites a (the backward then reads only h).
+ActOps = tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor, Tensor, Tensor], Tensor], bool]
+
+
+def activation_ops(m: nn.Module) -> ActOps:
+    """Forward and backward kernels of the activation module ``m`` (``gankit.models.mlp.ACTIVATIONS``)."""
+    if isinstance(m, nn.ReLU):
+        return (lambda a, h: a.clamp_min_(0.0)), (lambda g, a, h: _A.threshold_backward.grad_input(
+            g, h, 0.0, grad_input=g)), True
+    if isinstance(m, nn.Tanh):
+        return (lambda a, h: a.tanh_()), (lambda g, a, h: _A.tanh_backward.grad_input(g, h, grad_input=g)), True
+    if isinstance(m, nn.LeakyReLU):
+        s = m.negative_slope
+        return (lambda a, h: _A.leaky_relu.out(a, s, out=h)), (lambda g, a, h: _A.leaky_relu_backward.grad_input(
+            g, a, s, False, grad_input=g)), False
+    if isinstance(m, nn.ELU):
+        al = m.alpha
+        return (lambda a, h: _A.elu.out(a, al, 1, 1, out=h)), (lambda g, a, h: _A.elu_backward.grad_input(
+            g, al, 1, 1, False, a, grad_input=g)), False
+    if isinstance(m, nn.SiLU):
+        return (lambda a, h: _A.silu.out(a, out=h)), (lambda g, a, h: _A.silu_backward.grad_input(
+            g, a, grad_input=g)), False
+    raise GankitError(f"--seeds supports the activations relu, leaky_relu, elu, tanh, silu; got {type(m).__name__}")
+
+
+class StackedMLP(nn.Module):
+    """N MLPs of one architecture with their weights stacked: ``(N, out, in)`` and ``(N, out)``.
+
+    Parameters are ``[W0, b0, W1, b1, ...]``, the order of ``nn.Sequential.parameters()`` of
+    one replica, so optimiser states can be sliced per replica.
+
+    Parameters
+    ----------
+    nets : list of nn.Sequential
+        Linear layers alternating with stateless activations (``gankit.models.mlp``).
+    out_shape : tuple of int or None
+        Shape of one output sample (generator), or ``None`` to squeeze the last axis
+        (discriminator logits).
+    """
+
+    def __init__(self, nets: list[nn.Sequential], out_shape: tuple[int, ...] | None) -> None:
+        super().__init__()
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        self.act = next((m for m in nets[0] if not isinstance(m, nn.Linear)), nn.ReLU())
+        self._act_fwd, self._act_bwd, self._in_place = activation_ops(self.act)
+        self.params = nn.ParameterList()
+        for j in range(len(layers[0])):
+            self.params.append(nn.Parameter(torch.stack([ls[j].weight.detach() for ls in layers]).clone()))
+            self.params.append(nn.Parameter(torch.stack([ls[j].bias.detach() for ls in layers]).clone()))
+        self.out_shape = out_shape
+        self._buffers_by_key: dict[tuple, Tensor] = {}
+        self._saved: dict[str, tuple[torch.Size, list[Tensor], list[Tensor]]] = {}
+
+    def _shape_out(self, y: Tensor, n: int, b: int) -> Tensor:
+        return y.squeeze(2) if self.out_shape is None else y.view(n, b, *self.out_shape)
+
+    def forward(self, x: Tensor) -> Tensor:  # x: (N, batch, *shape)
+        """Autograd forward (reference for :meth:`run`)."""
+        n, b = x.shape[:2]
+        h = x.reshape(n, b, -1)
+        ps = list(self.params)
+        for j in range(0, len(ps), 2):
+            if j:
+                h = self.act(h)
+            h = torch.baddbmm(ps[j + 1].unsqueeze(1), h, ps[j].transpose(1, 2))  # (N, batch, out)
+        return self._shape_out(h, n, b)
+
+    def _buffer(self, key: tuple, shape: tuple[int, ...]) -> Tensor:
+        t = self._buffers_by_key.get(key)
+        if t is None or t.shape != shape:
+            p = self.params[0]
+            t = self._buffers_by_key[key] = torch.empty(shape, dtype=p.dtype, device=p.device)
+        return t
+
+    @torch.no_grad()
+    def run(self, x: Tensor, tag: str) -> Tensor:
+        """Forward without autograd, activations kept for :meth:`backward_from` under ``tag``.
+
+        The output is a view of a buffer that the next :meth:`run` with the same ``tag``
+        overwrites; ``x`` must not change until the backward of this ``tag``.
+
+        Parameters
+        ----------
+        x : Tensor, shape (N, batch, *shape)
+        tag : str
+            Call site (e.g. ``"d"`` for the discriminator step); one set of buffers per tag.
+        """
+        n, b = x.shape[:2]
+        h = x.reshape(n, b, -1)
+        ps = self.params
+        n_layers = len(ps) // 2
+        ins, pre = [], []
+        for j in range(n_layers):
+            w, bias = ps[2 * j], ps[2 * j + 1]
+            a = self._buffer((tag, "a", j), (n, b, w.shape[1]))
+            torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2), out=a)  # (N, batch, out)
+            ins.append(h)
+            pre.append(a)
+            if j < n_layers - 1:
+                h = self._act_fwd(a, a if self._in_place else self._buffer((tag, "h", j), a.shape))
+        self._saved[tag] = (x.shape, ins, pre)
+        return self._shape_out(pre[-1], n, b)
+
+    @torch.no_grad()
+    def backward_from(self, grad: Tensor, tag: str, *, param_grads: bool = True,
+                      input_grad: bool = False) -> Tensor | None:
+        """Backward of the last :meth:`run` under ``tag`` for the output gradient ``grad``.
+
+        Parameters
+        ----------
+        grad : Tensor
+            Gradient of the (summed) loss with respect to the output of :meth:`run`.
+        tag : str
+        param_grads : bool
+            Write the weight and bias gradients into ``.grad`` (overwriting, not adding).
+        input_grad : bool
+            Compute and return the gradient with respect to ``x`` (shape of ``x``; a buffer
+            reused by the next backward of this tag); otherwise return ``None``.
+        """
+        x_shape, ins, pre = self._saved[tag]
+        ps = self.params
+        n, b = grad.shape[:2]
+        g = grad.reshape(n, b, -1)
+        for j in reversed(range(len(pre))):
+            w, bias = ps[2 * j], ps[2 * j + 1]
+            if param_grads:
+                if w.grad is None:
+                    w.grad, bias.grad = torch.empty_like(w), torch.empty_like(bias)
+                torch.bmm(g.transpose(1, 2), ins[j], out=w.grad)  # (N, out, batch) @ (N, batch, in)
+                torch.sum(g, dim=1, out=bias.grad)
+            if j == 0 and not input_grad:
+                return None
+            dh = self._buffer((tag, "g", j), ins[j].shape)
+            torch.bmm(g, w, out=dh)  # (N, batch, out) @ (N, out, in)
+            if j == 0:
+                return dh.view(x_shape)
+            g = self._act_bwd(dh, pre[j - 1], ins[j])
+        return None  # pragma: no cover (the loop returns at j == 0)
+
+    @torch.no_grad()
+    def copy_to(self, i: int, net: nn.Sequential) -> None:
+        """Copy replica ``i``'s weights into ``net`` (same architecture)."""
+        for p, stacked in zip(net.parameters(), self.params, strict=True):
+            p.copy_(stacked[i])
