@@ -162,14 +162,14 @@ class VectorisedTrainer:
         for _ in range(self.cfg.d_steps):
             # Discriminator, G fixed: real and fake rows in one pass; each replica minimises its own loss.
             self.real_batch(out=x[:, :bs])
-            x[:, bs:].copy_(G.run(self.noise(out=self._z_d), "fake"))
+            x[:, bs:].copy_(G.run(self.noise(out=self._z_d), "g"))
             grad, (d_losses, estimate) = self._logit_grad(self._d_losses, D.run(x, "d"), bs, bs)
             D.backward_from(grad, "d", param_grads=True, input_grad=False)
             self.opt_d.step()
         # Generator, D fixed: D's input gradient only.
         fake = G.run(self.noise(out=self._z_g), "g")
-        grad, (g_losses,) = self._logit_grad(self._g_losses, D.run(fake, "dg"))
-        G.backward_from(D.backward_from(grad, "dg", param_grads=False, input_grad=True), "g")
+        grad, (g_losses,) = self._logit_grad(self._g_losses, D.run(fake, "d"))
+        G.backward_from(D.backward_from(grad, "d", param_grads=False, input_grad=True), "g")
         self.opt_g.step()
         p = self.pending
         p.setdefault("d_loss", []).append(d_losses)
