@@ -9,14 +9,18 @@ with seed ``s_i`` gets:
 - its own data stream ``torch.Generator().manual_seed(s_i)`` and noise stream
   ``manual_seed(s_i + 7919)`` (the generators of a normal :class:`Trainer`);
 - its own optimiser state: Adam, RMSprop and SGD-with-momentum act element by element, so
-  one optimiser over the stacked tensors *is* N optimisers;
+  one optimiser over the stacked tensors *is* N optimisers (fused Adam/SGD, foreach RMSprop:
+  one kernel per stacked tensor);
 - its own loss: the per-replica losses (``torch.vmap`` of the objective's pure loss
   functions, shape ``(N,)``) are summed, and replica ``i``'s weights only receive the
   gradient of its own loss.
 
 Each layer ``y = x Wᵀ + b`` becomes one ``torch.baddbmm`` over the N replicas, so small
-models fill the cores N times better than N separate runs. Results equal N separate runs
-to float rounding (``tests/train/test_seeds_vectorised.py``).
+models fill the cores N times better than N separate runs. The discriminator sees the real
+and the fake rows of a step in one pass, and the forward and backward of the stacked MLPs are
+written out by hand into buffers reused at every step (:mod:`gankit.train.stacked`); autograd
+only differentiates the losses with respect to the logits. Results equal N separate runs to
+float rounding (``tests/train/test_seeds_vectorised.py``).
 
 Each seed gets a normal run directory (``<out>/seed<s>/``: config.toml, metrics.json,
 history.jsonl, checkpoints loadable by ``gankit sample``/``eval``, pictures) written by the
