@@ -84,7 +84,12 @@ class StackedMLP(nn.Module):
             self.params.append(nn.Parameter(torch.stack([ls[j].weight.detach() for ls in layers]).clone()))
             self.params.append(nn.Parameter(torch.stack([ls[j].bias.detach() for ls in layers]).clone()))
         self.out_shape = out_shape
-        self._buffers_by_key: dict[tuple, Tensor] = {}
+        #: per layer (W, b): a plain list (indexing a ParameterList costs microseconds per call)
+        self._layers = [(self.params[2 * j], self.params[2 * j + 1]) for j in range(len(self.params) // 2)]
+        #: per layer: whether the backward uses the transposed products (few inputs, more outputs)
+        self._skinny = [w.shape[2] < _SKINNY < w.shape[1] for w, _ in self._layers]
+        self._storage: dict[tuple, Tensor] = {}
+        self._plans: dict[tuple, list[tuple[Tensor, Tensor, Tensor]]] = {}
         self._saved: dict[str, tuple[torch.Size, list[Tensor], list[Tensor]]] = {}
 
     def _shape_out(self, y: Tensor, n: int, b: int) -> Tensor:
@@ -94,21 +99,33 @@ class StackedMLP(nn.Module):
         """Autograd forward (reference for :meth:`run`)."""
         n, b = x.shape[:2]
         h = x.reshape(n, b, -1)
-        ps = list(self.params)
-        for j in range(0, len(ps), 2):
+        for j, (w, bias) in enumerate(self._layers):
             if j:
                 h = self.act(h)
-            h = torch.baddbmm(ps[j + 1].unsqueeze(1), h, ps[j].transpose(1, 2))  # (N, batch, out)
+            h = torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2))  # (N, batch, out)
         return self._shape_out(h, n, b)
 
     def _buffer(self, key: tuple, shape: tuple[int, ...]) -> Tensor:
-        """A contiguous ``shape`` view of the start of the buffer ``key`` (grown when too small)."""
+        """A contiguous ``shape`` view of the start of the storage ``key`` (grown when too small)."""
         numel = math.prod(shape)
-        t = self._buffers_by_key.get(key)
+        t = self._storage.get(key)
         if t is None or t.numel() < numel:
-            p = self.params[0]
-            t = self._buffers_by_key[key] = torch.empty(numel, dtype=p.dtype, device=p.device)
+            p = self._layers[0][0]
+            t = self._storage[key] = torch.empty(numel, dtype=p.dtype, device=p.device)
+            self._plans.clear()  # views of the old storage
         return t[:numel].view(shape)
+
+    def _plan(self, tag: str, n: int, b: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """Per layer: (pre-activation, activation, input gradient) buffers for ``n × b`` rows."""
+        plan = self._plans.get((tag, n, b))
+        if plan is None:
+            plan = []
+            for j, (w, _) in enumerate(self._layers):
+                a = self._buffer((tag, "a", j), (n, b, w.shape[1]))
+                h = a if self._in_place else self._buffer((tag, "h", j), (n, b, w.shape[1]))
+                plan.append((a, h, self._buffer((tag, "g", j), (n, b, w.shape[2]))))
+            self._plans[(tag, n, b)] = plan
+        return plan
 
     @torch.no_grad()
     def run(self, x: Tensor, tag: str) -> Tensor:
@@ -125,21 +142,19 @@ class StackedMLP(nn.Module):
             time can share a tag, e.g. the generator's forward in the D step and in the G step;
             sharing keeps the working set small).
         """
-        n, b = x.shape[:2]
+        n, b = x.shape[0], x.shape[1]
         h = x.reshape(n, b, -1)
-        ps = self.params
-        n_layers = len(ps) // 2
-        ins, pre = [], []
-        for j in range(n_layers):
-            w, bias = ps[2 * j], ps[2 * j + 1]
-            a = self._buffer((tag, "a", j), (n, b, w.shape[1]))
+        plan = self._plan(tag, n, b)
+        last = len(plan) - 1
+        ins = []
+        for j, (w, bias) in enumerate(self._layers):
+            a, act_out, _ = plan[j]
             torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2), out=a)  # (N, batch, out)
             ins.append(h)
-            pre.append(a)
-            if j < n_layers - 1:
-                h = self._act_fwd(a, a if self._in_place else self._buffer((tag, "h", j), a.shape))
-        self._saved[tag] = (x.shape, ins, pre)
-        return self._shape_out(pre[-1], n, b)
+            if j < last:
+                h = self._act_fwd(a, act_out)
+        self._saved[tag] = (x.shape, ins, plan)
+        return self._shape_out(plan[-1][0], n, b)
 
     @torch.no_grad()
     def backward_from(self, grad: Tensor, tag: str, *, param_grads: bool = True,
@@ -157,15 +172,14 @@ class StackedMLP(nn.Module):
             Compute and return the gradient with respect to ``x`` (shape of ``x``; a buffer
             reused by the next backward of this tag); otherwise return ``None``.
         """
-        x_shape, ins, pre = self._saved[tag]
-        ps = self.params
-        n, b = grad.shape[:2]
+        x_shape, ins, plan = self._saved[tag]
+        n, b = grad.shape[0], grad.shape[1]
         g = grad.reshape(n, b, -1)
-        for j in reversed(range(len(pre))):
-            w, bias = ps[2 * j], ps[2 * j + 1]
+        for j in range(len(plan) - 1, -1, -1):
+            w, bias = self._layers[j]
             # A product whose output has only a few columns (a layer with a 1- or 2-D input) is
             # several times faster in MKL computed as its transpose; the results are the same.
-            skinny = w.shape[2] < _SKINNY < w.shape[1]
+            skinny = self._skinny[j]
             if param_grads:
                 if w.grad is None:
                     w.grad, bias.grad = torch.empty_like(w), torch.empty_like(bias)
@@ -176,14 +190,14 @@ class StackedMLP(nn.Module):
                 torch.sum(g, dim=1, out=bias.grad)
             if j == 0 and not input_grad:
                 return None
-            dh = self._buffer((tag, "g", j), ins[j].shape)
+            dh = plan[j][2]
             if w.shape[1] == 1:  # one output (D's logit): g @ W is an outer product, 3x faster as one multiply
                 torch.mul(g, w, out=dh)
             else:
                 torch.bmm(g, w.transpose(1, 2).contiguous().transpose(1, 2) if skinny else w, out=dh)  # g @ W
             if j == 0:
                 return dh.view(x_shape)
-            g = self._act_bwd(dh, pre[j - 1], ins[j])
+            g = self._act_bwd(dh, plan[j - 1][0], ins[j])
         return None  # pragma: no cover (the loop returns at j == 0)
 
     @torch.no_grad()
