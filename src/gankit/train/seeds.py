@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch.optim.adam import adam
 
 from ..config import RunConfig, dumps_toml
 from ..errors import GankitError
@@ -82,6 +83,38 @@ def check_supported(cfg: RunConfig, n_seeds: int) -> None:
         raise GankitError("--seeds supports train.compile=false and train.precision=fp32 only")
 
 
+class _AdamStep:
+    """``opt.step()`` of a fused Adam through the functional ``torch.optim.adam.adam``.
+
+    The first call is a normal ``opt.step()`` (it creates the state); later calls pass the
+    same parameter, gradient and state tensors straight to the functional form, skipping the
+    per-call bookkeeping of ``Optimizer.step`` (hooks, state look-ups per tensor: ~40 % of a
+    fused step of 8 small tensors). The state stays in ``opt.state`` (updated in place), so
+    ``opt.state_dict()`` is unchanged. Other optimisers: plain ``opt.step()``.
+    """
+
+    def __init__(self, opt: torch.optim.Optimizer) -> None:
+        self.opt = opt
+        self._args: tuple | None = None
+        self._kw: dict[str, Any] = {}
+
+    def __call__(self) -> None:
+        opt = self.opt
+        if self._args is not None:
+            adam(*self._args, **self._kw)
+            return
+        opt.step()
+        (g,) = opt.param_groups
+        if not isinstance(opt, torch.optim.Adam) or not g["fused"] or g["amsgrad"] or g.get("decoupled_weight_decay"):
+            return  # not the fast path: keep calling opt.step()
+        ps = list(g["params"])
+        st = [opt.state[p] for p in ps]
+        self._args = (ps, [p.grad for p in ps], [s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], [],
+                      [s["step"] for s in st])
+        self._kw = {"fused": True, "amsgrad": False, "beta1": g["betas"][0], "beta2": g["betas"][1], "lr": g["lr"],
+                    "weight_decay": g["weight_decay"], "eps": g["eps"], "maximize": g["maximize"]}
+
+
 def _slice_optimizer_state(state: dict[str, Any], i: int) -> dict[str, Any]:
     """Replica ``i``'s part of a state dict of an optimiser over stacked tensors."""
     per = {k: {name: (v[i] if torch.is_tensor(v) and v.dim() > 0 else v) for name, v in s.items()}
@@ -114,6 +147,7 @@ class VectorisedTrainer:
         impl = {"foreach": True} if self.cfg.optimizer == "rmsprop" else {"fused": True}
         self.opt_g = make_optimizer(self.cfg.optimizer, self.G.parameters(), self.cfg.lr_g, betas, **impl)
         self.opt_d = make_optimizer(self.cfg.optimizer, self.D.parameters(), self.cfg.lr_d, betas, **impl)
+        self._step_g, self._step_d = _AdamStep(self.opt_g), _AdamStep(self.opt_d)
         obj = self.objective
         est = obj.estimate_fn
 
@@ -169,12 +203,12 @@ class VectorisedTrainer:
             x[:, bs:].copy_(G.run(self.noise(out=self._z_d), "g"))
             grad, (d_losses, estimate) = self._logit_grad(self._d_losses, D.run(x, "d"), bs, bs)
             D.backward_from(grad, "d", param_grads=True, input_grad=False)
-            self.opt_d.step()
+            self._step_d()
         # Generator, D fixed: D's input gradient only.
         fake = G.run(self.noise(out=self._z_g), "g")
         grad, (g_losses,) = self._logit_grad(self._g_losses, D.run(fake, "d"))
         G.backward_from(D.backward_from(grad, "d", param_grads=False, input_grad=True), "g")
-        self.opt_g.step()
+        self._step_g()
         p = self.pending
         p.setdefault("d_loss", []).append(d_losses)
         p.setdefault("g_loss", []).append(g_losses)
