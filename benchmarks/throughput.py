@@ -17,7 +17,18 @@ Usage::
     PYTHONPATH=src python benchmarks/throughput.py [--repeats 5] [--json] [--no-compile] [--no-ddp]
 
 ``seeds_speedup_small`` is the same ratio for small MLPs (``--small-width``, default 3×64
-with batch 64), where one run is bound by per-operation overhead rather than by matmuls.
+with batch 64), where one run is bound by per-operation overhead rather than by matmuls;
+``seeds_speedup_small_by_n`` gives it for every ``--small-seeds`` count (default 8, 16, 32).
+
+``seeds_speedup_small_over_fused_adam`` compares ``--seeds N`` with one run whose Adam is
+fused like the stacked one (a plain run uses the per-tensor Adam loop), so the part of the
+gain that a single run could also have is not counted.
+
+``seeds_speedup_bound`` = peak GFLOP/s / GFLOP/s of one gankit run (default model): no way of
+running N replicas in one process on the same threads can beat it, because each replica still
+needs its matmul FLOPs and the matmul peak is the most the cores deliver. A model for which one
+run already uses a large fraction of the peak (compute-bound) cannot gain much from ``--seeds``;
+``seeds_speedup_small_bound`` is the same bound for the small model.
 """
 
 from __future__ import annotations
@@ -43,7 +54,7 @@ from gankit.config import RunConfig, apply_overrides  # noqa: E402
 from gankit.train.flops import mlp_step_flops  # noqa: E402
 from gankit.train.run import build  # noqa: E402
 from gankit.train.seeds import VectorisedTrainer  # noqa: E402
-from gankit.train.trainer import Trainer  # noqa: E402
+from gankit.train.trainer import Trainer, make_optimizer  # noqa: E402
 
 
 def step_flops(cfg: RunConfig) -> float:
@@ -55,6 +66,14 @@ def step_flops(cfg: RunConfig) -> float:
 def trainer(cfg: RunConfig) -> Trainer:
     b = build(cfg)
     return Trainer(b.G, b.D, b.objective, b.source, cfg.train, device=b.device)
+
+
+def trainer_fused_adam(cfg: RunConfig) -> Trainer:
+    """A gankit run whose optimisers are fused (what ``--seeds`` uses on its stacked tensors)."""
+    t, c = trainer(cfg), cfg.train
+    t.opt_g = make_optimizer(c.optimizer, t.G.parameters(), c.lr_g, (c.beta1, c.beta2), fused=True)
+    t.opt_d = make_optimizer(c.optimizer, t.D.parameters(), c.lr_d, (c.beta1, c.beta2), fused=True)
+    return t
 
 
 def vectorised(cfg: RunConfig, n: int) -> VectorisedTrainer:
@@ -121,6 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--peak-n", type=int, default=2048)
     ap.add_argument("--small-width", type=int, default=64, help="width and batch of the small-model rows")
+    ap.add_argument("--small-seeds", default="8,16,32", help="comma-separated --seeds counts for the small model")
     ap.add_argument("--large-width", type=int, default=1024)
     ap.add_argument("--large-batch", type=int, default=1024)
     ap.add_argument("--large-seeds", type=int, default=4)
@@ -152,10 +172,15 @@ def main(argv: list[str] | None = None) -> dict:
     sw = args.small_width
     small = apply_overrides(cfg, [f"model.g_width={sw}", f"model.d_width={sw}", f"train.batch_size={sw}"])
     sflops = step_flops(small)
-    gs, vs = trainer(small), vectorised(small, args.seeds)
+    gs = trainer(small)
     rows.append(Row(f"gankit, 3x{sw} MLPs, batch {sw}", gs.train_step, args.block * 4, sflops))
-    rows.append(Row(f"gankit --seeds {args.seeds}, 3x{sw} MLPs, batch {sw}", vs.train_step, args.block,
-                    sflops * args.seeds, args.seeds))
+    gsf = trainer_fused_adam(small)
+    rows.append(Row(f"gankit, 3x{sw} MLPs, batch {sw}, fused Adam", gsf.train_step, args.block * 4, sflops))
+    small_ns = sorted({args.seeds, *(int(k) for k in args.small_seeds.split(",") if k)})
+    for k in small_ns:
+        vs = vectorised(small, k)
+        rows.append(Row(f"gankit --seeds {k}, 3x{sw} MLPs, batch {sw}", vs.train_step, max(1, args.block * 8 // k),
+                        sflops * k, k))
     w = args.large_width
     large = apply_overrides(cfg, [f"model.g_width={w}", f"model.d_width={w}", f"train.batch_size={args.large_batch}"])
     lflops = step_flops(large)
@@ -189,9 +214,15 @@ def main(argv: list[str] | None = None) -> dict:
     single = by["gankit"]["steps_per_s"]
     vec_default = next(t for t in table if t["row"].startswith(f"gankit --seeds {args.seeds} (per"))
     ssingle = by[f"gankit, 3x{sw} MLPs, batch {sw}"]["steps_per_s"]
-    svec = by[f"gankit --seeds {args.seeds}, 3x{sw} MLPs, batch {sw}"]["replica_steps_per_s"]
+    small_by_n = {k: by[f"gankit --seeds {k}, 3x{sw} MLPs, batch {sw}"]["replica_steps_per_s"] / ssingle
+                  for k in small_ns}
     out = {"peak_gflops": peak, "compile_time_s": compile_s, "table": table,
-           "seeds_speedup": vec_default["replica_steps_per_s"] / single, "seeds_speedup_small": svec / ssingle,
+           "seeds_speedup": vec_default["replica_steps_per_s"] / single, "seeds_speedup_small": small_by_n[args.seeds],
+           "seeds_speedup_small_by_n": small_by_n,
+           "seeds_speedup_small_over_fused_adam": small_by_n[args.seeds] * ssingle
+           / by[f"gankit, 3x{sw} MLPs, batch {sw}, fused Adam"]["steps_per_s"],
+           "seeds_speedup_bound": 1 / by["gankit"]["fraction_of_peak"],
+           "seeds_speedup_small_bound": 1 / by[f"gankit, 3x{sw} MLPs, batch {sw}"]["fraction_of_peak"],
            "gankit_over_plain": single / by["plain PyTorch loop"]["steps_per_s"],
            "load_before": load_before, "load_after": load_after, "repeats": args.repeats, "threads": args.threads}
     if not args.no_ddp:
@@ -203,7 +234,10 @@ def main(argv: list[str] | None = None) -> dict:
     for t in table:
         print(f"| {t['row']} | {t['steps_per_s']:.3g} | {t['replica_steps_per_s']:.3g} | {t['gflops']:.3g} | "
               f"{100 * t['fraction_of_peak']:.0f}% |", file=show)
-    print(f"\nseeds_speedup {out['seeds_speedup']:.2f}x (small model {out['seeds_speedup_small']:.2f}x); gankit/plain {out['gankit_over_plain']:.3f}; "
+    print(f"\nseeds_speedup {out['seeds_speedup']:.2f}x (bound peak/one run {out['seeds_speedup_bound']:.2f}x); small model "
+          + ", ".join(f"--seeds {k} {v:.2f}x" for k, v in small_by_n.items())
+          + f" (bound {out['seeds_speedup_small_bound']:.1f}x; --seeds {args.seeds} over one run with fused Adam "
+          f"{out['seeds_speedup_small_over_fused_adam']:.2f}x); gankit/plain {out['gankit_over_plain']:.3f}; "
           f"compile time {compile_s if compile_s is None else round(compile_s, 1)} s; "
           + (f"DDP scaling (2 proc, samples/s vs 1) {out['ddp_scaling']:.2f}; " if not args.no_ddp else "")
           + f"load {load_before} -> {load_after}", file=show)

@@ -19,7 +19,8 @@ BASE = ["train.steps=50", "train.batch_size=64", "train.eval_every=25", "train.c
 
 
 @pytest.mark.parametrize("objective,extra,n", [("ns", [], 3), ("minimax", ["train.d_steps=2"], 2),
-                                               ("fgan:kl", ["train.optimizer=rmsprop"], 2)])
+                                               ("fgan:kl", ["train.optimizer=rmsprop"], 2),
+                                               ("ns", ["train.optimizer=sgd", "model.activation=leaky_relu"], 2)])
 def test_vectorised_seeds_equal_separate_runs(tmp_path, objective, extra, n):
     torch.set_num_threads(1)
     cfg = apply_overrides(RunConfig(), BASE + extra + [f"objective.name={objective}", "train.seed=3"])

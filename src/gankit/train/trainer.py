@@ -54,13 +54,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float],
+                   **impl: bool) -> torch.optim.Optimizer:
+    """The optimiser ``name`` (adam, rmsprop, sgd); ``impl`` passes ``fused=``/``foreach=`` through."""
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas)
+        return torch.optim.Adam(params, lr=lr, betas=betas, **impl)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.RMSprop(params, lr=lr, **impl)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=betas[0])
+        return torch.optim.SGD(params, lr=lr, momentum=betas[0], **impl)
     raise ValueError(name)
 
 
