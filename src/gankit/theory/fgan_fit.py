@@ -9,8 +9,10 @@ the model. So ``kl`` is the mass-covering ``KL(P‖Q)`` (moment matching) and
 
 * **Exact optimum**: ``(μ*, σ*) = argmin D_f(P‖N(μ, σ²))`` by Nelder–Mead on
   ``(μ, log σ)`` from several starts; the objective is the integral on a fine grid
-  (trapezoid, 2,001 points covering both densities) and the reported ``D_f`` at the
-  optimum is recomputed by QUADPACK (:func:`gankit.divergences.divergence`).
+  (trapezoid, 2,001 points covering both densities; for total variation, whose integrand
+  ``½|p − q|`` has kinks, exactly from the crossings of ``p`` and ``q`` and the CDFs,
+  :func:`gankit.divergences.tv_mixtures`) and the reported ``D_f`` at the optimum is
+  recomputed by QUADPACK (:func:`gankit.divergences.divergence`).
 * **f-GAN training**: the generator is ``x = μ + σ z`` with ``σ = softplus(s)``; the
   discriminator ``V_ω`` an MLP (tanh) on standardised inputs; both play the saddle-point
   game of f-GAN eq. (6), ``min_θ max_ω F(θ, ω) = E_P[g_f(V)] − E_{Q_θ}[f*(g_f(V))]``: the
@@ -20,6 +22,14 @@ the model. So ``kl`` is the mass-covering ``KL(P‖Q)`` (moment matching) and
   loss does not guarantee). ``d_steps`` discriminator steps per generator step, batches
   of ``batch_size``, Adam with cosine-decayed learning rates, and ``(μ̂, σ̂)`` are Polyak
   averages over the last ``average`` fraction of training.
+* **Critic heads** (:data:`HEADS`, :mod:`gankit.theory._nets`): the objective of every row
+  is f-GAN's, with the paper's ``g_f`` and ``f*``; only the critic network ``V_ω`` differs
+  where a plain tanh MLP cannot follow ``T* = f'(p/q)``: total variation ``V = 3·sin(u)``
+  (bounded, never saturating; best response ``½·tanh(3)·sign(p − q)``, same minimiser),
+  Jeffrey ``V = a − exp(b)`` with quadratic skips, Neyman a quadratic skip.
+* **Several starts** (:func:`fgan_fit`): one game from the off-target start and one from
+  each of the heaviest components of ``P``; after ``explore`` steps the game with the
+  lowest bound is played to the end (mode-seeking rows have one local optimum per mode).
 * ``bound`` is ``F`` at the end of training, by quadrature with the trained ``V`` and
   ``Q_{μ̂,σ̂}``; it is a lower bound on ``D_f(P‖Q_{μ̂,σ̂})``.
 
@@ -166,8 +176,9 @@ def fgan_fit(div: str | FDivergence, p: Mixture1D, *, steps: int = 1500, explore
     modes, ...) have one local minimum per mode of a multimodal ``P``, and a gradient method
     finds the basin it starts in. So, like :func:`exact_fit`, one f-GAN game is started
     from every start of :func:`starts` and played for its first ``explore`` generator
-    steps; the game whose **bound** there is lowest (f-GAN's own estimate of ``D_f(P‖Q)``,
-    by quadrature with its critic — never the exact divergence) is played on to ``steps``,
+    steps and 200 critic-only steps; the game whose **bound** there is lowest (f-GAN's own
+    estimate of ``D_f(P‖Q)``, by quadrature with its critic — never the exact divergence)
+    is played on to ``steps``,
     critic, optimisers and schedules unchanged. ``explore = 0`` (or a one-component ``P``):
     one game from the off-target start. Cost: ``steps + (n_starts − 1)·explore`` steps.
 
@@ -195,7 +206,7 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
           expectation: str = "grid", steps: int = 1500, d_steps: int = 2, batch_size: int = 1024,
           grid_points: int = 512, lr_d: float = 1e-2, lr_g: float = 3e-2, width: int = 64,
           depth: int = 2, average: float = 0.2, head: str | None = None, warmup: int = 0,
-          pause: int | None = None, seed: int = 0) -> Iterator[tuple[float, float, float]]:
+          pause: int | None = None, refine: int = 200, seed: int = 0) -> Iterator[tuple[float, float, float]]:
     """The f-GAN game as a generator: yields ``(μ, σ, bound)`` at step ``pause`` (if given), then at the end.
 
     See the module docstring for the game.
@@ -216,7 +227,9 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
     warmup : int
         Critic-only steps before the first generator step (default 0).
     pause : int or None
-        Yield the current (not averaged) ``(μ, σ, bound)`` before generator step ``pause``.
+        Yield the current (not averaged) ``(μ, σ, bound)`` before generator step ``pause``,
+        after ``refine`` critic-only steps (a bound from a lagging critic is too low, and the
+        lowest bound is what :func:`fgan_fit` keeps).
     """
     div = get_divergence(div)
     if expectation not in ("grid", "samples"):
@@ -242,12 +255,14 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         dx = float(xg[1] - xg[0])
         trap = torch.full((grid_points,), dx, dtype=torch.float64)
         trap[[0, -1]] = dx / 2
-        w_p = (trap * torch.as_tensor(p.pdf(xg.numpy()))).float()  # (grid,)
-        trap, xg = trap.float(), xg.float().reshape(-1, 1)
+        # the sums Σ wᵢ h(V(xᵢ)) in float64: in a tail where p ≫ q the critic reaches T ≈ log(p/q)
+        # ≈ 90 and f*(T) ≈ e^T overflows float32, although q·f*(T) is tiny
+        w_p = trap * torch.as_tensor(p.pdf(xg.numpy()))  # (grid,) float64
+        x64, xg = xg, xg.float().reshape(-1, 1)
 
         def q_weights() -> torch.Tensor:  # trapezoid weights times q_θ(x_i), differentiable in θ
-            sigma = F.softplus(s_raw)
-            return trap * torch.exp(-0.5 * ((xg[:, 0] - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+            sigma = F.softplus(s_raw).double()
+            return trap * torch.exp(-0.5 * ((x64 - mu.double()) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
     start_avg = int(steps * (1 - average))
     sum_mu = sum_sigma = 0.0
@@ -255,7 +270,7 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
 
     def critic_step() -> None:
         if expectation == "grid":
-            v = V(xg)
+            v = V(xg).double()
             with torch.no_grad():
                 w_q = q_weights()
             loss_d = -((w_p * div.activation(v)).sum() - (w_q * div.conjugate_activation(v)).sum())
@@ -272,6 +287,8 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         critic_step()
     for step in range(steps):
         if step == pause:  # the caller compares runs here, then resumes the one it keeps
+            for _ in range(refine):  # a lagging critic underestimates D_f: let it catch up first
+                critic_step()
             sigma_now = float(F.softplus(s_raw.detach()))
             yield float(mu.detach()), sigma_now, _bound(div, p, V, float(mu.detach()), sigma_now)
         for _ in range(d_steps):
@@ -279,7 +296,7 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         V.requires_grad_(False)
         if expectation == "grid":
             with torch.no_grad():
-                conj = div.conjugate_activation(V(xg))
+                conj = div.conjugate_activation(V(xg).double())
             loss_g = -(q_weights() * conj).sum()  # saturating: G minimises the bound
         else:
             fake = mu + F.softplus(s_raw) * torch.randn(batch_size, 1, generator=rng)
