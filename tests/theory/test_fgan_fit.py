@@ -126,6 +126,14 @@ def test_fgan_fit_all_divergences(target):
     assert not bad, bad
 
 
+def test_heavy_tailed_target_stays_finite():
+    # P's tails heavier than Q's: Jeffrey's critic reaches T ≈ log(p/q) ≈ 90 on the grid and
+    # f*(T) ≈ e^T overflowed float32 (NaN within 20 steps) before the sums went to float64
+    p = parse_mixture("0.9*N(0,1) + 0.1*N(2,3)")
+    mu, sigma, bound = train_gaussian("jeffrey", p, init=(0.0, 1.0), steps=60)
+    assert math.isfinite(mu) and math.isfinite(sigma) and math.isfinite(bound)
+
+
 def test_minibatch_training_runs_and_moves_towards_the_optimum():
     p = parse_mixture(DEFAULT_TARGET)
     mu, sigma, bound = train_gaussian("kl", p, expectation="samples", steps=60, batch_size=256)

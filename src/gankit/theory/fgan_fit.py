@@ -40,6 +40,7 @@ minimiser sits on the edge of the finite region the row says so in ``note``.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Iterator
@@ -227,9 +228,10 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
     warmup : int
         Critic-only steps before the first generator step (default 0).
     pause : int or None
-        Yield the current (not averaged) ``(μ, σ, bound)`` before generator step ``pause``,
-        after ``refine`` critic-only steps (a bound from a lagging critic is too low, and the
-        lowest bound is what :func:`fgan_fit` keeps).
+        Yield the current (not averaged) ``(μ, σ, bound)`` before generator step ``pause``;
+        the bound is that of a copy of the critic trained ``refine`` more steps alone (a
+        lagging critic's bound is too low, and the lowest bound is what :func:`fgan_fit`
+        keeps); the game itself goes on untouched.
     """
     div = get_divergence(div)
     if expectation not in ("grid", "samples"):
@@ -268,7 +270,7 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
     sum_mu = sum_sigma = 0.0
     n_avg = 0
 
-    def critic_step() -> None:
+    def critic_step(V: nn.Module = V, opt_d: torch.optim.Optimizer = opt_d) -> None:
         if expectation == "grid":
             v = V(xg).double()
             with torch.no_grad():
@@ -287,10 +289,13 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         critic_step()
     for step in range(steps):
         if step == pause:  # the caller compares runs here, then resumes the one it keeps
-            for _ in range(refine):  # a lagging critic underestimates D_f: let it catch up first
-                critic_step()
+            # a lagging critic underestimates D_f: a copy catches up first (the game is untouched)
+            V_copy = copy.deepcopy(V)
+            opt_copy = torch.optim.Adam(V_copy.parameters(), lr=sch_d.get_last_lr()[0], betas=(0.5, 0.999))
+            for _ in range(refine):
+                critic_step(V_copy, opt_copy)
             sigma_now = float(F.softplus(s_raw.detach()))
-            yield float(mu.detach()), sigma_now, _bound(div, p, V, float(mu.detach()), sigma_now)
+            yield float(mu.detach()), sigma_now, _bound(div, p, V_copy, float(mu.detach()), sigma_now)
         for _ in range(d_steps):
             critic_step()
         V.requires_grad_(False)
