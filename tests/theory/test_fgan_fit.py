@@ -49,7 +49,7 @@ def test_exact_fit_is_a_minimum_by_quadrature():
         assert divergence("reverse_kl", p, gaussian(mu + dm, sigma + ds)).value > best
 
 
-@pytest.mark.parametrize("name", ["kl", "reverse_kl", "total_variation", "jeffrey"])
+@pytest.mark.parametrize("name", ["reverse_kl", "total_variation", "jeffrey"])
 def test_fgan_learns_the_exact_optimum_reduced(name):
     # total_variation (sine head) and jeffrey (exp head) missed by 1.06 and 0.063 before the heads
     (row,) = fit_table(DEFAULT_TARGET, name, steps=600, explore=0)
@@ -80,7 +80,7 @@ def test_critic_heads():
     assert isinstance(quad, StandardisedMLP) and quad.skip is not None
     with torch.no_grad():  # the quadratic skip lets V grow like x² where tanh units are flat
         quad.skip.weight.copy_(torch.tensor([[0.0, -1.0]]))
-    assert float(quad(torch.tensor([40.0]))) < -1000
+        assert float(quad(torch.tensor([40.0]))) < -1000
     with pytest.raises(GankitError, match="unknown critic head 'relu'"):
         make_critic("relu", 0.0, 1.0)
     with pytest.raises(GankitError, match="head must be one of"):
