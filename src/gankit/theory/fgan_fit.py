@@ -207,7 +207,8 @@ def train_gaussian(div: str | FDivergence, p: Mixture1D, **train: Any) -> tuple[
 
     Keywords (defaults, after the divergence's :data:`OVERRIDES`): see :func:`_play`.
     """
-    return next(_play(div, p, **{**OVERRIDES.get(get_divergence(div).name, {}), **train}))
+    kw = {k: v for k, v in OVERRIDES.get(get_divergence(div).name, {}).items() if k != "explore"}
+    return next(_play(div, p, **{**kw, **train}))
 
 
 def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | None = None,
