@@ -125,3 +125,24 @@ def test_perspective_is_q_f_of_ratio(name):
     lp, lq = np.linspace(-6, 1, 15), np.linspace(1, -6, 15)
     naive = np.exp(lq) * div.f(np.exp(lp - lq))
     assert np.allclose(perspective(div, lp, lq), naive, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("pq", [("0.3*N(-2,0.5) + 0.7*N(1,1)", "N(0.5,1.4)"),
+                                ("0.2*N(-3,0.4) + 0.5*N(0,0.7) + 0.3*N(2.5,0.5)", "N(0.3,1.2)"),
+                                ("N(0,1)", "N(0,3)")])
+def test_tv_from_crossings_matches_quadrature(pq):
+    from gankit.divergences import tv_mixtures
+
+    p, q = parse_mixture(pq[0]), parse_mixture(pq[1])
+    assert tv_mixtures(p, q) == pytest.approx(divergence("total_variation", p, q).value, abs=1e-10)
+    assert tv_mixtures(q, p) == pytest.approx(tv_mixtures(p, q), abs=1e-12)
+
+
+def test_tv_from_crossings_matches_closed_form():
+    from gankit.divergences import tv_gaussians_equal_std, tv_mixtures
+
+    for m, s in ((0.3, 1.0), (2.0, 0.5), (5.0, 2.0)):
+        p, q = parse_mixture(f"N(0,{s})"), parse_mixture(f"N({m},{s})")
+        assert tv_mixtures(p, q) == pytest.approx(tv_gaussians_equal_std(0.0, m, s), abs=1e-13)
+    p = parse_mixture("N(0,1)")
+    assert tv_mixtures(p, p) == 0.0

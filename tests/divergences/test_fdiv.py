@@ -137,3 +137,14 @@ def test_unknown_name_lists_known():
         get_divergence("kullback")
     msg = str(err.value)
     assert "kullback" in msg and "reverse_kl" in msg and "alpha:<arg>" in msg
+
+
+@pytest.mark.parametrize("t", [-1e3, -1e8, -1e16, -1e30])
+def test_jeffrey_conjugate_far_left_is_accurate(t):
+    # the critic reaches T ≈ −q/p ≈ −1e12 in a heavy Gaussian tail; W + t cancelled there
+    jeffrey = get_divergence("jeffrey")
+    s = minimize_scalar(lambda s: -(math.exp(s) * t - jeffrey.f(math.exp(s))),
+                        bounds=(-80.0, 5.0), method="bounded", options={"xatol": 1e-13})
+    numeric = -s.fun
+    assert jeffrey.conjugate(t) == pytest.approx(numeric, rel=1e-8, abs=1e-8)
+    assert float(jeffrey.conjugate(torch.tensor(t, dtype=torch.float32))) == pytest.approx(numeric, rel=1e-5)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from gankit.data.toy import parse_mixture
 from gankit.divergences import divergence, kl_gaussians
 from gankit.errors import GankitError
-from gankit.theory.fgan_fit import DEFAULT_TARGET, exact_fit, fit_table, gaussian
+from gankit.theory._nets import ExpTailCritic, SineCritic, StandardisedMLP, make_critic
+from gankit.theory.fgan_fit import (
+    DEFAULT_TARGET,
+    exact_fit,
+    fgan_fit,
+    fit_table,
+    gaussian,
+    starts,
+    train_gaussian,
+)
 
 TOL = 0.05  # |μ̂ − μ*| and |σ̂ − σ*|
 
@@ -39,13 +49,63 @@ def test_exact_fit_is_a_minimum_by_quadrature():
         assert divergence("reverse_kl", p, gaussian(mu + dm, sigma + ds)).value > best
 
 
-@pytest.mark.parametrize("name", ["kl", "reverse_kl"])
-def test_fgan_learns_the_exact_optimum_reduced(name):
-    (row,) = fit_table(DEFAULT_TARGET, name, steps=600)
+@pytest.mark.parametrize(("name", "target", "steps"), [
+    ("reverse_kl", DEFAULT_TARGET, 600),
+    ("total_variation", DEFAULT_TARGET, 600),  # missed by 1.06 before the sine head
+    ("jeffrey", "0.5*N(-1.5,0.6) + 0.5*N(1.5,0.8)", 1500),  # missed by 0.082 before the exp head
+])
+def test_fgan_learns_the_exact_optimum_reduced(name, target, steps):
+    (row,) = fit_table(target, name, steps=steps, explore=0)
     assert row.error <= TOL, row
     # the bound reached is a lower bound on the divergence at the learned Gaussian
     assert row.bound <= row.d_f_learned + 1e-4
     assert row.d_f_star <= row.d_f_learned + 1e-9
+
+
+def test_exact_tv_optimum_is_a_minimum():
+    from gankit.divergences import tv_mixtures
+
+    p = parse_mixture(DEFAULT_TARGET)
+    mu, sigma, _ = exact_fit("total_variation", p)
+    best = tv_mixtures(p, gaussian(mu, sigma))
+    assert best == pytest.approx(divergence("total_variation", p, gaussian(mu, sigma)).value, abs=1e-10)
+    for dm, ds in ((0.01, 0), (-0.01, 0), (0, 0.01), (0, -0.01), (0.01, -0.01), (-0.01, 0.01)):
+        assert tv_mixtures(p, gaussian(mu + dm, sigma + ds)) > best
+
+
+def test_critic_heads():
+    x = torch.linspace(-50, 50, 101)
+    sine = make_critic("sine", 0.0, 1.0)
+    assert isinstance(sine, SineCritic) and sine(x).abs().max() <= sine.c
+    exp = make_critic("exp", 0.0, 1.0)
+    assert isinstance(exp, ExpTailCritic) and exp(x).shape == (101,)
+    quad = make_critic("quadratic", 0.0, 1.0)
+    assert isinstance(quad, StandardisedMLP) and quad.skip is not None
+    with torch.no_grad():  # the quadratic skip lets V grow like x² where tanh units are flat
+        quad.skip.weight.copy_(torch.tensor([[0.0, -1.0]]))
+        assert float(quad(torch.tensor([40.0]))) < -1000
+    with pytest.raises(GankitError, match="unknown critic head 'relu'"):
+        make_critic("relu", 0.0, 1.0)
+    with pytest.raises(GankitError, match="head must be one of"):
+        train_gaussian("kl", parse_mixture(DEFAULT_TARGET), head="relu", steps=1)
+
+
+def test_starts_off_target_then_heaviest_components():
+    p = parse_mixture("0.2*N(-3,0.4) + 0.5*N(0,0.7) + 0.3*N(2.5,0.5)")
+    xs = starts(p)
+    assert xs[1:] == [(0.0, 0.7), (2.5, 0.5), (-3.0, 0.4)]
+    assert xs[0][0] < p.mean() and xs[0][1] > 0
+    assert len(starts(parse_mixture("N(1,2)"))) == 1
+
+
+def test_exploration_finds_the_heavier_mode():
+    # well separated: from the off-target start alone js settled on a wide local optimum
+    # (error 1.63); the short runs from each start pick the basin by their own bound
+    p = parse_mixture("0.75*N(-3,1) + 0.25*N(3,1)")
+    mu_s, sigma_s, _ = exact_fit("js", p)
+    mu, sigma, bound = fgan_fit("js", p, steps=300, explore=150)
+    assert max(abs(mu - mu_s), abs(sigma - sigma_s)) <= TOL
+    assert bound <= divergence("js", p, gaussian(mu, sigma)).value + 1e-4
 
 
 def test_unknown_divergence_fails_before_any_work():
@@ -53,29 +113,34 @@ def test_unknown_divergence_fails_before_any_work():
         fit_table(DEFAULT_TARGET, ["kl", "nope"])
 
 
-#: rows f-GAN does not bring within TOL on the default target (see docs/theory.md): Jeffrey's
-#: identity activation cannot follow T* = log u + 1 − 1/u where q ≫ p, and the total-variation
-#: critic ½·tanh(v) saturates. They must be flagged, never reported as agreeing.
-KNOWN_HARD = {"jeffrey", "total_variation"}
+#: rows f-GAN does not bring within TOL (benchmarks/fgan_fit_targets.py, docs/theory.md). On
+#: the default target Jeffrey lands at 0.0503 (its game is sensitive to the critic's lr).
+#: They must be flagged, never reported as agreeing.
+KNOWN_MISSES = {DEFAULT_TARGET: {"jeffrey"}, "0.5*N(-1.5,0.6) + 0.5*N(1.5,0.8)": set()}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", [DEFAULT_TARGET, "0.6*N(0,2) + 0.4*N(2.5,0.5)"])
+@pytest.mark.parametrize("target", list(KNOWN_MISSES))
 def test_fgan_fit_all_divergences(target):
     rows = fit_table(target, "all")
     for r in rows:
         assert ("NOT converged" in r.note) == (not r.error <= TOL), r
-    bad = [r for r in rows if not r.error <= TOL and r.divergence not in KNOWN_HARD]
-    assert not bad, bad
+    assert {r.divergence for r in rows if not r.error <= TOL} == KNOWN_MISSES[target], rows
+
+
+def test_heavy_tailed_target_stays_finite():
+    # P's tails heavier than Q's: Jeffrey's critic reaches T ≈ log(p/q) ≈ 90 on the grid and
+    # f*(T) ≈ e^T overflowed float32 (NaN within 20 steps) before the sums went to float64
+    p = parse_mixture("0.9*N(0,1) + 0.1*N(2,3)")
+    mu, sigma, bound = train_gaussian("jeffrey", p, init=(0.0, 1.0), steps=60)
+    assert math.isfinite(mu) and math.isfinite(sigma) and math.isfinite(bound)
 
 
 def test_minibatch_training_runs_and_moves_towards_the_optimum():
     p = parse_mixture(DEFAULT_TARGET)
-    from gankit.theory.fgan_fit import fgan_fit
-
-    mu, sigma, bound = fgan_fit("kl", p, expectation="samples", steps=60, batch_size=256)
+    mu, sigma, bound = train_gaussian("kl", p, expectation="samples", steps=60, batch_size=256)
     start = (p.mean() - 0.5 * 1.6325, 0.5 * 1.6325)  # the deliberately-off start
     assert math.isfinite(bound)
     assert abs(sigma - 1.6325) < abs(start[1] - 1.6325)  # σ grows towards σ* = std(P)
     with pytest.raises(GankitError, match="expectation must be grid or samples"):
-        fgan_fit("kl", p, expectation="mc")
+        train_gaussian("kl", p, expectation="mc")

@@ -17,6 +17,7 @@ from .exact import (
     pearson_gaussians,
     perspective,
     tv_gaussians_equal_std,
+    tv_mixtures,
 )
 from .fdiv import (
     GAN,
@@ -52,5 +53,5 @@ __all__ = [
     "KL", "REVERSE_KL", "PEARSON", "NEYMAN", "HELLINGER", "JEFFREY", "JS", "GAN", "TOTAL_VARIATION",
     "Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "divergence", "monte_carlo_divergence",
     "divergence_table", "kl_gaussians", "hellinger_gaussians", "pearson_gaussians", "neyman_gaussians",
-    "alpha_gaussians", "tv_gaussians_equal_std",
+    "alpha_gaussians", "tv_gaussians_equal_std", "tv_mixtures",
 ]

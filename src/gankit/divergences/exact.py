@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from scipy import integrate
+from scipy import integrate, optimize
 from scipy.special import ndtr
 
 from ..data.toy import Mixture1D
@@ -62,6 +62,7 @@ __all__ = [
     "neyman_gaussians",
     "alpha_gaussians",
     "tv_gaussians_equal_std",
+    "tv_mixtures",
 ]
 
 
@@ -274,3 +275,27 @@ def neyman_gaussians(m1: float, s1: float, m2: float, s2: float) -> float:
 def tv_gaussians_equal_std(m1: float, m2: float, s: float) -> float:
     """``½∫|p − q| = 2Φ(|m1 − m2|/(2s)) − 1`` for two Gaussians of equal std ``s``."""
     return float(2.0 * ndtr(abs(m1 - m2) / (2.0 * s)) - 1.0)
+
+
+def tv_mixtures(p: Mixture1D, q: Mixture1D, grid: int = 4001) -> float:
+    """``½∫|p − q|`` between 1-D mixtures, exactly, from the crossings of ``p`` and ``q`` and the CDFs.
+
+    The roots of ``p − q`` are bracketed by sign changes on ``grid`` points covering both
+    mixtures and refined by Brent's method; between consecutive roots ``p − q`` keeps its
+    sign, so ``½∫|p − q| = ½ Σ_k |ΔF(I_k)|`` with ``F = cdf_P − cdf_Q``. No integrand with a
+    kink is ever integrated numerically (QUADPACK's difficulty with ``|p − q|``), and the
+    result is smooth in the parameters of ``q``. Two crossings closer than the grid spacing
+    would be missed (their contribution is below the spacing times the density gap).
+    """
+    lo_p, hi_p = p.support(1 - 1e-15)
+    lo_q, hi_q = q.support(1 - 1e-15)
+    x = np.linspace(min(lo_p, lo_q), max(hi_p, hi_q), grid)
+    d = p.pdf(x) - q.pdf(x)
+    roots = []
+    for i in np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0):
+        fun = lambda t: float(p.pdf(np.array([t]))[0] - q.pdf(np.array([t]))[0])  # noqa: E731
+        roots.append(optimize.brentq(fun, x[i], x[i + 1], xtol=1e-14))
+    roots += [float(x[i]) for i in np.flatnonzero(d[1:-1] == 0) + 1]  # exact zeros on the grid
+    edges = np.array([-np.inf, *sorted(roots), np.inf])
+    diff = p.cdf(edges) - q.cdf(edges)  # F at the edges (0 at ±inf)
+    return float(0.5 * np.abs(np.diff(diff)).sum())

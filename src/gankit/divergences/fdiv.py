@@ -289,9 +289,11 @@ HELLINGER = _make(
 
 def _jeffrey_conjugate(t: Tensor) -> Tensor:
     # u* = 1/W(e^{1−t}) solves f'(u) = log u + 1 − 1/u = t; then f*(t) = W + 1/W + t − 2.
-    # 1/W = exp(−log W): no 1/W² (float32 overflow) in the backward pass
+    # W + log W = 1 − t turns that into f*(t) = 1/W − log W − 1 = e^{−y} − y − 1 (y = log W):
+    # no cancellation between W ≈ −t and t for very negative t (W + t lost every digit once
+    # |t| > 1e7 in float32, 1e16 in float64), and 1/W = e^{−y} (no 1/W² overflow backwards).
     y = _log_wright_omega(1.0 - t)
-    return torch.exp(y) + torch.exp(-y) + t - 2.0
+    return torch.exp(-y) - y - 1.0
 
 
 JEFFREY = _make(
