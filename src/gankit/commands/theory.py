@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = tsub.add_parser("fgan-fit", help="f-GAN section 4: fit N(mu, sigma) to a mixture; compare with the exact optimum")
     q.add_argument("--target", metavar="SPEC", help="P (default '0.3*N(-2,0.5) + 0.7*N(1,1)')")
     q.add_argument("--divergence", default="all", metavar="NAME", help="a divergence name or all (default)")
-    q.add_argument("--steps", type=int, default=1500, help="generator steps (default 1500)")
+    q.add_argument("--steps", type=int, default=None, help="generator steps (default 1500; jeffrey 2500)")
     q.add_argument("--expectation", choices=("grid", "samples"), default="grid",
                    help="exact expectations on a grid (default) or minibatches as in the paper (slower)")
     common(q)
@@ -108,15 +108,17 @@ def _fgan_fit(args: argparse.Namespace) -> int:
     from ..theory.fgan_fit import DEFAULT_TARGET, fit_table, plot_fits
 
     P = parse_spec(args.target or DEFAULT_TARGET, "--target")
-    _positive("--steps", args.steps)
+    if args.steps is not None:
+        _positive("--steps", args.steps)
     plot = _plot_path(args.plot)
     torch.set_num_threads(1)
-    rows = fit_table(P, args.divergence, steps=args.steps, expectation=args.expectation, seed=args.seed)
+    steps = {} if args.steps is None else {"steps": args.steps}
+    rows = fit_table(P, args.divergence, expectation=args.expectation, seed=args.seed, **steps)
     if plot:
         plot_fits(P, rows, str(plot))
     if args.json:
         print_json(json_numbers({"target": P.spec(), "direction": "D_f(P||Q), P = target, Q = N(mu, sigma^2)",
-                                 "steps": args.steps, "expectation": args.expectation,
+                                 "steps": args.steps or "default", "expectation": args.expectation,
                                  "divergences": {r.divergence: r.to_dict() for r in rows}}))
         return 0
     print(f"P = {P.spec()}; Q = N(mu, sigma^2); each row minimises D_f(P||Q) (P = target)")
