@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from gankit.config import RunConfig, apply_overrides, from_dict, load_toml, to_dict
+from gankit.metrics.evaluate import sampler_kwargs
 from gankit.objectives.defaults import with_objective_defaults
 from gankit.registry import DIVERGENCES, OBJECTIVES
 
@@ -89,9 +90,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
                 "high_quality": 0.0, "reverse_kl": math.nan, "w1": math.nan, "diverged": str(exc)}
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     G = ema.model if ema is not None else b.G
-    m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device)
+    m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
+                 **sampler_kwargs(cfg.eval))  # a config's sampler: its metrics, and the plain G's as plain_*
+    sweep = {f"hpd {mass:g}": evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
+                                       hpd=mass) for mass in job.get("hpd_sweep", [])}
+    sweep = {k: {key: v for key, v in ms.items() if not key.startswith("plain_")} for k, ms in sweep.items()}
     return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
-            "wall_time": wall, "cpu_time": cpu, **m}
+            "wall_time": wall, "cpu_time": cpu, **m, **({"sweep": sweep} if sweep else {})}
 
 
 def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -115,7 +120,7 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
             over: dict[str, Any] = {"train.seed": seed, "train.progress": False}
             if args.steps is not None:
                 over["train.steps"] = args.steps
-            jobs.append({"row": row, "config": to_dict(apply_overrides(cfg, over))})
+            jobs.append({"row": row, "config": to_dict(apply_overrides(cfg, over)), "hpd_sweep": args.hpd_sweep})
     return jobs
 
 
@@ -128,9 +133,22 @@ def _ms(values: list[float], fmt: str) -> str:
     return f"{fmt.format(mean)}±{fmt.format(std)}"
 
 
+def _variants(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """A run as leaderboard entries: as configured; its plain generator where a sampler was on
+    (the ``plain_*`` metrics, row "ROW (plain G)"); each ``--hpd-sweep`` sampler ("ROW hpd M")."""
+    out = [r]
+    if "plain_high_quality" in r:
+        plain = {k: v for k, v in r.items() if not k.startswith("plain_") and k != "sweep"}
+        plain.update({k[len("plain_"):]: v for k, v in r.items() if k.startswith("plain_")})
+        out.append({**plain, "row": f"{r['row']} (plain G)"})
+    for name, ms in r.get("sweep", {}).items():
+        out.append({**{k: v for k, v in r.items() if k != "sweep"}, **ms, "row": f"{r['row']} {name}"})
+    return out
+
+
 def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in results:
+    for r in (v for run in results for v in _variants(run)):
         groups.setdefault((r["data"], r["row"]), []).append(r)
     out = []
     for (data, row), rs in groups.items():
@@ -176,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=10, help="seeds per row (default 10)")
     p.add_argument("--seed0", type=int, default=0, help="first seed")
     p.add_argument("--steps", type=int, default=None, help="override train.steps (quick runs)")
+    p.add_argument("--hpd-sweep", type=float, nargs="*", default=[], metavar="MASS",
+                   help="also score each run's generator with the highest-density sampler of each mass "
+                        "(gankit.sampling.hpd_sample; rows 'ROW hpd MASS')")
     p.add_argument("--jobs", type=int, default=1, help="processes in parallel, one thread each (default 1)")
     p.add_argument("--log", metavar="FILE.jsonl", help="append each run's metrics here as it finishes")
     p.add_argument("--resume", action="store_true", help="skip the runs already in --log (and count them)")
@@ -184,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.seeds < 1 or args.jobs < 1:
         p.error("--seeds and --jobs must be >= 1")
+    if any(not 0 < m <= 1 for m in args.hpd_sweep):
+        p.error("--hpd-sweep masses must be in (0, 1]")
     results: list[dict[str, Any]] = []
     if args.from_log:
         for path in args.from_log:

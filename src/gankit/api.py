@@ -18,7 +18,7 @@ from .config import RunConfig, apply_overrides
 from .data.arrays import ArraySource
 from .data.toy import DataSource
 from .errors import GankitError
-from .metrics.evaluate import evaluate, generate
+from .metrics.evaluate import evaluate, generate, sampler_kwargs
 from .objectives.defaults import with_objective_defaults
 from .train.callbacks import History
 from .train.run import build, training_extras
@@ -114,7 +114,7 @@ class GAN:
         G_eval = ema.model if ema is not None else b.G
         history = History(cfg.train.eval_every,
                           lambda t: evaluate(G_eval, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
-                                             test=b.eval_source))
+                                             test=b.eval_source, **sampler_kwargs(cfg.eval)))
         from .train.health import HealthGuard
 
         # the health guard first (as in `gankit train`): NaN/inf stops (or rolls back, train.on_nan)
@@ -136,9 +136,16 @@ class GAN:
         if not hasattr(self, "generator_"):
             raise GankitError("this GAN is not fitted yet; call fit(data) first")
 
-    def sample(self, n: int, seed: int = 0) -> Tensor:
-        """``n`` generated samples (n, *shape); the same seed gives the same samples."""
+    def sample(self, n: int, seed: int = 0, polarity: float = 0.0, hpd: float = 1.0) -> Tensor:
+        """``n`` generated samples (n, *shape); the same seed gives the same samples.
+
+        ``polarity`` (ρ ≠ 0) or ``hpd`` (mass < 1) choose a sampler of :mod:`gankit.sampling`.
+        """
         self._check_fitted()
+        if polarity != 0 or hpd != 1:
+            from .sampling import sample
+
+            return sample(self.generator_, n, seed, self.device_, polarity=polarity, hpd=hpd)
         return generate(self.generator_, n, seed, self.device_)
 
     @torch.no_grad()
@@ -154,5 +161,5 @@ class GAN:
         """Mode coverage (where the source has modes) and exact W1 of fresh samples."""
         self._check_fitted()
         return evaluate(self.generator_, self.source_, n_samples, min(n_samples, self.config_.eval.w1_samples), seed,
-                        self.device_, test=self.eval_source_)
+                        self.device_, test=self.eval_source_, **sampler_kwargs(self.config_.eval))
 

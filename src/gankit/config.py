@@ -255,6 +255,14 @@ class EvalConfig:
     w1_samples: int = 1000
     #: seed of the evaluation noise (independent of the training streams)
     seed: int = 12345
+    #: polarity sampling exponent rho (gankit.sampling; Humayun et al. 2022): 0 = the plain
+    #: generator, < 0 favours its modes; metrics are then reported for both samplers
+    polarity: float = 0.0
+    #: latents drawn per sample kept by polarity sampling
+    polarity_pool: int = 10
+    #: sample the generator's highest-density region holding this fraction of its samples
+    #: (gankit.sampling.hpd_sample); 1 = the plain generator
+    hpd: float = 1.0
 
     def __post_init__(self) -> None:
         _check(self.n_samples >= 1, f"eval.n_samples must be >= 1, got {self.n_samples}")
@@ -262,6 +270,12 @@ class EvalConfig:
         _check(self.n_samples <= 10**7, f"eval.n_samples must be <= 10**7, got {self.n_samples}")
         _check(self.w1_samples <= 5000, f"eval.w1_samples must be <= 5000 (exact EMD), got {self.w1_samples}")
         _check(0 <= self.seed <= 2**62, f"eval.seed must be in [0, 2**62], got {self.seed}")
+        _check(math.isfinite(self.polarity) and -10 <= self.polarity <= 10,
+               f"eval.polarity must be a finite number in [-10, 10] (0 = plain sampling), got {self.polarity}")
+        _check(1 <= self.polarity_pool <= 1000, f"eval.polarity_pool must be in [1, 1000], got {self.polarity_pool}")
+        _check(math.isfinite(self.hpd) and 0 < self.hpd <= 1,
+               f"eval.hpd must be in (0, 1] (fraction of the generator's samples kept; 1 = plain), got {self.hpd}")
+        _check(self.polarity == 0 or self.hpd == 1, "set at most one sampler: eval.polarity != 0 or eval.hpd < 1")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("-n", type=int, default=None, help="samples scored (default: the run's eval.n_samples)")
     p.add_argument("--seed", type=int, default=None, help="evaluation noise seed (default: the run's eval.seed)")
+    p.add_argument("--polarity", type=float, default=None, metavar="RHO",
+                   help="score polarity-sampled draws (gankit.sampling; default: the run's eval.polarity)")
+    p.add_argument("--hpd", type=float, default=None, metavar="MASS",
+                   help="score draws from G's highest-density region of this mass (default: the run's eval.hpd)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -20,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..metrics.evaluate import evaluate, evaluate_discriminator
+    from ..metrics.evaluate import evaluate, evaluate_discriminator, sampler_kwargs
     from ..train.run import load_run
 
     built, state = load_run(args.run_dir, warn=warn)
@@ -29,7 +33,17 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else cfg.eval.seed
     if n < 1:
         raise GankitError(f"-n must be >= 1, got {n}")
-    metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed, test=built.eval_source)
+    samplers = sampler_kwargs(cfg.eval)
+    if args.polarity is not None or args.hpd is not None:  # a sampler named here replaces the run's
+        samplers.update(polarity=0.0 if args.polarity is None else args.polarity,
+                        hpd=1.0 if args.hpd is None else args.hpd)
+        from ..sampling import check_hpd, check_polarity
+
+        check_polarity(samplers["polarity"], samplers["polarity_pool"])
+        check_hpd(samplers["hpd"])
+        if samplers["polarity"] != 0 and samplers["hpd"] != 1:
+            raise GankitError("choose one sampler: --polarity or --hpd, not both")
+    metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed, test=built.eval_source, **samplers)
     from ..models.vae import is_vae
 
     if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)

@@ -14,12 +14,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=1000, help="number of samples (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same samples)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.npy", help="output .npy (or .csv)")
+    p.add_argument("--polarity", type=float, default=None, metavar="RHO",
+                   help="polarity sampling exponent (gankit.sampling; default: the run's eval.polarity)")
+    p.add_argument("--hpd", type=float, default=None, metavar="MASS",
+                   help="draw from G's highest-density region of this mass (default: the run's eval.hpd)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..metrics.evaluate import generate
+    from ..sampling import sample
     from ..train.run import load_run
 
     if args.n < 1:
@@ -27,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise GankitError(f"--seed must be >= 0, got {args.seed}")
     built, state = load_run(args.run_dir, warn=warn)
-    x = generate(built.G, args.n, args.seed).numpy()
+    polarity = built.cfg.eval.polarity if args.polarity is None and args.hpd is None else (args.polarity or 0.0)
+    hpd = built.cfg.eval.hpd if args.polarity is None and args.hpd is None else (1.0 if args.hpd is None else args.hpd)
+    x = sample(built.G, args.n, args.seed, polarity=polarity, polarity_pool=built.cfg.eval.polarity_pool, hpd=hpd).numpy()
     save_array(args.output, x)
     if args.json:
         print_json({"output": args.output, "n": args.n, "seed": args.seed, "step": int(state["step"]),

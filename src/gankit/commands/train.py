@@ -132,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
                           if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance",
                                    "frechet_floor", "classes_covered", "wall_time"))
         print(f"run {out}: {shown}")
+        plain = ", ".join(f"{k[6:]}={v:.4g}" for k, v in final.items()
+                          if k in ("plain_modes", "plain_high_quality", "plain_reverse_kl", "plain_w1"))
+        if plain:  # a sampler (eval.hpd / eval.polarity) chose the samples above; the generator itself:
+            print(f"  plain generator (no sampler): {plain}")
         print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
         if (out / "report.html").exists():
             print(f"  report: {out / 'report.html'}")

@@ -12,7 +12,7 @@ from ..divergences.wasserstein import w1
 from ..registry import METRICS
 from .modes import mode_coverage
 
-__all__ = ["generate", "evaluate", "evaluate_discriminator"]
+__all__ = ["generate", "evaluate", "evaluate_discriminator", "sampler_kwargs"]
 
 
 @torch.no_grad()
@@ -30,8 +30,14 @@ def generate(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu"
     return torch.cat(out)
 
 
+def sampler_kwargs(eval_cfg: Any) -> dict[str, Any]:
+    """The sampler settings of an :class:`~gankit.config.EvalConfig` as keywords of :func:`evaluate`."""
+    return {"polarity": eval_cfg.polarity, "polarity_pool": eval_cfg.polarity_pool, "hpd": eval_cfg.hpd}
+
+
 def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples: int = 1000,
-             seed: int = 12345, device: torch.device | str = "cpu", test: DataSource | None = None) -> dict[str, Any]:
+             seed: int = 12345, device: torch.device | str = "cpu", test: DataSource | None = None,
+             polarity: float = 0.0, polarity_pool: int = 10, hpd: float = 1.0) -> dict[str, Any]:
     """Metrics of ``G`` against ``source``: mode coverage where it has modes, and exact W1;
     for images (``source.shape`` is (C, H, W)) the image metrics of :func:`.images.image_metrics`.
 
@@ -39,8 +45,23 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
     samples against as many fresh real ones. Noise and real draws come from generators
     seeded by ``seed``, never from the training streams. ``test`` is the test split of an
     image data set (the reference of the Fréchet distance).
+
+    With a sampler (``polarity ≠ 0`` or ``hpd < 1``, :mod:`gankit.sampling`) the metrics are
+    those of the sampler's samples, and the plain generator's are reported beside them
+    under the same names prefixed ``plain_``: the generator itself is never hidden.
     """
-    fake = generate(G, n_samples, seed, device)
+    if polarity != 0 or hpd != 1:
+        from ..sampling import sample
+
+        plain = evaluate(G, source, n_samples, w1_samples, seed, device, test)
+        fake = sample(G, n_samples, seed, device, polarity=polarity, polarity_pool=polarity_pool, hpd=hpd)
+        out = _score(fake, source, w1_samples, seed, test)
+        out.update({f"plain_{k}": v for k, v in plain.items() if isinstance(v, (int, float))})
+        return out
+    return _score(generate(G, n_samples, seed, device), source, w1_samples, seed, test)
+
+
+def _score(fake: torch.Tensor, source: DataSource, w1_samples: int, seed: int, test: DataSource | None) -> dict[str, Any]:
     if len(source.shape) == 3 and hasattr(source, "images"):
         from .images import image_metrics
 

@@ -20,7 +20,7 @@ from .. import models as _models  # noqa: F401  (registers the models)
 from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
-from ..metrics.evaluate import evaluate, evaluate_discriminator
+from ..metrics.evaluate import evaluate, evaluate_discriminator, sampler_kwargs
 from ..models.pack import Packed, packed_shape
 from ..models.vae import is_vae
 from ..objectives import Objective, make_objective
@@ -129,7 +129,7 @@ def _eval_fn(b: Built, ema: EMA | None = None):
     def run(trainer: Trainer) -> dict[str, float]:
         G = ema.model if ema is not None else trainer.G  # with train.ema the averaged G is the run's generator
         out = evaluate(G, b.source, b.cfg.eval.n_samples, b.cfg.eval.w1_samples, b.cfg.eval.seed, b.device,
-                       test=b.eval_source)
+                       test=b.eval_source, **sampler_kwargs(b.cfg.eval))
         if extra:
             return {**out, **extra(trainer)}
         out.update(evaluate_discriminator(b.objective, trainer.D, G, b.source, b.cfg.eval, b.device))

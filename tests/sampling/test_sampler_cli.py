@@ -1,0 +1,85 @@
+"""The samplers from the command line, and the leaderboard's rows for them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gankit.cli import main
+
+TINY = ["--set", "train.batch_size=32", "--set", "model.g_width=16", "--set", "model.d_width=16",
+        "--set", "model.g_depth=1", "--set", "model.d_depth=1", "--set", "eval.n_samples=200",
+        "--set", "eval.w1_samples=100", "--set", "train.eval_every=10", "--no-progress"]
+
+
+def run_cli(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def hpd_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, _ = run_cli(capsys, "train", "--steps", 20, "--out", out, "--json", "--set", "eval.hpd=0.8", *TINY)
+    assert code == 0
+    return out, json.loads(stdout)
+
+
+def test_a_run_with_a_sampler_reports_both_and_eval_reproduces_them(hpd_run, capsys):
+    out, final = hpd_run
+    keys = {"modes", "high_quality", "reverse_kl", "w1"}
+    assert keys <= set(final) and {f"plain_{k}" for k in keys} <= set(final)
+    code, stdout, _ = run_cli(capsys, "eval", out, "--json")
+    ev = json.loads(stdout)
+    assert code == 0 and ev["w1"] == pytest.approx(final["w1"]) and ev["plain_w1"] == pytest.approx(final["plain_w1"])
+    code, stdout, _ = run_cli(capsys, "eval", out, "--json", "--hpd", "1")  # the plain generator only
+    plain = json.loads(stdout)
+    assert "plain_w1" not in plain and plain["w1"] == pytest.approx(final["plain_w1"])
+
+
+def test_sample_uses_the_runs_sampler_unless_told(hpd_run, tmp_path, capsys):
+    out, _ = hpd_run
+    a, b, c = tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "c.npy"
+    assert run_cli(capsys, "sample", out, "-n", 40, "-o", a)[0] == 0
+    assert run_cli(capsys, "sample", out, "-n", 40, "-o", b, "--hpd", "0.8")[0] == 0
+    assert run_cli(capsys, "sample", out, "-n", 40, "-o", c, "--hpd", "1")[0] == 0
+    xa, xb, xc = np.load(a), np.load(b), np.load(c)
+    assert np.array_equal(xa, xb) and not np.array_equal(xa, xc)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--hpd", "0"], "hpd mass must be a number in (0, 1]"),
+    (["--polarity", "nan"], "polarity rho must be a finite number"),
+    (["--hpd", "0.5", "--polarity", "-1"], "choose one sampler"),
+])
+def test_bad_sampler_flags_are_one_line_exit_2(hpd_run, capsys, args, needle):
+    out, _ = hpd_run
+    code, stdout, err = run_cli(capsys, "eval", out, *args)
+    assert code == 2 and needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _toy_suite():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "toy_suite.py"
+    spec = importlib.util.spec_from_file_location("toy_suite_for_tests", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_leaderboard_shows_the_plain_generator_and_every_sweep_row():
+    ts = _toy_suite()
+    runs = [{"row": "best", "data": "ring8", "seed": s, "wall_time": 1.0, "cpu_time": 1.0,
+             "modes": 8.0, "high_quality": 0.99, "reverse_kl": 0.001, "w1": 0.05,
+             "plain_modes": 8.0, "plain_high_quality": hq, "plain_reverse_kl": 0.003, "plain_w1": 0.04,
+             "sweep": {"hpd 0.9": {"modes": 7.0, "high_quality": 1.0, "reverse_kl": 0.01, "w1": 0.06}}}
+            for s, hq in enumerate([0.95, 0.97])]
+    rows = {r["row"]: r for r in ts.summarise(runs)}
+    assert set(rows) == {"best", "best (plain G)", "best hpd 0.9"}
+    assert rows["best (plain G)"]["high_quality"] == "96.0±1.4%"
+    assert rows["best"]["high_quality"] == "99.0±0.0%"
+    assert rows["best hpd 0.9"]["modes"] == "7.0±0.0"
