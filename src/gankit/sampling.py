@@ -41,8 +41,8 @@ gankit reports under polarity sampling is reported beside the plain generator's
 Implementation: sampling-importance-resampling (Rubin 1988) — a pool of ``pool·n`` latents
 from ``p(z)``, log-weights ``ρ·Σ_k log σ_k``, and ``n`` of them drawn without replacement
 with probabilities proportional to the weights by the Gumbel-top-k trick (Kool, van Hoof &
-Welling, ICML 2019). ``J_G`` by forward-mode autodiff (``torch.func.jacfwd``, one pass per
-latent dimension), batched with ``vmap``.
+Welling, ICML 2019). ``J_G`` by reverse-mode autodiff (``torch.func.jacrev``, one pass per
+output dimension), batched with ``vmap``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ import math
 
 import torch
 from torch import Tensor, nn
-from torch.func import jacfwd, jacrev, vmap
+from torch.func import jacrev, vmap
 
 from .errors import GankitError
 
@@ -85,10 +85,7 @@ def log_volume(G: nn.Module, z: Tensor, batch: int = 2048) -> Tensor:
 
     out = []
     for start in range(0, z.shape[0], batch):
-        zb = z[start:start + batch]
-        out_dim = single(zb[0]).numel()
-        jac = jacfwd(single) if z.shape[1] <= out_dim else jacrev(single)
-        J = vmap(jac)(zb)  # (b, out, latent)
+        J = vmap(jacrev(single))(z[start:start + batch])  # (b, out, latent)
         sv = torch.linalg.svdvals(J.double())
         out.append(torch.log(sv.clamp_min(torch.finfo(torch.float64).tiny)).sum(dim=1).detach())
     return torch.cat(out)
