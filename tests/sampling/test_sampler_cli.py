@@ -11,21 +11,18 @@ import pytest
 
 from gankit.cli import main
 
-TINY = ["--set", "train.batch_size=32", "--set", "model.g_width=16", "--set", "model.d_width=16",
-        "--set", "model.g_depth=1", "--set", "model.d_depth=1", "--set", "eval.n_samples=200",
-        "--set", "eval.w1_samples=100", "--set", "train.eval_every=10", "--no-progress"]
-
 
 def run_cli(capsys, *args):
+    """(exit status, stdout, stderr) of ``gankit ARGS``."""
     code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return (code, *capsys.readouterr())
 
 
 @pytest.fixture
-def hpd_run(tmp_path, capsys):
+def hpd_run(tmp_path, capsys, tiny_overrides):
     out = tmp_path / "run"
-    code, stdout, _ = run_cli(capsys, "train", "--steps", 20, "--out", out, "--json", "--set", "eval.hpd=0.8", *TINY)
+    sets = [a for kv in [*tiny_overrides, "eval.hpd=0.8"] for a in ("--set", kv)]
+    code, stdout, _ = run_cli(capsys, "train", "--out", out, "--json", *sets)
     assert code == 0
     return out, json.loads(stdout)
 
