@@ -170,15 +170,15 @@ def markdown(summary: list[dict[str, Any]], data_names: list[str]) -> str:
     lines = []
     for data in data_names:
         lines += [f"### {data}", "",
-                  "| method | seeds | modes | high-quality | reverse KL | W1 | wall time | CPU time (1 thread) |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| method | seeds | diverged | modes | high-quality | reverse KL | W1 | wall time | CPU time (1 thread) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for s in (s for s in summary if s["data"] == data):
-            lines.append(f"| gankit {s['row']} | {s['seeds']} | {s['modes']} | {s['high_quality']} | "
+            lines.append(f"| gankit {s['row']} | {s['seeds']} | {s['diverged']} | {s['modes']} | {s['high_quality']} | "
                          f"{s['reverse_kl']} | {s['w1']} | {s['wall_time']} | {s['cpu_time']} |")
         for name, nums in PAPER[data]:
             m, hq, kl = nums.split(" / ")
             n = "–" if "VEEGAN T1" in name else "10"
-            lines.append(f"| *paper: {name}* | {n} | *{m}* | *{hq}* | *{kl}* | – | – | – |")
+            lines.append(f"| *paper: {name}* | {n} | – | *{m}* | *{hq}* | *{kl}* | – | – | – |")
         lines.append("")
     lines.append("gankit rows: mean ± std over seeds. *Paper rows* (italic) are copied from PacGAN Table 1 "
                  "(mean ± standard error over 10 trials) and VEEGAN Table 1 (means); they are not rerun here.")
