@@ -55,7 +55,7 @@ from torch.func import jacrev, vmap
 
 from .errors import GankitError
 
-__all__ = ["log_volume", "log_density", "polarity_sample", "hpd_sample", "sample", "check_polarity", "check_hpd"]
+__all__ = ["log_volume", "log_density", "polarity_sample", "hpd_sample", "sample", "check_polarity", "check_hpd", "check_sampler"]
 
 
 def check_polarity(rho: float, pool: int) -> None:
@@ -71,6 +71,14 @@ def check_hpd(mass: float) -> None:
     if not (isinstance(mass, (int, float)) and math.isfinite(mass) and 0 < mass <= 1):
         raise GankitError(f"hpd mass must be a number in (0, 1] (the fraction of the generator's samples kept; "
                           f"1 = plain sampling); got {mass!r}")
+
+
+def check_sampler(polarity: float, pool: int, hpd: float) -> None:
+    """:func:`check_polarity` and :func:`check_hpd`, and at most one sampler switched on."""
+    check_polarity(polarity, pool)
+    check_hpd(hpd)
+    if polarity != 0 and hpd != 1:
+        raise GankitError("choose one sampler: polarity (rho != 0) or hpd (mass < 1), not both")
 
 
 def log_volume(G: nn.Module, z: Tensor, batch: int = 2048) -> Tensor:
@@ -153,10 +161,7 @@ def hpd_sample(G: nn.Module, n: int, mass: float, seed: int, device: torch.devic
 def sample(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu", polarity: float = 0.0,
            polarity_pool: int = 10, hpd: float = 1.0) -> Tensor:
     """``n`` samples of ``G``: plain, polarity (``polarity ≠ 0``) or highest-density (``hpd < 1``)."""
-    check_polarity(polarity, polarity_pool)
-    check_hpd(hpd)
-    if polarity != 0 and hpd != 1:
-        raise GankitError("choose one sampler: polarity (rho != 0) or hpd (mass < 1), not both")
+    check_sampler(polarity, polarity_pool, hpd)
     if hpd != 1:
         return hpd_sample(G, n, hpd, seed, device)
     return polarity_sample(G, n, polarity, seed, device, pool=polarity_pool)

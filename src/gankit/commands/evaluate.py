@@ -37,12 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.polarity is not None or args.hpd is not None:  # a sampler named here replaces the run's
         samplers.update(polarity=0.0 if args.polarity is None else args.polarity,
                         hpd=1.0 if args.hpd is None else args.hpd)
-        from ..sampling import check_hpd, check_polarity
+        from ..sampling import check_sampler
 
-        check_polarity(samplers["polarity"], samplers["polarity_pool"])
-        check_hpd(samplers["hpd"])
-        if samplers["polarity"] != 0 and samplers["hpd"] != 1:
-            raise GankitError("choose one sampler: --polarity or --hpd, not both")
+        check_sampler(samplers["polarity"], samplers["polarity_pool"], samplers["hpd"])
     metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed, test=built.eval_source, **samplers)
     from ..models.vae import is_vae
 
