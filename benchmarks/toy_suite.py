@@ -72,7 +72,8 @@ def registered_objectives() -> list[str]:
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
     """Train one config (a dict) in this process on one thread; returns its final metrics."""
     torch.set_num_threads(1)
-    from gankit.metrics.evaluate import evaluate
+    from gankit.metrics.evaluate import evaluate, score_samples
+    from gankit.sampling import hpd_sample
     from gankit.train.health import HealthGuard, TrainingDiverged
     from gankit.train.run import build, training_extras
     from gankit.train.trainer import Trainer
@@ -92,9 +93,9 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     G = ema.model if ema is not None else b.G
     m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
                  **sampler_kwargs(cfg.eval))  # a config's sampler: its metrics, and the plain G's as plain_*
-    sweep = {f"hpd {mass:g}": evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
-                                       hpd=mass) for mass in job.get("hpd_sweep", [])}
-    sweep = {k: {key: v for key, v in ms.items() if not key.startswith("plain_")} for k, ms in sweep.items()}
+    sweep = {f"hpd {mass:g}": score_samples(hpd_sample(G, cfg.eval.n_samples, mass, cfg.eval.seed, b.device),
+                                            b.source, cfg.eval.w1_samples, cfg.eval.seed, None)
+             for mass in job.get("hpd_sweep", [])}
     return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
             "wall_time": wall, "cpu_time": cpu, **m, **({"sweep": sweep} if sweep else {})}
 

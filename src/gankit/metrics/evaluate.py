@@ -12,7 +12,7 @@ from ..divergences.wasserstein import w1
 from ..registry import METRICS
 from .modes import mode_coverage
 
-__all__ = ["generate", "evaluate", "evaluate_discriminator", "sampler_kwargs"]
+__all__ = ["generate", "evaluate", "evaluate_discriminator", "sampler_kwargs", "score_samples"]
 
 
 @torch.no_grad()
@@ -55,13 +55,14 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
 
         plain = evaluate(G, source, n_samples, w1_samples, seed, device, test)
         fake = sample(G, n_samples, seed, device, polarity=polarity, polarity_pool=polarity_pool, hpd=hpd)
-        out = _score(fake, source, w1_samples, seed, test)
+        out = score_samples(fake, source, w1_samples, seed, test)
         out.update({f"plain_{k}": v for k, v in plain.items() if isinstance(v, (int, float))})
         return out
-    return _score(generate(G, n_samples, seed, device), source, w1_samples, seed, test)
+    return score_samples(generate(G, n_samples, seed, device), source, w1_samples, seed, test)
 
 
-def _score(fake: torch.Tensor, source: DataSource, w1_samples: int, seed: int, test: DataSource | None) -> dict[str, Any]:
+def score_samples(fake: torch.Tensor, source: DataSource, w1_samples: int, seed: int, test: DataSource | None) -> dict[str, Any]:
+    """The metrics of :func:`evaluate` for given samples ``fake`` (noise and real draws seeded by ``seed``)."""
     if len(source.shape) == 3 and hasattr(source, "images"):
         from .images import image_metrics
 
