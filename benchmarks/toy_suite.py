@@ -73,7 +73,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     """Train one config (a dict) in this process on one thread; returns its final metrics."""
     torch.set_num_threads(1)
     from gankit.metrics.evaluate import evaluate, score_samples
-    from gankit.sampling import hpd_sample
+    from gankit.sampling import fit_ratio, hpd_sample
     from gankit.train.health import HealthGuard, TrainingDiverged
     from gankit.train.run import build, training_extras
     from gankit.train.trainer import Trainer
@@ -89,10 +89,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
                 "wall_time": time.perf_counter() - t0, "cpu_time": time.process_time() - c0, "modes": 0.0,
                 "high_quality": 0.0, "reverse_kl": math.nan, "w1": math.nan, "diverged": str(exc)}
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     G = ema.model if ema is not None else b.G
+    if cfg.eval.drs:  # fitting drs's classifier is part of the run: its time counts (drs_time alone too)
+        ratio = fit_ratio(G, b.source, cfg.eval.drs, cfg.eval.seed, b.device, bandwidth=cfg.eval.drs_bandwidth)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    # a config's sampler: its metrics, and the plain G's as plain_* (as `gankit train` reports them)
     m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
-                 **sampler_kwargs(cfg.eval))  # a config's sampler: its metrics, and the plain G's as plain_*
+                 ratio=ratio if cfg.eval.drs else None, **sampler_kwargs(cfg.eval))
     sweep = {f"hpd {mass:g}": score_samples(hpd_sample(G, cfg.eval.n_samples, mass, cfg.eval.seed, b.device),
                                             b.source, cfg.eval.w1_samples, cfg.eval.seed, None)
              for mass in job.get("hpd_sweep", [])}

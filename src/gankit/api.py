@@ -136,16 +136,26 @@ class GAN:
         if not hasattr(self, "generator_"):
             raise GankitError("this GAN is not fitted yet; call fit(data) first")
 
-    def sample(self, n: int, seed: int = 0, polarity: float = 0.0, hpd: float = 1.0) -> Tensor:
+    def sample(self, n: int, seed: int = 0, polarity: float = 0.0, hpd: float = 1.0, drs: int = 0) -> Tensor:
         """``n`` generated samples (n, *shape); the same seed gives the same samples.
 
-        ``polarity`` (ρ ≠ 0) or ``hpd`` (mass < 1) choose a sampler of :mod:`gankit.sampling`.
+        ``polarity`` (ρ ≠ 0), ``hpd`` (mass < 1) or ``drs`` (steps fitting the density-ratio
+        classifier of discriminator rejection sampling; fitted once per step count and kept)
+        choose a sampler of :mod:`gankit.sampling`.
         """
         self._check_fitted()
-        if polarity != 0 or hpd != 1:
-            from .sampling import sample
+        if polarity != 0 or hpd != 1 or drs:
+            from .sampling import check_sampler, fit_ratio, sample
 
-            return sample(self.generator_, n, seed, self.device_, polarity=polarity, hpd=hpd)
+            check_sampler(polarity, self.config_.eval.polarity_pool, hpd, drs)
+            ratio = None
+            if drs:
+                cache = self.__dict__.setdefault("ratios_", {})
+                if drs not in cache:
+                    cache[drs] = fit_ratio(self.generator_, self.source_, drs, self.config_.eval.seed, self.device_,
+                                           bandwidth=self.config_.eval.drs_bandwidth)
+                ratio = cache[drs]
+            return sample(self.generator_, n, seed, self.device_, polarity=polarity, hpd=hpd, ratio=ratio)
         return generate(self.generator_, n, seed, self.device_)
 
     @torch.no_grad()
@@ -160,6 +170,10 @@ class GAN:
     def evaluate(self, n_samples: int = 2500, seed: int = 12345) -> dict[str, float]:
         """Mode coverage (where the source has modes) and exact W1 of fresh samples."""
         self._check_fitted()
-        return evaluate(self.generator_, self.source_, n_samples, min(n_samples, self.config_.eval.w1_samples), seed,
-                        self.device_, test=self.eval_source_, **sampler_kwargs(self.config_.eval))
+        from dataclasses import replace
+
+        from .metrics.evaluate import final_evaluate
+
+        ev = replace(self.config_.eval, n_samples=n_samples, w1_samples=min(n_samples, self.config_.eval.w1_samples), seed=seed)
+        return final_evaluate(self.generator_, self.source_, ev, self.device_, test=self.eval_source_)
 

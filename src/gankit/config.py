@@ -263,6 +263,12 @@ class EvalConfig:
     #: sample the generator's highest-density region holding this fraction of its samples
     #: (gankit.sampling.hpd_sample); 1 = the plain generator
     hpd: float = 1.0
+    #: discriminator rejection sampling (gankit.sampling.drs_sample; Azadi et al. 2019): steps
+    #: fitting a fresh density-ratio classifier to the final generator; 0 = off. Only the final
+    #: evaluation (and gankit eval/sample) use it; the evaluations during training are plain
+    drs: int = 0
+    #: std of the classifier's random Fourier frequencies on standardised data
+    drs_bandwidth: float = 10.0
 
     def __post_init__(self) -> None:
         _check(self.n_samples >= 1, f"eval.n_samples must be >= 1, got {self.n_samples}")
@@ -275,7 +281,11 @@ class EvalConfig:
         _check(1 <= self.polarity_pool <= 1000, f"eval.polarity_pool must be in [1, 1000], got {self.polarity_pool}")
         _check(math.isfinite(self.hpd) and 0 < self.hpd <= 1,
                f"eval.hpd must be in (0, 1] (fraction of the generator's samples kept; 1 = plain), got {self.hpd}")
-        _check(self.polarity == 0 or self.hpd == 1, "set at most one sampler: eval.polarity != 0 or eval.hpd < 1")
+        _check(0 <= self.drs <= 100_000, f"eval.drs must be in [0, 100000] (classifier steps; 0 = off), got {self.drs}")
+        _check(math.isfinite(self.drs_bandwidth) and 0 < self.drs_bandwidth <= 1000,
+               f"eval.drs_bandwidth must be in (0, 1000], got {self.drs_bandwidth}")
+        _check((self.polarity != 0) + (self.hpd != 1) + (self.drs != 0) <= 1,
+               "set at most one sampler: eval.polarity != 0, eval.hpd < 1 or eval.drs > 0")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="score polarity-sampled draws (gankit.sampling; default: the run's eval.polarity)")
     p.add_argument("--hpd", type=float, default=None, metavar="MASS",
                    help="score draws from G's highest-density region of this mass (default: the run's eval.hpd)")
+    p.add_argument("--drs", type=int, default=None, metavar="STEPS",
+                   help="score discriminator rejection sampling with a ratio classifier fitted for STEPS steps "
+                        "(default: the run's eval.drs; 0 = off)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -24,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..metrics.evaluate import evaluate, evaluate_discriminator, sampler_kwargs
+    from ..metrics.evaluate import evaluate_discriminator, final_evaluate
     from ..train.run import load_run
 
     built, state = load_run(args.run_dir, warn=warn)
@@ -33,14 +36,15 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else cfg.eval.seed
     if n < 1:
         raise GankitError(f"-n must be >= 1, got {n}")
-    samplers = sampler_kwargs(cfg.eval)
-    if args.polarity is not None or args.hpd is not None:  # a sampler named here replaces the run's
-        samplers.update(polarity=0.0 if args.polarity is None else args.polarity,
-                        hpd=1.0 if args.hpd is None else args.hpd)
+    ev = replace(cfg.eval, n_samples=n, w1_samples=min(cfg.eval.w1_samples, n), seed=seed)
+    if args.polarity is not None or args.hpd is not None or args.drs is not None:  # a sampler named here replaces the run's
+        named = {"polarity": 0.0 if args.polarity is None else args.polarity,
+                 "hpd": 1.0 if args.hpd is None else args.hpd, "drs": 0 if args.drs is None else args.drs}
         from ..sampling import check_sampler
 
-        check_sampler(samplers["polarity"], samplers["polarity_pool"], samplers["hpd"])
-    metrics = evaluate(built.G, built.source, n, min(cfg.eval.w1_samples, n), seed, test=built.eval_source, **samplers)
+        check_sampler(named["polarity"], ev.polarity_pool, named["hpd"], named["drs"])
+        ev = replace(ev, **named)
+    metrics = final_evaluate(built.G, built.source, ev, test=built.eval_source)
     from ..models.vae import is_vae
 
     if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)

@@ -18,12 +18,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="polarity sampling exponent (gankit.sampling; default: the run's eval.polarity)")
     p.add_argument("--hpd", type=float, default=None, metavar="MASS",
                    help="draw from G's highest-density region of this mass (default: the run's eval.hpd)")
+    p.add_argument("--drs", type=int, default=None, metavar="STEPS",
+                   help="discriminator rejection sampling with a ratio classifier fitted for STEPS steps "
+                        "(default: the run's eval.drs; 0 = off)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sampling import sample
+    from ..sampling import check_sampler, fit_ratio, sample
     from ..train.run import load_run
 
     if args.n < 1:
@@ -31,9 +34,14 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise GankitError(f"--seed must be >= 0, got {args.seed}")
     built, state = load_run(args.run_dir, warn=warn)
-    polarity = built.cfg.eval.polarity if args.polarity is None and args.hpd is None else (args.polarity or 0.0)
-    hpd = built.cfg.eval.hpd if args.polarity is None and args.hpd is None else (1.0 if args.hpd is None else args.hpd)
-    x = sample(built.G, args.n, args.seed, polarity=polarity, polarity_pool=built.cfg.eval.polarity_pool, hpd=hpd).numpy()
+    ev = built.cfg.eval
+    named = args.polarity is not None or args.hpd is not None or args.drs is not None  # replaces the run's sampler
+    polarity = (args.polarity or 0.0) if named else ev.polarity
+    hpd = (1.0 if args.hpd is None else args.hpd) if named else ev.hpd
+    drs = (args.drs or 0) if named else ev.drs
+    check_sampler(polarity, ev.polarity_pool, hpd, drs)
+    ratio = fit_ratio(built.G, built.source, drs, ev.seed, bandwidth=ev.drs_bandwidth) if drs else None
+    x = sample(built.G, args.n, args.seed, polarity=polarity, polarity_pool=ev.polarity_pool, hpd=hpd, ratio=ratio).numpy()
     save_array(args.output, x)
     if args.json:
         print_json({"output": args.output, "n": args.n, "seed": args.seed, "step": int(state["step"]),

@@ -12,7 +12,7 @@ from ..divergences.wasserstein import w1
 from ..registry import METRICS
 from .modes import mode_coverage
 
-__all__ = ["generate", "evaluate", "evaluate_discriminator", "sampler_kwargs", "score_samples"]
+__all__ = ["generate", "evaluate", "final_evaluate", "evaluate_discriminator", "sampler_kwargs", "score_samples"]
 
 
 @torch.no_grad()
@@ -35,9 +35,31 @@ def sampler_kwargs(eval_cfg: Any) -> dict[str, Any]:
     return {"polarity": eval_cfg.polarity, "polarity_pool": eval_cfg.polarity_pool, "hpd": eval_cfg.hpd}
 
 
+def final_evaluate(G: nn.Module, source: DataSource, eval_cfg: Any, device: torch.device | str = "cpu",
+                   test: DataSource | None = None, drs: int | None = None) -> dict[str, Any]:
+    """:func:`evaluate` with every sampler of ``eval_cfg``, discriminator rejection sampling included
+    (``eval.drs`` classifier steps, or ``drs`` where given: a :func:`gankit.sampling.fit_ratio`
+    classifier is fitted to ``G`` first, seeded ``eval.seed``; ``drs_time`` reports its seconds)."""
+    steps = eval_cfg.drs if drs is None else drs
+    ratio, extra = None, {}
+    if steps:
+        import time
+
+        from ..sampling import check_sampler, fit_ratio
+
+        check_sampler(eval_cfg.polarity, eval_cfg.polarity_pool, eval_cfg.hpd, steps)
+        t0 = time.perf_counter()
+        ratio = fit_ratio(G, source, steps, eval_cfg.seed, device, bandwidth=eval_cfg.drs_bandwidth)
+        extra["drs_time"] = round(time.perf_counter() - t0, 3)
+    out = evaluate(G, source, eval_cfg.n_samples, eval_cfg.w1_samples, eval_cfg.seed, device, test=test,
+                   ratio=ratio, **sampler_kwargs(eval_cfg))
+    return {**out, **extra}
+
+
 def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples: int = 1000,
              seed: int = 12345, device: torch.device | str = "cpu", test: DataSource | None = None,
-             polarity: float = 0.0, polarity_pool: int = 10, hpd: float = 1.0) -> dict[str, Any]:
+             polarity: float = 0.0, polarity_pool: int = 10, hpd: float = 1.0,
+             ratio: nn.Module | None = None) -> dict[str, Any]:
     """Metrics of ``G`` against ``source``: mode coverage where it has modes, and exact W1;
     for images (``source.shape`` is (C, H, W)) the image metrics of :func:`.images.image_metrics`.
 
@@ -46,15 +68,16 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
     seeded by ``seed``, never from the training streams. ``test`` is the test split of an
     image data set (the reference of the Fréchet distance).
 
-    With a sampler (``polarity ≠ 0`` or ``hpd < 1``, :mod:`gankit.sampling`) the metrics are
+    With a sampler (``polarity ≠ 0``, ``hpd < 1`` or a density-ratio classifier ``ratio`` for
+    discriminator rejection sampling, :mod:`gankit.sampling`) the metrics are
     those of the sampler's samples, and the plain generator's are reported beside them
     under the same names prefixed ``plain_``: the generator itself is never hidden.
     """
-    if polarity != 0 or hpd != 1:
+    if polarity != 0 or hpd != 1 or ratio is not None:
         from ..sampling import sample
 
         plain = evaluate(G, source, n_samples, w1_samples, seed, device, test)
-        fake = sample(G, n_samples, seed, device, polarity=polarity, polarity_pool=polarity_pool, hpd=hpd)
+        fake = sample(G, n_samples, seed, device, polarity=polarity, polarity_pool=polarity_pool, hpd=hpd, ratio=ratio)
         out = score_samples(fake, source, w1_samples, seed, test)
         out.update({f"plain_{k}": v for k, v in plain.items() if isinstance(v, (int, float))})
         return out

@@ -174,6 +174,10 @@ def _prepare(cfg: RunConfig, out: Path, info: Any, device: torch.device, resume:
         hint = f"; pass --resume {out} to continue it" if list_checkpoints(ckpt_dir) else ""
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty{hint}, or choose another --out")
     b = build(replace(cfg, train=replace(cfg.train, device=str(device))) if info.enabled else cfg)
+    if cfg.eval.drs and (len(b.source.shape) != 1 or is_vae(b.G, b.D)):  # fail before training, not after
+        raise GankitError(f"eval.drs (discriminator rejection sampling) needs a GAN on vector data (toy sets, 1-D "
+                          f"mixtures, tables); this run has {'a VAE' if is_vae(b.G, b.D) else 'samples of shape ' + str(tuple(b.source.shape))}; "
+                          f"set eval.drs = 0")
     if cfg.train.tensorboard:
         from ..report.tensorboard import require_summary_writer
 
@@ -269,6 +273,18 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
     if not info.is_main:
         return {}
     final = dict(history.last)
+    if cfg.eval.drs and not is_vae(b.G, b.D):
+        # discriminator rejection sampling: fit its classifier once, to the final generator, and
+        # score its samples (the plain generator's metrics move to plain_*; history.jsonl stays plain)
+        from ..metrics.evaluate import final_evaluate
+
+        G_final = ema.model if ema is not None else b.G
+        try:
+            final.update(final_evaluate(G_final, b.source, cfg.eval, b.device, test=b.eval_source))
+        except GankitError as exc:  # the trained run stands: its plain metrics are kept and saved
+            final["drs_error"] = str(exc)
+            if warn is not None:
+                warn(f"warning: eval.drs failed, the metrics are the plain generator's: {exc}")
     final["wall_time"] = round(time.perf_counter() - t0, 3)
     final["data"] = cfg.data.name
     final["objective"] = cfg.model.name if is_vae(b.G, b.D) else cfg.objective.name
