@@ -181,3 +181,14 @@ def test_a_failing_drs_keeps_the_trained_run_and_its_plain_metrics(tmp_path, cap
     assert code == 0 and "eval.drs failed" in err and "drs accepted only" in final["drs_error"]
     assert "plain_w1" not in final and final["w1"] > 0
     assert json.loads((out / "metrics.json").read_text())["drs_error"] == final["drs_error"]
+
+
+def test_vectorised_seeds_score_drs_too(tmp_path, capsys, tiny_overrides):
+    out = tmp_path / "seeds"
+    sets = [a for kv in [*tiny_overrides, "train.steps=300", "model.g_width=32", "model.d_width=32", "eval.drs=150"]
+            for a in ("--set", kv)]
+    code, _, err = run_cli(capsys, "train", "--data", "0.5*N(-1,0.5)+0.5*N(1,0.5)", "--seeds", "2", "--out", out, *sets)
+    assert code == 0, err
+    for s in (0, 1):
+        m = json.loads((out / f"seed{s}" / "metrics.json").read_text())
+        assert "drs_error" not in m and "plain_w1" in m and m["drs_time"] > 0

@@ -347,6 +347,13 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
     for b, r in zip(builts, replicas, strict=True):
         run_dir = out / f"seed{b.cfg.train.seed}"
         final = dict(r.callbacks[0].last)
+        if cfg.eval.drs:  # discriminator rejection sampling, as `gankit train` scores it (gankit.train.run)
+            from ..metrics.evaluate import final_evaluate
+
+            try:
+                final.update(final_evaluate(b.G, b.source, b.cfg.eval, b.device, test=b.eval_source))
+            except GankitError as exc:
+                final["drs_error"] = str(exc)
         final.update(wall_time=wall, data=cfg.data.name, objective=cfg.objective.name, seed=b.cfg.train.seed,
                      vectorised_seeds=n_seeds)
         _write_json(run_dir / "metrics.json", final)
