@@ -6,7 +6,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gankit.cli import main
@@ -27,26 +26,14 @@ def hpd_run(tmp_path, capsys, tiny_overrides):
     return out, json.loads(stdout)
 
 
-def test_a_run_with_a_sampler_reports_both_and_eval_reproduces_them(hpd_run, capsys):
+def test_a_run_with_a_sampler_reports_both_and_eval_reproduces_them(hpd_run, reports_both):
     out, final = hpd_run
-    keys = {"modes", "high_quality", "reverse_kl", "w1"}
-    assert keys <= set(final) and {f"plain_{k}" for k in keys} <= set(final)
-    code, stdout, _ = run_cli(capsys, "eval", out, "--json")
-    ev = json.loads(stdout)
-    assert code == 0 and ev["w1"] == pytest.approx(final["w1"]) and ev["plain_w1"] == pytest.approx(final["plain_w1"])
-    code, stdout, _ = run_cli(capsys, "eval", out, "--json", "--hpd", "1")  # the plain generator only
-    plain = json.loads(stdout)
-    assert "plain_w1" not in plain and plain["w1"] == pytest.approx(final["plain_w1"])
+    reports_both(out, final, {"modes", "high_quality", "reverse_kl", "w1"}, ["--hpd", "1"])
 
 
-def test_sample_uses_the_runs_sampler_unless_told(hpd_run, tmp_path, capsys):
+def test_sample_uses_the_runs_sampler_unless_told(hpd_run, sample_follows_run):
     out, _ = hpd_run
-    a, b, c = tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "c.npy"
-    assert run_cli(capsys, "sample", out, "-n", 40, "-o", a)[0] == 0
-    assert run_cli(capsys, "sample", out, "-n", 40, "-o", b, "--hpd", "0.8")[0] == 0
-    assert run_cli(capsys, "sample", out, "-n", 40, "-o", c, "--hpd", "1")[0] == 0
-    xa, xb, xc = np.load(a), np.load(b), np.load(c)
-    assert np.array_equal(xa, xb) and not np.array_equal(xa, xc)
+    assert sample_follows_run(out, ["--hpd", "0.8"], ["--hpd", "1"], 40).shape == (40, 2)
 
 
 @pytest.mark.parametrize("args, needle", [
