@@ -271,13 +271,13 @@ def drs_sample(G: nn.Module, R: nn.Module, n: int, seed: int, device: torch.devi
     The default 0.9999 was chosen on grid25 seed 7 (latent 16), whose two rarest modes hold
     ~0.1 % of G's mass: clip 0.999 left reverse KL 0.051, 0.9999 gave 0.0098 (12.8 s of
     candidates), 1 gave 0.0100 (25 s).
-    ``batch`` defaults to ``max(20n, 50000)``; more than ``max_draws`` candidates (default
+    ``batch`` defaults to ``max(20n, 50000)`` (at most 2²³); more than ``max_draws`` candidates (default
     ``1000·n``) raise :class:`GankitError`. Returns a CPU float32 tensor, deterministic in ``seed``.
     """
     if not (isinstance(clip, (int, float)) and 0.5 <= clip <= 1):
         raise GankitError(f"drs clip must be a quantile in [0.5, 1] (1 = the pilot's largest log-ratio); got {clip!r}")
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    batch = batch or max(20 * n, 50_000)
+    batch = batch or min(max(20 * n, 50_000), 2**23)  # torch.quantile takes at most 2**24 values
     max_draws = max_draws or 1000 * n
     was_training = G.training
     G.eval()
