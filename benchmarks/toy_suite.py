@@ -26,7 +26,7 @@ import json
 import math
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         results += [r for r in done if r["data"] in args.data]
         jobs = [j for j in jobs if (j["row"], j["config"]["data"]["name"], j["config"]["train"]["seed"]) not in keys]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for r in pool.map(run_one, jobs) if jobs else ():
+        # each run is logged as soon as it finishes (pool.map would hold finished runs back
+        # behind a slow one, e.g. 50 s fgan runs behind a 5-minute wgan-gp, and lose them if
+        # the leaderboard is stopped); the order of the log does not matter to --resume
+        for fut in as_completed([pool.submit(run_one, j) for j in jobs]):
+            r = fut.result()
             results.append(r)
             if args.log:
                 with open(args.log, "a", encoding="utf-8") as fh:
