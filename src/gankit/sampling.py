@@ -57,7 +57,10 @@ output dimension), batched with ``vmap``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -66,7 +69,11 @@ from torch.func import jacrev, vmap
 from .errors import GankitError
 
 __all__ = ["log_volume", "log_density", "polarity_sample", "hpd_sample", "sample", "check_polarity", "check_hpd",
-           "check_sampler", "check_drs", "RatioClassifier", "fit_ratio", "drs_sample"]
+           "check_sampler", "check_drs", "RatioClassifier", "fit_ratio", "fitted_ratio", "drs_sample", "RATIO_FILE"]
+
+#: where a run keeps the drs classifier fitted after training (:func:`fitted_ratio`)
+RATIO_FILE = "drs.pt"
+_RATIO_FORMAT = "gankit-drs-ratio-1"
 
 
 def check_polarity(rho: float, pool: int) -> None:
@@ -250,6 +257,54 @@ def fit_ratio(G: nn.Module, source, steps: int = 2000, seed: int = 0, device: to
     finally:
         G.train(was_training)
     R.eval()
+    return R
+
+
+def _ratio_key(G: nn.Module, source, steps: int, seed: int, bandwidth: float) -> str:
+    """What a fitted classifier depends on: G's weights (bit for bit), the data, steps, seed, bandwidth."""
+    h = hashlib.sha256()
+    for name, t in sorted(G.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    h.update(json.dumps([str(getattr(source, "name", type(source).__name__)), list(getattr(source, "shape", ())),
+                         int(steps), int(seed), float(bandwidth)]).encode())
+    return h.hexdigest()
+
+
+def fitted_ratio(G: nn.Module, source, steps: int, seed: int, device: torch.device | str = "cpu",
+                 bandwidth: float = 10.0, cache: str | Path | None = None, save: bool = False) -> RatioClassifier:
+    """:func:`fit_ratio`, or the classifier already fitted for exactly these inputs and kept in ``cache``.
+
+    A run that trained with ``eval.drs`` keeps its classifier in ``RUN_DIR/drs.pt``
+    (:data:`RATIO_FILE`; ``save=True`` writes it, atomically); ``gankit eval`` and ``gankit
+    sample`` then reuse it instead of fitting again (2,000 steps: 15–30 s on a laptop CPU). The
+    file is used only where its key matches — a SHA-256 of G's weights, the data's name and
+    shape, ``steps``, ``seed`` and ``bandwidth`` — and it is read with ``weights_only`` (no code
+    runs); a missing, stale or unreadable file means a fresh fit, which is deterministic in
+    ``seed`` and so gives the same classifier the file would have held.
+    """
+    key = _ratio_key(G, source, steps, seed, bandwidth) if cache is not None else ""
+    if cache is not None and Path(cache).is_file():
+        try:
+            saved = torch.load(cache, map_location="cpu", weights_only=True)
+            if isinstance(saved, dict) and saved.get("format") == _RATIO_FORMAT and saved.get("key") == key:
+                st = saved["state"]
+                R = RatioClassifier(st["mean"].shape[1], st["mean"], st["std"], bandwidth, st["B"].shape[1],
+                                    st["net.0.weight"].shape[0])
+                R.load_state_dict(st)
+                return R.to(device).eval()
+        except Exception:  # noqa: BLE001 -- unreadable or foreign: fit afresh (same result, only slower)
+            pass
+    R = fit_ratio(G, source, steps, seed, device, bandwidth=bandwidth)
+    if save and cache is not None:
+        import io
+
+        from .train.checkpoint import atomic_write_bytes
+
+        buf = io.BytesIO()
+        torch.save({"format": _RATIO_FORMAT, "key": key,
+                    "state": {k: v.detach().to("cpu") for k, v in R.state_dict().items()}}, buf)
+        atomic_write_bytes(Path(cache), buf.getvalue())
     return R
 
 

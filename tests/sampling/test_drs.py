@@ -131,7 +131,8 @@ def test_drs_needs_vector_data_and_one_sampler():
 def drs_run(tmp_path, capsys, tiny_overrides):
     out = tmp_path / "run"
     sets = [a for kv in [*tiny_overrides, "train.steps=300", "train.eval_every=150", "train.checkpoint_every=150",
-                         "model.g_width=32", "model.d_width=32", "eval.drs=150"] for a in ("--set", kv)]
+                         "model.g_width=32", "model.d_width=32", "eval.drs=150", "train.ema=0.9"]
+            for a in ("--set", kv)]  # EMA as in configs/grid25-best.toml: the final G is the average
     code, stdout, _ = run_cli(capsys, "train", "--data", "0.5*N(-1,0.5)+0.5*N(1,0.5)", "--out", out, "--json", *sets)
     assert code == 0
     return out, json.loads(stdout)
@@ -143,6 +144,34 @@ def test_a_drs_run_reports_both_and_eval_reproduces_them(drs_run, reports_both):
     assert final["drs_time"] > 0
     # a 1-D mixture: mode metrics where defined, exact W1 always; eval refits the same classifier
     reports_both(out, final, {"w1"}, ["--drs", "0"])
+
+
+def test_the_run_keeps_its_classifier_for_eval_and_sample(drs_run, tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    import gankit.sampling as sampling
+
+    out, final = drs_run
+    assert (out / "drs.pt").is_file()
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    assert run_cli(capsys, "sample", out, "-n", 50, "-o", a)[0] == 0
+
+    def no_fit(*args, **kwargs):
+        raise GankitError("fit_ratio was called")
+
+    monkeypatch.setattr(sampling, "fit_ratio", no_fit)  # from here on only the kept classifier can serve
+    code, stdout, _ = run_cli(capsys, "eval", out, "--json")
+    ev = json.loads(stdout)
+    assert code == 0 and ev["w1"] == pytest.approx(final["w1"]) and ev["plain_w1"] == pytest.approx(final["plain_w1"])
+    assert run_cli(capsys, "sample", out, "-n", 50, "-o", b)[0] == 0
+    assert np.array_equal(np.load(a), np.load(b))
+    # other steps (or seed) are another classifier: fitted, never the kept one
+    code, _, err = run_cli(capsys, "sample", out, "-n", 50, "-o", b, "--drs", 151)
+    assert code == 2 and "fit_ratio was called" in err
+    monkeypatch.undo()
+    (out / "drs.pt").write_bytes(b"not a torch file")  # unreadable: fitted again, the same classifier
+    assert run_cli(capsys, "sample", out, "-n", 50, "-o", b)[0] == 0
+    assert np.array_equal(np.load(a), np.load(b))
 
 
 def test_sample_cli_with_drs(drs_run, tmp_path, capsys, sample_follows_run):

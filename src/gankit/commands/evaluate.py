@@ -44,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
         check_sampler(named["polarity"], ev.polarity_pool, named["hpd"], named["drs"])
         ev = replace(ev, **named)
-    metrics = final_evaluate(built.G, built.source, ev, test=built.eval_source)
+    from pathlib import Path
+
+    from ..sampling import RATIO_FILE
+
+    metrics = final_evaluate(built.G, built.source, ev, test=built.eval_source,
+                             ratio_cache=Path(args.run_dir) / RATIO_FILE)  # the run's classifier where it matches
     from ..models.vae import is_vae
 
     if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)

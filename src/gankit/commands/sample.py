@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sampling import check_sampler, fit_ratio, sample
+    from pathlib import Path
+
+    from ..sampling import RATIO_FILE, check_sampler, fitted_ratio, sample
     from ..train.run import load_run
 
     if args.n < 1:
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     hpd = (1.0 if args.hpd is None else args.hpd) if named else ev.hpd
     drs = (args.drs or 0) if named else ev.drs
     check_sampler(polarity, ev.polarity_pool, hpd, drs)
-    ratio = fit_ratio(built.G, built.source, drs, ev.seed, bandwidth=ev.drs_bandwidth) if drs else None
+    ratio = (fitted_ratio(built.G, built.source, drs, ev.seed, bandwidth=ev.drs_bandwidth,
+                          cache=Path(args.run_dir) / RATIO_FILE) if drs else None)  # the run's, where it matches
     x = sample(built.G, args.n, args.seed, polarity=polarity, polarity_pool=ev.polarity_pool, hpd=hpd, ratio=ratio).numpy()
     save_array(args.output, x)
     if args.json:

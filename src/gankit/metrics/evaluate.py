@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -36,20 +37,24 @@ def sampler_kwargs(eval_cfg: Any) -> dict[str, Any]:
 
 
 def final_evaluate(G: nn.Module, source: DataSource, eval_cfg: Any, device: torch.device | str = "cpu",
-                   test: DataSource | None = None, drs: int | None = None) -> dict[str, Any]:
+                   test: DataSource | None = None, drs: int | None = None, ratio_cache: str | Path | None = None,
+                   save_ratio: bool = False) -> dict[str, Any]:
     """:func:`evaluate` with every sampler of ``eval_cfg``, discriminator rejection sampling included
     (``eval.drs`` classifier steps, or ``drs`` where given: a :func:`gankit.sampling.fit_ratio`
-    classifier is fitted to ``G`` first, seeded ``eval.seed``; ``drs_time`` reports its seconds)."""
+    classifier is fitted to ``G`` first, seeded ``eval.seed``; ``drs_time`` reports its seconds).
+    ``ratio_cache``: a run's ``drs.pt``, reused where it holds this very classifier and written
+    with ``save_ratio`` (:func:`gankit.sampling.fitted_ratio`)."""
     steps = eval_cfg.drs if drs is None else drs
     ratio, extra = None, {}
     if steps:
         import time
 
-        from ..sampling import check_sampler, fit_ratio
+        from ..sampling import check_sampler, fitted_ratio
 
         check_sampler(eval_cfg.polarity, eval_cfg.polarity_pool, eval_cfg.hpd, steps)
         t0 = time.perf_counter()
-        ratio = fit_ratio(G, source, steps, eval_cfg.seed, device, bandwidth=eval_cfg.drs_bandwidth)
+        ratio = fitted_ratio(G, source, steps, eval_cfg.seed, device, bandwidth=eval_cfg.drs_bandwidth,
+                             cache=ratio_cache, save=save_ratio)
         extra["drs_time"] = round(time.perf_counter() - t0, 3)
     out = evaluate(G, source, eval_cfg.n_samples, eval_cfg.w1_samples, eval_cfg.seed, device, test=test,
                    ratio=ratio, **sampler_kwargs(eval_cfg))

@@ -280,7 +280,10 @@ def _train(cfg: RunConfig, b: Built, out: Path, info: Any, state: dict[str, Any]
 
         G_final = ema.model if ema is not None else b.G
         try:
-            final.update(final_evaluate(G_final, b.source, cfg.eval, b.device, test=b.eval_source))
+            from ..sampling import RATIO_FILE
+
+            final.update(final_evaluate(G_final, b.source, cfg.eval, b.device, test=b.eval_source,
+                                        ratio_cache=out / RATIO_FILE, save_ratio=True))
         except GankitError as exc:  # the trained run stands: its plain metrics are kept and saved
             final["drs_error"] = str(exc)
             if warn is not None:

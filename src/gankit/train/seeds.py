@@ -351,7 +351,10 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
             from ..metrics.evaluate import final_evaluate
 
             try:
-                final.update(final_evaluate(b.G, b.source, b.cfg.eval, b.device, test=b.eval_source))
+                from ..sampling import RATIO_FILE
+
+                final.update(final_evaluate(b.G, b.source, b.cfg.eval, b.device, test=b.eval_source,
+                                            ratio_cache=run_dir / RATIO_FILE, save_ratio=True))
             except GankitError as exc:
                 final["drs_error"] = str(exc)
         final.update(wall_time=wall, data=cfg.data.name, objective=cfg.objective.name, seed=b.cfg.train.seed,
