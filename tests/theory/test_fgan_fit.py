@@ -49,6 +49,16 @@ def test_exact_fit_is_a_minimum_by_quadrature():
         assert divergence("reverse_kl", p, gaussian(mu + dm, sigma + ds)).value > best
 
 
+def test_exact_fit_near_the_edge_integrates_the_whole_tail():
+    # Neyman: the optimum σ* ≈ 0.931 sits at 94 % of the edge √2·0.7 where ∫q²/p becomes infinite;
+    # the integrand decays like exp(−0.1·x²), and the former fixed ±9σ grid put σ* at 0.939
+    p = parse_mixture("0.2*N(-3,0.4) + 0.5*N(0,0.7) + 0.3*N(2.5,0.5)")
+    mu, sigma, _ = exact_fit("neyman", p)
+    best = divergence("neyman", p, gaussian(mu, sigma)).value  # QUADPACK on the whole line
+    for dm, ds in ((0.004, 0), (-0.004, 0), (0, 0.004), (0, -0.004)):
+        assert divergence("neyman", p, gaussian(mu + dm, sigma + ds)).value > best
+
+
 @pytest.mark.parametrize(("name", "target", "steps"), [
     ("reverse_kl", DEFAULT_TARGET, 600),
     ("total_variation", DEFAULT_TARGET, 600),  # missed by 1.06 before the sine head

@@ -114,16 +114,44 @@ def gaussian(mu: float, sigma: float) -> Mixture1D:
 
 
 def _grid_divergence(div: FDivergence, p: Mixture1D, mu: float, sigma: float, n: int = 2001) -> float:
-    """``D_f(P‖N(μ, σ²))`` by the trapezoid rule on a grid covering both densities (``inf`` if infinite)."""
+    """``D_f(P‖N(μ, σ²))`` by the trapezoid rule on a grid covering both densities (``inf`` if infinite).
+
+    The grid starts at ``P``'s 1 − 1e-15 range joined with ``μ ± 9σ`` (``n`` points) and is widened
+    by half, at the same spacing (at most 200,001 points, and only while the integrand is finite
+    there), until the integrand ``q·f(p/q)`` at both ends is below 1e-14 of its largest value:
+    near the edge of the region where ``D_f`` is finite
+    (Pearson, Neyman, α-rows) it decays like ``exp(−c x²)`` with a small ``c``, and a fixed ±9σ
+    grid cut off enough of it to move the optimum (Neyman on ``0.2*N(-3,0.4) + 0.5*N(0,0.7) +
+    0.3*N(2.5,0.5)``: σ* 0.939 instead of 0.931; QUADPACK confirms the lower divergence at 0.931).
+    """
     q = gaussian(mu, sigma)
     if not is_finite(div, p, q):
         return math.inf
     if div.name == "total_variation":  # |p − q| has kinks: integrate between its crossings exactly
         return tv_mixtures(p, q)
     lo_p, hi_p = p.support(1 - 1e-15)
-    x = np.linspace(min(lo_p, mu - 9 * sigma), max(hi_p, mu + 9 * sigma), n)
-    lq = -0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - 0.5 * math.log(2 * math.pi)
-    return float(np.trapezoid(perspective(div, p.log_pdf(x), lq), x))
+    lo, hi = min(lo_p, mu - 9 * sigma), max(hi_p, mu + 9 * sigma)
+    dx = (hi - lo) / (n - 1)
+
+    def integrand(x: np.ndarray) -> np.ndarray:
+        lq = -0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - 0.5 * math.log(2 * math.pi)
+        return perspective(div, p.log_pdf(x), lq)
+
+    x = np.linspace(lo, hi, n)
+    v = integrand(x)
+    small = 1e-14 * float(np.max(np.abs(v)))
+    if max(abs(v[0]), abs(v[-1])) > small:  # a heavy tail: widen (checking only the two ends), then integrate once
+        while (hi - lo) * 1.5 / dx <= 200_000:
+            half = 0.25 * (hi - lo)
+            ends = integrand(np.array([lo - half, hi + half]))
+            if not np.all(np.isfinite(ends)):  # e^(lp − lq) overflowed out there: keep the last finite range
+                break
+            lo, hi = lo - half, hi + half
+            if float(np.max(np.abs(ends))) <= small:
+                break
+        x = np.linspace(lo, hi, int(round((hi - lo) / dx)) + 1)
+        v = integrand(x)
+    return float(np.trapezoid(v, x))
 
 
 def exact_fit(div: str | FDivergence, p: Mixture1D, starts: int = 4, seed: int = 0) -> tuple[float, float, str]:
