@@ -146,3 +146,77 @@ def test_tv_from_crossings_matches_closed_form():
         assert tv_mixtures(p, q) == pytest.approx(tv_gaussians_equal_std(0.0, m, s), abs=1e-13)
     p = parse_mixture("N(0,1)")
     assert tv_mixtures(p, p) == 0.0
+
+
+# growth of T* = f'(u) and f*(T*) = u f'(u) − f(u), derived by hand from each f:
+# (k at u → ∞, k at u → 0); 0 = bounded or logarithmic
+GROWTH = {
+    "kl": {"T": (0, 0), "f*(T)": (1, 0)},  # log u + 1; u
+    "reverse_kl": {"T": (0, -1), "f*(T)": (0, 0)},  # −1/u; log u − 1
+    "pearson": {"T": (1, 0), "f*(T)": (2, 0)},  # 2(u − 1); u² − 1
+    "neyman": {"T": (0, -2), "f*(T)": (0, -1)},  # 1 − 1/u²; 2 − 2/u
+    "hellinger": {"T": (0, -0.5), "f*(T)": (0.5, 0)},  # 1 − u^{−½}; √u − 1
+    "jeffrey": {"T": (0, -1), "f*(T)": (1, 0)},  # log u + 1 − 1/u; u − 1 + log u
+    "js": {"T": (0, 0), "f*(T)": (0, 0)},  # ½ log(2u/(u + 1)); ½ log((u + 1)/2)
+    "gan": {"T": (0, 0), "f*(T)": (0, 0)},  # log(u/(u + 1)); log(u + 1)
+    "total_variation": {"T": (0, 0), "f*(T)": (0, 0)},  # ½ sign(u − 1); f*(t) = t on [−½, ½]
+    "alpha:3": {"T": (2, 0), "f*(T)": (3, 0)},  # (u^{α−1} − 1)/(α − 1); (u^α − 1)/α
+    "alpha:-1": {"T": (0, -2), "f*(T)": (0, -1)},
+    "alpha:0.25": {"T": (0, -0.75), "f*(T)": (0.25, 0)},
+}
+
+
+@pytest.mark.parametrize("name", list(GROWTH))
+def test_growth_exponents_match_the_hand_derivation(name):
+    from gankit.divergences import growth_exponents
+
+    assert growth_exponents(name) == {k: tuple(float(x) for x in v) for k, v in GROWTH[name].items()}
+    assert set(divergence_names()) <= set(GROWTH)  # every registered row is covered
+
+
+def _truncated_moments(name, p, q, L):
+    """∫ p T*² and ∫ q f*(T*)² over [−L, L] by the trapezoid rule, where |log(p/q)| < 600 (no overflow)."""
+    div = get_divergence(name)
+    x = np.linspace(-L, L, 400_001)
+    lp, lq = p.log_pdf(x), q.log_pdf(x)
+    keep = np.abs(lp - lq) < 600
+    x, lp, lq = x[keep], lp[keep], lq[keep]
+    r = torch.tensor(np.exp(lp - lq))
+    t = div.f_prime(r).numpy()
+    g = (r * div.f_prime(r) - div.f(r)).numpy()
+    with np.errstate(over="ignore", divide="ignore"):  # the products in log space: no 0·inf
+        out = (np.trapezoid(np.exp(lp + 2 * np.log(np.abs(t))), x),
+               np.trapezoid(np.exp(lq + 2 * np.log(np.abs(g))), x))
+    return tuple(v if np.isfinite(v) else math.inf for v in out)
+
+
+@pytest.mark.parametrize("name,p,q,L,expected", [
+    ("pearson", "N(0,1)", "N(0,1.2)", 20, (True, True)),
+    ("pearson", "N(0,1)", "N(0,0.84)", 20, (True, False)),  # ∫p³/q² < ∞ iff σ > 0.816, ∫p⁴/q³ iff σ > 0.866
+    ("pearson", "N(0,1)", "N(0,0.7)", 10, (False, False)),
+    ("pearson", "N(1,1)", "N(0,1)", 20, (True, True)),  # equal widths: r = e^{x − ½} on both tails
+    ("pearson", "0.9*N(0,1) + 0.1*N(2,3)", "N(0.1,2.3227)", 20, (False, False)),  # fgan-fit target 7's optimum
+    ("neyman", "N(0,0.7)", "N(0,0.83)", 20, (False, True)),  # ∫q⁴/p³ < ∞ iff σ < 0.808, ∫q³/p² iff σ < 0.857
+    ("kl", "N(0,1.6)", "N(0,1)", 20, (True, False)),
+    ("kl", "N(0,1.3)", "N(0,1)", 20, (True, True)),
+    ("reverse_kl", "N(0,0.6)", "N(0,1)", 12, (False, True)),
+    ("reverse_kl", "N(0,0.6)", "N(0,0.8)", 20, (True, True)),
+    ("jeffrey", "0.9*N(0,1) + 0.1*N(2,3)", "N(0,1.3126)", 20, (True, False)),
+    ("hellinger", "N(0,0.3)", "N(1,3)", 20, (True, True)),
+    ("alpha:3", "N(0,1)", "N(0,0.85)", 20, (False, False)),  # ∫p⁵/q⁴ < ∞ iff σ > 0.894, ∫p⁶/q⁵ iff σ > 0.913
+    ("alpha:3", "N(0,1)", "N(0,1.1)", 20, (True, True)),
+])
+def test_minibatch_variance_matches_truncated_quadrature(name, p, q, L, expected):
+    """A finite second moment converges as the range doubles; an infinite one grows without bound."""
+    from gankit.divergences import minibatch_variance_finite
+
+    p, q = parse_mixture(p), parse_mixture(q)
+    flags = minibatch_variance_finite(name, p, q)
+    assert (flags["E_P[T*^2]"], flags["E_Q[f*(T*)^2]"]) == expected
+    short, long = _truncated_moments(name, p, q, L), _truncated_moments(name, p, q, 2 * L)
+    for finite, a, b in zip(expected, short, long, strict=True):
+        assert math.isfinite(a)
+        if finite:
+            assert abs(b - a) <= 1e-6 * b
+        else:
+            assert b >= 100 * a

@@ -168,3 +168,11 @@ def test_bound_of_a_steep_exp_critic_is_finite():
     p = parse_mixture("0.5*N(-1,1) + 0.5*N(1,1)")
     b = _bound(get_divergence("jeffrey"), p, V, 0.0, 1.0)
     assert math.isfinite(b) and b < 0
+
+
+def test_rows_say_when_a_minibatch_cannot_estimate_the_game_at_the_optimum():
+    # Pearson on 0.9*N(0,1) + 0.1*N(2,3): σ* = 2.32 < 2.45 (∫p³/q² = ∞) and < 2.60 (∫p⁴/q³ = ∞)
+    (row,) = fit_table("0.9*N(0,1) + 0.1*N(2,3)", "pearson", steps=20, explore=0)
+    assert "E_P[T*^2] and E_Q[f*(T*)^2] = inf" in row.note and row.sigma_star < 2.45
+    (row,) = fit_table(DEFAULT_TARGET, "pearson", steps=20, explore=0)
+    assert "= inf" not in row.note

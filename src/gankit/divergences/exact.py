@@ -53,6 +53,9 @@ __all__ = [
     "MonteCarloEstimate",
     "perspective",
     "is_finite",
+    "power_integral_finite",
+    "growth_exponents",
+    "minibatch_variance_finite",
     "divergence",
     "monte_carlo_divergence",
     "divergence_table",
@@ -113,23 +116,107 @@ def _tail(m: Mixture1D, side: int) -> tuple[float, float]:
     return float(m.stds[i]), float(m.means[i])
 
 
+def _side_finite(beta: float, side: int, p: Mixture1D, q: Mixture1D) -> bool:
+    """Whether the ``side`` (+1 / −1) tail of ``∫ p^β q^{1−β}`` is finite (Gaussian mixtures)."""
+    (sp, mp), (sq, mq) = _tail(p, side), _tail(q, side)
+    # log(p^β q^{1−β}) = a x² + b x + const along the tail
+    a = -beta / (2 * sp**2) - (1 - beta) / (2 * sq**2)
+    b = beta * mp / sp**2 + (1 - beta) * mq / sq**2
+    scale = abs(beta) / sp**2 + abs(1 - beta) / sq**2
+    if a > 1e-12 * scale:
+        return False
+    return not (abs(a) <= 1e-12 * scale
+                and side * b >= -1e-12 * (abs(beta * mp) / sp**2 + abs((1 - beta) * mq) / sq**2 + 1))
+
+
+def power_integral_finite(beta: float, p: Mixture1D, q: Mixture1D) -> bool:
+    """Whether ``∫ p^β q^{1−β} dx < ∞`` for Gaussian mixtures ``P``, ``Q`` (decided from both tails)."""
+    return all(_side_finite(beta, side, p, q) for side in (1, -1))
+
+
 def is_finite(div: str | FDivergence, p: Mixture1D, q: Mixture1D) -> bool:
     """Whether ``D_f(P‖Q) < ∞`` for Gaussian mixtures (decided from the tails, see module doc)."""
     div = get_divergence(div)
-    alpha = div.power
-    if alpha is None:
-        return True
-    for side in (1, -1):
-        (sp, mp), (sq, mq) = _tail(p, side), _tail(q, side)
-        # log(p^α q^{1−α}) = a x² + b x + const along the tail
-        a = -alpha / (2 * sp**2) - (1 - alpha) / (2 * sq**2)
-        b = alpha * mp / sp**2 + (1 - alpha) * mq / sq**2
-        scale = abs(alpha) / sp**2 + abs(1 - alpha) / sq**2
-        if a > 1e-12 * scale:
-            return False
-        if abs(a) <= 1e-12 * scale and side * b >= -1e-12 * (abs(alpha * mp) / sp**2 + abs((1 - alpha) * mq) / sq**2 + 1):
-            return False
-    return True
+    return div.power is None or power_integral_finite(div.power, p, q)
+
+
+def _ratio_tail(side: int, p: Mixture1D, q: Mixture1D) -> int:
+    """Where ``r = p/q`` goes along the ``side`` tail: +1 (→ ∞), −1 (→ 0) or 0 (stays bounded)."""
+    (sp, mp), (sq, mq) = _tail(p, side), _tail(q, side)
+    a = 1 / (2 * sq**2) - 1 / (2 * sp**2)  # log r = a x² + b x + …
+    b = mp / sp**2 - mq / sq**2
+    if abs(a) > 1e-12 * (1 / sq**2 + 1 / sp**2):
+        return 1 if a > 0 else -1
+    if abs(b) > 1e-12 * (abs(mp) / sp**2 + abs(mq) / sq**2 + 1):
+        return 1 if side * b > 0 else -1
+    return 0
+
+
+def growth_exponents(div: str | FDivergence) -> dict[str, tuple[float, float]]:
+    """Power-law growth of the optimal critic's two terms as ``u = p/q → ∞`` and ``u → 0``.
+
+    Returns ``{"T": (k∞, k₀), "f*(T)": (k∞, k₀)}`` with ``|T*(u)| ~ u^k`` for
+    ``T* = f'(u)`` and ``|f*(T*)| = |u f'(u) − f(u)| ~ u^k``; ``k = 0`` where the term
+    stays bounded or grows only logarithmically (KL's ``log u``), ``k > 0`` at ∞ and
+    ``k < 0`` at 0 where it blows up. Exact for the α family (``f' = (u^{α−1} − 1)/(α − 1)``,
+    ``u f' − f = (u^α − 1)/α``); for the other rows read off ``f'`` and ``f`` at
+    ``u = e^{±10}, e^{±20}`` and rounded to the nearest ½ (every such row grows like
+    ``u^{±1}``, ``u^{±½}``, ``u^{±2}`` or a logarithm).
+    """
+    div = get_divergence(div)
+    if div.name.startswith("alpha:"):
+        a = float(div.name.split(":", 1)[1])
+        return {"T": (max(a - 1, 0.0), min(a - 1, 0.0)), "f*(T)": (max(a, 0.0), min(a, 0.0))}
+    out: dict[str, tuple[float, float]] = {}
+    for key, fn in (("T", lambda u: div.f_prime(u)), ("f*(T)", lambda u: u * div.f_prime(u) - div.f(u))):
+        ks = []
+        for side in (1, -1):
+            s = torch.tensor([10.0, 20.0], dtype=torch.float64) * side
+            with torch.no_grad():
+                y = torch.log(torch.as_tensor(fn(torch.exp(s))).abs().double())
+            if bool(torch.isposinf(y).any()):
+                k = side * math.inf
+            elif bool(torch.isneginf(y).any()):  # the term vanishes there: bounded
+                k = 0.0
+            else:
+                k = round(2 * float((y[1] - y[0]) / (s[1] - s[0]))) / 2
+            ks.append(max(k, 0.0) if side == 1 else min(k, 0.0))
+        out[key] = (ks[0], ks[1])
+    return out
+
+
+def minibatch_variance_finite(div: str | FDivergence, p: Mixture1D, q: Mixture1D) -> dict[str, bool]:
+    r"""Whether f-GAN's minibatch objective has finite variance at the optimal critic.
+
+    With ``T* = f'(p/q)`` the saddle value is ``E_P[T*] − E_Q[f*(T*)] = D_f(P‖Q)``; a
+    minibatch estimates the two means from samples, with finite variance only if
+    ``E_P[T*²]`` and ``E_Q[f*(T*)²]`` are finite. Where a term grows like ``u^k`` along a
+    tail on which ``r = p/q → ∞`` (``k > 0``) or ``→ 0`` (``k < 0``), these are
+    ``∫ p^{1+2k} q^{−2k}`` and ``∫ p^{2k} q^{1−2k}`` there (:func:`growth_exponents`,
+    decided per tail like :func:`is_finite`). Where they are infinite, no sample size
+    makes the estimate of the objective, or of the generator's reparameterised gradient
+    (the same powers times polynomials in ``x``), concentrate: f-GAN training near such
+    ``Q`` follows rare samples.
+
+    Returns
+    -------
+    dict
+        ``{"E_P[T*^2]": bool, "E_Q[f*(T*)^2]": bool}``.
+    """
+    div = get_divergence(div)
+    g = growth_exponents(div)
+    out = {}
+    for key, term, base in (("E_P[T*^2]", "T", 1.0), ("E_Q[f*(T*)^2]", "f*(T)", 0.0)):
+        ok = True
+        for side in (1, -1):
+            regime = _ratio_tail(side, p, q)
+            if regime == 0:
+                continue
+            k = g[term][0] if regime > 0 else g[term][1]
+            if k != 0 and (math.isinf(k) or not _side_finite(base + 2 * k, side, p, q)):
+                ok = False
+        out[key] = ok
+    return out
 
 
 def _breakpoints(p: Mixture1D, q: Mixture1D) -> np.ndarray:
