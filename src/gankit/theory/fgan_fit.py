@@ -23,10 +23,16 @@ the model. So ``kl`` is the mass-covering ``KL(P‖Q)`` (moment matching) and
   of ``batch_size``, Adam with cosine-decayed learning rates, and ``(μ̂, σ̂)`` are Polyak
   averages over the last ``average`` fraction of training.
 * **Critic heads** (:data:`HEADS`, :mod:`gankit.theory._nets`): the objective of every row
-  is f-GAN's, with the paper's ``g_f`` and ``f*``; only the critic network ``V_ω`` differs
-  where a plain tanh MLP cannot follow ``T* = f'(p/q)``: total variation ``V = 3·sin(u)``
-  (bounded, never saturating; best response ``½·tanh(3)·sign(p − q)``, same minimiser),
-  Jeffrey ``V = a − exp(b)`` with quadratic skips, Neyman a quadratic skip.
+  is f-GAN's, with the paper's ``g_f`` and ``f*``; only the critic ``V_ω`` differs where a
+  plain tanh MLP cannot follow ``T* = f'(p/q)``: total variation ``V = 3·sin(u)`` (bounded,
+  never saturating; best response ``½·tanh(3)·sign(p − q)``, same minimiser), Jeffrey
+  ``V = a − exp(b)`` with quadratic skips. Pearson and Neyman χ² (grid game): a log-ratio
+  ``u = β·φ(x)`` linear in ``β`` (quadratic + 80 Gaussian bumps over the grid; Pearson
+  ``V = 2(e^u − 1)``, Neyman ``V = u``), each critic step up to 5 safeguarded Gauss–Newton
+  steps on the same ``F`` (:mod:`gankit.theory._newton`), a critic refitted from scratch
+  every 50 generator steps replacing it when its ``F`` is higher, starts only where
+  ``D_χ²`` is finite (:func:`finite_starts`). With Adam on MLPs these two rows missed the
+  optimum by 0.083 / 0.41 where it lies near the edge of the finite region (docs/theory.md).
 * **Several starts** (:func:`fgan_fit`): one game from the off-target start and one from
   each of the heaviest components of ``P``; after ``explore`` steps the game with the
   lowest bound is played to the end (mode-seeking rows have one local optimum per mode).
@@ -37,10 +43,7 @@ Rows where a minibatch cannot estimate the game at the optimum say so in ``note`
 :func:`gankit.divergences.minibatch_variance_finite` decides from the tails whether
 ``E_P[T*²]`` and ``E_Q[f*(T*)²]`` are finite at ``(μ*, σ*)``; where they are not, the paper's
 minibatch estimate of ``F`` and of the generator's gradient near the optimum is carried by rare
-samples. The default grid game has no sampling noise, but on the eight targets of
-``benchmarks/fgan_fit_targets.py`` it misses at exactly the two rows (Neyman on target 3,
-Pearson on target 7) whose optimum has **both** terms infinite; 11 rows with one term
-infinite are all within 0.05 (docs/theory.md). An observation, not a proof of cause.
+samples (``expectation="samples"``). The grid game has no sampling noise.
 
 Rows whose divergence is infinite for Gaussians wide enough to matter (Pearson, Neyman,
 α-rows with a heavy tail ratio) are flagged, never forced into agreement: when the exact
@@ -67,9 +70,11 @@ from ..divergences.exact import divergence, is_finite, minibatch_variance_finite
 from ..divergences.fdiv import FDivergence, divergence_names, get_divergence
 from ..errors import GankitError
 from ..objectives.fgan import fgan_discriminator_loss, fgan_generator_loss
-from ._nets import CRITIC_HEADS, make_critic
+from ._nets import BASIS_HEADS, CRITIC_HEADS, make_critic
+from ._newton import grid_objective, maximise
 
-__all__ = ["FitRow", "exact_fit", "fgan_fit", "train_gaussian", "starts", "fit_table", "plot_fits", "DEFAULT_TARGET", "gaussian", "HEADS"]
+__all__ = ["FitRow", "exact_fit", "fgan_fit", "train_gaussian", "starts", "fit_table", "plot_fits", "DEFAULT_TARGET", "gaussian", "HEADS",
+           "SAMPLE_HEADS", "critic_head", "finite_starts"]
 
 #: the default target: the ``mixture1d`` data source
 DEFAULT_TARGET = "0.3*N(-2,0.5) + 0.7*N(1,1)"
@@ -77,8 +82,16 @@ DEFAULT_TARGET = "0.3*N(-2,0.5) + 0.7*N(1,1)"
 #: the critic's output head where the plain MLP cannot follow ``T* = f'(p/q)`` (see
 #: :mod:`gankit.theory._nets`); every other divergence uses ``"plain"``. Total variation:
 #: ``T* = ½·sign(p − q)`` sits at ``V = ±∞`` (tanh saturates); Jeffrey: ``T* ≈ −q/p`` under
-#: the identity activation; Neyman: ``V* = 2·log(p/q)``, quadratic in the tails.
-HEADS = {"total_variation": "sine", "jeffrey": "exp", "neyman": "quadratic"}
+#: the identity activation. Pearson and Neyman χ² (session 7): a log-ratio critic linear in
+#: its parameters, trained by Gauss–Newton (:mod:`gankit.theory._newton`) — with Adam on an
+#: MLP the critic never reached ``T*`` in the tails that hold the generator back from the
+#: edge of the region where ``D_χ²`` is finite (Neyman missed target 3 by 0.083, Pearson
+#: target 7 by 0.41). The basis heads need the grid game; with ``expectation="samples"``
+#: the χ² rows use :data:`SAMPLE_HEADS`.
+HEADS = {"total_variation": "sine", "jeffrey": "exp", "neyman": "basis", "pearson": "basis-ratio"}
+
+#: the heads with ``expectation="samples"`` (minibatches): MLPs trained by Adam
+SAMPLE_HEADS = {"total_variation": "sine", "jeffrey": "exp", "neyman": "quadratic"}
 
 #: per-divergence training defaults that differ from :func:`fgan_fit`'s. Jeffrey plays one
 #: game from the off-target start: it contains the mass-covering KL(P‖Q), and exact_fit
@@ -231,8 +244,11 @@ def fgan_fit(div: str | FDivergence, p: Mixture1D, *, steps: int | None = None, 
 
     ``**train`` goes to every game (see :func:`train_gaussian`; :data:`OVERRIDES` first).
     """
+    div = get_divergence(div)
     inits = starts(p)
-    kw = {**OVERRIDES.get(get_divergence(div).name, {}), **train}
+    kw = {**OVERRIDES.get(div.name, {}), **train}
+    if critic_head(div, kw.get("expectation", "grid"), kw.get("head")) in BASIS_HEADS:
+        inits = finite_starts(div, p, inits)
     explore = kw.pop("explore", 300) if explore is None else explore
     kw.pop("explore", None)
     steps = kw.pop("steps", 1500) if steps is None else steps
@@ -254,11 +270,37 @@ def train_gaussian(div: str | FDivergence, p: Mixture1D, **train: Any) -> tuple[
     return next(_play(div, p, **{**kw, **train}))
 
 
+def finite_starts(div: str | FDivergence, p: Mixture1D, inits: list[tuple[float, float]],
+                  margin: float = 1.25) -> list[tuple[float, float]]:
+    """The starts ``(μ₀, σ₀)`` where ``D_f(P‖N(μ₀, σ²))`` is finite for every ``σ ∈ [σ₀/margin, σ₀·margin]``.
+
+    The χ² rows start only there: a game started where ``D_f = ∞``, or next to the edge of the
+    region where it is finite, has log-ratios of 100 or more to learn on the grid (``D_χ²`` of
+    1e30 and more), its critic lags and the generator is dragged after it (Pearson on
+    ``0.2*N(-3,0.4) + 0.5*N(0,0.7) + 0.3*N(2.5,0.5)`` from ``N(2.5, 0.5)``, 1.01× the edge: Q went
+    to μ = −7, σ = 0.06). Decided from the tails of ``P`` and the start
+    (:func:`gankit.divergences.is_finite`). If no start qualifies, all are kept.
+    """
+    div = get_divergence(div)
+    ok = [(m0, s0) for m0, s0 in inits
+          if all(is_finite(div, p, gaussian(m0, s0 * c)) for c in (1 / margin, margin))]
+    return ok or list(inits)
+
+
+def critic_head(div: str | FDivergence, expectation: str = "grid", head: str | None = None) -> str:
+    """The critic head a game uses: ``head`` if given, else :data:`HEADS` (grid) or :data:`SAMPLE_HEADS`."""
+    if head is not None:
+        return head
+    name = get_divergence(div).name
+    return (HEADS if expectation == "grid" else SAMPLE_HEADS).get(name, "plain")
+
+
 def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | None = None,
           expectation: str = "grid", steps: int = 1500, d_steps: int = 2, batch_size: int = 1024,
           grid_points: int = 512, lr_d: float = 1e-2, lr_g: float = 3e-2, width: int = 64,
           depth: int = 2, average: float = 0.2, head: str | None = None, warmup: int = 0,
-          pause: int | None = None, refine: int = 200, seed: int = 0) -> Iterator[tuple[float, float, float]]:
+          pause: int | None = None, refine: int = 200, seed: int = 0,
+          newton_iterations: int = 5, restart_every: int = 50) -> Iterator[tuple[float, float, float]]:
     """The f-GAN game as a generator: yields ``(μ, σ, bound)`` at step ``pause`` (if given), then at the end.
 
     See the module docstring for the game.
@@ -273,9 +315,14 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         ``Σᵢ wᵢ q_θ(xᵢ) h(xᵢ)`` on a fixed grid of ``grid_points`` covering ``P`` (trapezoid
         weights; the generator's gradient flows through ``q_θ(xᵢ)``): the same game
         without sampling noise, several times faster.
-    head : {"plain", "quadratic", "sine", "exp"} or None
+    head : {"plain", "quadratic", "sine", "exp", "basis", "basis-ratio"} or None
         The critic's output head (:func:`gankit.theory._nets.make_critic`); None: the
-        divergence's entry in :data:`HEADS`, else ``"plain"``.
+        divergence's entry in :data:`HEADS` (grid) or :data:`SAMPLE_HEADS`, else ``"plain"``.
+        The basis heads are trained by Gauss–Newton (:func:`gankit.theory._newton.maximise`,
+        up to ``newton_iterations`` steps per critic step; ``lr_d`` unused) and need the grid;
+        their games keep ``(μ, s)`` in float64 and clip the generator's gradient to norm 1
+        (far from the optimum ``D_χ²`` on the grid reaches 1e70 and Adam's second moment
+        would remember such a gradient for thousands of steps).
     warmup : int
         Critic-only steps before the first generator step (default 0).
     pause : int or None
@@ -287,23 +334,28 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
     div = get_divergence(div)
     if expectation not in ("grid", "samples"):
         raise GankitError(f"expectation must be grid or samples; got {expectation!r}")
-    head = HEADS.get(div.name, "plain") if head is None else head
+    head = critic_head(div, expectation, head)
     if head not in CRITIC_HEADS:
         raise GankitError(f"head must be one of {', '.join(CRITIC_HEADS)}; got {head!r}")
+    newton = head in BASIS_HEADS
+    if newton and expectation != "grid":
+        raise GankitError(f"the {head!r} critic is trained by Gauss-Newton on the grid game; use expectation='grid' "
+                          f"or a network head ({', '.join(h for h in CRITIC_HEADS if h not in BASIS_HEADS)})")
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed)
     m = p.mean()
     s = math.sqrt(float((p.weights * (p.stds**2 + p.means**2)).sum()) - m**2)
     mu0, sigma0 = (m - 0.5 * s, 0.5 * s) if init is None else init
-    mu = nn.Parameter(torch.tensor(float(mu0)))
-    s_raw = nn.Parameter(torch.tensor(_softplus_inv(float(sigma0))))
-    V = make_critic(head, m, s, width, depth)
+    gtype = torch.float64 if newton else torch.float32
+    mu = nn.Parameter(torch.tensor(float(mu0), dtype=gtype))
+    s_raw = nn.Parameter(torch.tensor(_softplus_inv(float(sigma0)), dtype=gtype))
+    lo, hi = p.support(1 - 1e-9)
+    V = make_critic(head, m, s, width, depth, span=(lo - s, hi + s), grid_points=grid_points)
     opt_d = torch.optim.Adam(V.parameters(), lr=lr_d, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam([mu, s_raw], lr=lr_g * s, betas=(0.5, 0.999))
     sch_d = torch.optim.lr_scheduler.CosineAnnealingLR(opt_d, steps, eta_min=lr_d / 30)
     sch_g = torch.optim.lr_scheduler.CosineAnnealingLR(opt_g, steps, eta_min=lr_g * s / 30)
     if expectation == "grid":
-        lo, hi = p.support(1 - 1e-9)
         xg = torch.linspace(lo - s, hi + s, grid_points, dtype=torch.float64)
         dx = float(xg[1] - xg[0])
         trap = torch.full((grid_points,), dx, dtype=torch.float64)
@@ -317,11 +369,18 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
             sigma = F.softplus(s_raw).double()
             return trap * torch.exp(-0.5 * ((x64 - mu.double()) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
+        phi = V.features(x64) if newton else None  # the basis on the grid, fixed
+
     start_avg = int(steps * (1 - average))
     sum_mu = sum_sigma = 0.0
     n_avg = 0
 
-    def critic_step(V: nn.Module = V, opt_d: torch.optim.Optimizer = opt_d) -> None:
+    def critic_step(V: nn.Module = V, opt_d: torch.optim.Optimizer = opt_d, iterations: int = newton_iterations) -> None:
+        if newton:
+            with torch.no_grad():
+                w_q = q_weights()
+            maximise(div, V, phi, w_p, w_q, iterations=iterations)
+            return
         if expectation == "grid":
             v = V(xg).double()
             with torch.no_grad():
@@ -336,6 +395,20 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         loss_d.backward()
         opt_d.step()
 
+    def restart(V: nn.Module, iterations: int = 30) -> None:
+        # a critic fitted to an earlier Q can sit on a plateau of F (Neyman's T = 1 − e^{−V}
+        # saturates where V ≫ V*; Pearson's ratio head where u ≪ u*) that Gauss–Newton leaves only
+        # slowly; a critic fitted from scratch to the current Q replaces it if its F is higher
+        fresh = copy.deepcopy(V)
+        with torch.no_grad():
+            fresh.beta.zero_()
+            w_q = q_weights()
+        maximise(div, fresh, phi, w_p, w_q, iterations=iterations)
+        with torch.no_grad():
+            if grid_objective(div, fresh.link(phi @ fresh.beta), w_p, w_q) > grid_objective(
+                    div, V.link(phi @ V.beta), w_p, w_q):
+                V.beta.copy_(fresh.beta)
+
     for _ in range(warmup):  # the critic first learns T* for the starting Gaussian
         critic_step()
     for step in range(steps):
@@ -343,25 +416,34 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
             # a lagging critic underestimates D_f: a copy catches up first (the game is untouched)
             V_copy = copy.deepcopy(V)
             opt_copy = torch.optim.Adam(V_copy.parameters(), lr=sch_d.get_last_lr()[0], betas=(0.5, 0.999))
-            for _ in range(refine):
-                critic_step(V_copy, opt_copy)
+            if newton:  # Gauss-Newton to convergence (at most `refine` steps), and from scratch
+                critic_step(V_copy, opt_copy, iterations=refine)
+                restart(V_copy, iterations=refine)
+            else:
+                for _ in range(refine):
+                    critic_step(V_copy, opt_copy)
             sigma_now = float(F.softplus(s_raw.detach()))
             yield float(mu.detach()), sigma_now, _bound(div, p, V_copy, float(mu.detach()), sigma_now)
+        if newton and restart_every and step % restart_every == restart_every - 1:
+            restart(V)
         for _ in range(d_steps):
             critic_step()
         V.requires_grad_(False)
         if expectation == "grid":
             with torch.no_grad():
-                conj = div.conjugate_activation(V(xg).double())
+                conj = div.conjugate_activation(V.link(phi @ V.beta) if newton else V(xg).double())
             loss_g = -(q_weights() * conj).sum()  # saturating: G minimises the bound
         else:
             fake = mu + F.softplus(s_raw) * torch.randn(batch_size, 1, generator=rng)
             loss_g = fgan_generator_loss(div, V(fake))  # saturating: G minimises the bound
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        if newton:
+            torch.nn.utils.clip_grad_norm_([mu, s_raw], 1.0)
         opt_g.step()
         V.requires_grad_(True)
-        sch_d.step()
+        if not newton:
+            sch_d.step()
         sch_g.step()
         if not (math.isfinite(float(mu.detach())) and math.isfinite(float(s_raw.detach()))):
             if pause is not None and step < pause:  # an exploring game that blew up loses the comparison
