@@ -21,16 +21,17 @@ bulk's, gets its own Newton step instead of none). The point is scale: for Pears
 head ``c_i = 2 q r²`` is the weight with which the point enters ``D_χ²`` itself, however
 small ``p`` and ``q`` are.
 
-Safeguards, each keeping the step an ascent step of ``F`` (never a change of ``F``):
+Safeguards (every accepted step increases ``F − ½ρ·Σu²``: the objective plus the ridge below,
+whose weight is 1e-20 of the largest curvature — the critic's objective is otherwise unchanged):
 
 * the pointwise Newton targets ``a_i/c_i`` are clipped to ``±clip`` in ``u`` (log-ratio
-  units) — if that direction does not increase ``F`` the unclipped Gauss–Newton direction
+  units) — if that direction does not increase the objective the unclipped Gauss–Newton direction
   (``Φᵀa`` preconditioned by a positive definite matrix, an ascent direction) is tried;
 * a ridge ``½ρ·Σu²`` with ``ρ = floor·max(c)`` joins the objective: where a point's curvature
   is far below ``ρ`` (``D_f`` does not depend on it) its log-ratio stays near 0 instead of going
   wherever the basis drags it — such points become relevant when ``Q`` moves;
 * the change of ``u`` anywhere on the grid is capped at ``cap`` per step, then the step is
-  halved until ``F`` increases;
+  halved until the objective increases;
 * after a full step is accepted it is doubled while ``F`` keeps increasing (up to a change of
   ``expand`` in ``u``): in log space a Newton step moves ``u`` down by at most 1 where the
   critic is far above ``T*`` (``F ≈ −q·e^{2u}``), and a critic left far above ``T*`` by a
