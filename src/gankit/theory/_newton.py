@@ -60,7 +60,7 @@ def newton_ascent(div: FDivergence, critic: torch.nn.Module, phi: torch.Tensor, 
                   w_q: torch.Tensor, *, clip: float = 2.0, damping: float = 1e-3, floor: float = 1e-20,
                   cap: float = 10.0, expand: float = 100.0, halvings: int = 20,
                   exact_curvature: bool = True) -> float:
-    """One safeguarded Gauss–Newton step on ``critic.beta``; returns the relative gain of ``F`` (0: no step).
+    """One safeguarded Gauss–Newton step on ``critic.beta``; returns the relative gain of the objective (0: no step).
 
     ``critic`` has a parameter ``beta`` and a method ``link``; ``phi`` holds its features
     on the grid (``(n, len(beta))``, float64); ``w_p``, ``w_q`` are the grid weights

@@ -103,13 +103,7 @@ SAMPLE_HEADS = {"total_variation": "sine", "jeffrey": "exp", "neyman": "quadrati
 #: instead of 1,500 steps every target is within 0.05 (default target 0.044, the others
 #: ≤ 0.019; 4,000 steps: 0.040): its critic lags a moving generator, and the longer cosine
 #: schedule spends more steps at small learning rates.
-#: Pearson and Neyman (basis critic, session 7): generator lr 1e-2·std(P) instead of 3e-2 —
-#: a mode-seeking Neyman fit to a component 7× narrower than P
-#: (``0.3*N(-4,1.5) + 0.4*N(0,0.5) + 0.3*N(5,1)``, optimum (−0.030, 0.531)) oscillated out of its
-#: basin within 50 steps at 3e-2 (Q ended at (−2.96, 2.07)) and ends on the optimum at 1e-2;
-#: 20 instead of 5 Newton steps per critic step did not help, so it is the generator's step.
-OVERRIDES: dict[str, dict[str, Any]] = {"jeffrey": {"explore": 0, "steps": 2500},
-                                        "pearson": {"lr_g": 1e-2}, "neyman": {"lr_g": 1e-2}}
+OVERRIDES: dict[str, dict[str, Any]] = {"jeffrey": {"explore": 0, "steps": 2500}}
 
 
 @dataclass
@@ -303,7 +297,7 @@ def critic_head(div: str | FDivergence, expectation: str = "grid", head: str | N
 
 def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | None = None,
           expectation: str = "grid", steps: int = 1500, d_steps: int = 2, batch_size: int = 1024,
-          grid_points: int = 512, lr_d: float = 1e-2, lr_g: float = 3e-2, width: int = 64,
+          grid_points: int = 512, lr_d: float = 1e-2, lr_g: float | None = None, width: int = 64,
           depth: int = 2, average: float = 0.2, head: str | None = None, warmup: int = 0,
           pause: int | None = None, refine: int = 200, seed: int = 0,
           newton_iterations: int = 5, restart_every: int = 50) -> Iterator[tuple[float, float, float]]:
@@ -326,7 +320,8 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
         divergence's entry in :data:`HEADS` (grid) or :data:`SAMPLE_HEADS`, else ``"plain"``.
         The basis heads are trained by Gauss–Newton (:func:`gankit.theory._newton.maximise`,
         up to ``newton_iterations`` steps per critic step; ``lr_d`` unused) and need the grid;
-        their games keep ``(μ, s)`` in float64 and clip the generator's gradient to norm 1
+        their games default to a generator lr of 1e-2·std(P) (``lr_g=None``; 3e-2 for the
+        network heads), keep ``(μ, s)`` in float64 and clip the generator's gradient to norm 1
         (far from the optimum ``D_χ²`` on the grid reaches 1e70 and Adam's second moment
         would remember such a gradient for thousands of steps).
     warmup : int
@@ -352,6 +347,12 @@ def _play(div: str | FDivergence, p: Mixture1D, *, init: tuple[float, float] | N
     m = p.mean()
     s = math.sqrt(float((p.weights * (p.stds**2 + p.means**2)).sum()) - m**2)
     mu0, sigma0 = (m - 0.5 * s, 0.5 * s) if init is None else init
+    if lr_g is None:
+        # the basis games (session 7): 1e-2·std(P) — a mode-seeking Neyman fit to a component 7×
+        # narrower than P (``0.3*N(-4,1.5) + 0.4*N(0,0.5) + 0.3*N(5,1)``, optimum (−0.030, 0.531))
+        # oscillated out of its basin within 50 steps at 3e-2 (Q ended at (−2.96, 2.07)) and ends
+        # on the optimum at 1e-2; 20 instead of 5 Newton steps per critic step did not help
+        lr_g = 1e-2 if newton else 3e-2
     gtype = torch.float64 if newton else torch.float32
     mu = nn.Parameter(torch.tensor(float(mu0), dtype=gtype))
     s_raw = nn.Parameter(torch.tensor(_softplus_inv(float(sigma0)), dtype=gtype))
