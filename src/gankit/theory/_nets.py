@@ -136,7 +136,7 @@ class BasisCritic(nn.Module):
         self.register_buffer("centre", torch.tensor(float(centre), dtype=torch.float64))
         self.register_buffer("scale", torch.tensor(float(scale), dtype=torch.float64))
         self.register_buffer("bumps", torch.linspace(lo, hi, k, dtype=torch.float64))
-        self.lo, self.hi, self.h, self.ratio = lo, hi, width * (hi - lo) / (k - 1), ratio
+        self.h, self.ratio = width * (hi - lo) / (k - 1), ratio
         self.beta = nn.Parameter(torch.zeros(3 + k, dtype=torch.float64))
         self.register_buffer("grid", torch.linspace(span[0], span[1], grid_points, dtype=torch.float64))
 
