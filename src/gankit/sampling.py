@@ -299,7 +299,7 @@ def fitted_ratio(G: nn.Module, source, steps: int, seed: int, device: torch.devi
     if save and cache is not None:
         import io
 
-        from .train.checkpoint import atomic_write_bytes
+        from .io import atomic_write_bytes
 
         buf = io.BytesIO()
         torch.save({"format": _RATIO_FORMAT, "key": key,

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GankitError
-from ..train.callbacks import json_safe
-from ..train.checkpoint import atomic_write_bytes
+from ..io import atomic_write_bytes, json_safe
 
 __all__ = ["print_json", "warn", "save_array", "print_table"]
 

@@ -161,7 +161,7 @@ def _load_cached(path: Path, in_channels: int, n_classes: int) -> tuple[SmallCNN
 
 
 def _save_cached(path: Path, net: SmallCNN, test_accuracy: float, digest: str) -> None:
-    from ..train.checkpoint import atomic_write_bytes
+    from ..io import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({"state": net.state_dict(), "test_accuracy": test_accuracy, "hash": digest}, buf)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..train.checkpoint import atomic_write_bytes
+from ..io import atomic_write_bytes
 
 __all__ = ["list_frames", "gif_bytes", "make_gif", "make_mp4", "save_animations", "make_readable"]
 

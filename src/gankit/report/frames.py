@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from ..train.checkpoint import atomic_write_bytes  # noqa: E402
+from ..io import atomic_write_bytes  # noqa: E402
 from ..train.trainer import Callback, Trainer  # noqa: E402
 
 __all__ = ["FrameView", "Snapshots", "decision_level", "generator_push", "latent_mesh", "frame_path"]

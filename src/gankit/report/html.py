@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GankitError
-from ..train.checkpoint import atomic_write_bytes
+from ..io import atomic_write_bytes
 from .animate import gif_bytes, list_frames, make_readable
 from .curves import group_curves_svg, run_curves_svg
 from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,27 +10,11 @@ from typing import Any
 import torch
 
 from ..errors import TrainingDiverged
+from ..io import append_jsonl
 from .checkpoint import save_checkpoint
 from .trainer import Callback, Trainer
 
-__all__ = ["check_finite_logs", "History", "ProgressBar", "Checkpointer", "append_jsonl", "json_safe"]
-
-
-def json_safe(obj: Any) -> Any:
-    """Replace NaN/inf floats by None so the output is strict JSON."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj
-
-
-def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(json_safe(record)) + "\n")
-        fh.flush()
+__all__ = ["check_finite_logs", "History", "ProgressBar", "Checkpointer"]
 
 
 def check_finite_logs(trainer: Trainer) -> None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..errors import GankitError
+from ..io import atomic_write_bytes
 
 __all__ = ["save_checkpoint", "load_checkpoint", "list_checkpoints", "load_latest", "CheckpointError"]
 
@@ -33,38 +32,6 @@ _REQUIRED = {"step": int, "G": dict, "D": dict, "opt_g": dict, "opt_d": dict, "r
 
 class CheckpointError(GankitError):
     """A checkpoint that is missing, truncated, corrupt or unsafe."""
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash never leaves a partial file under that name."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
 
 
 def checkpoint_path(folder: Path, step: int) -> Path:

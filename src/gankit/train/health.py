@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 
 from ..errors import TrainingDiverged  # one class for every divergence check
-from .callbacks import append_jsonl
+from ..io import append_jsonl
 from .trainer import Callback, Trainer
 
 __all__ = ["HealthGuard", "TrainingDiverged", "first_nonfinite", "EXIT_DIVERGED"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GankitError
-from .checkpoint import atomic_write_bytes
+from ..io import atomic_write_bytes
 
 __all__ = ["check_names", "check_output", "checkpoint_bytes", "dir_is_nonempty"]
 

@@ -20,6 +20,7 @@ from .. import models as _models  # noqa: F401  (registers the models)
 from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
+from ..io import atomic_write_bytes, json_safe
 from ..metrics.evaluate import evaluate, evaluate_discriminator, sampler_kwargs
 from ..models.pack import Packed, packed_shape
 from ..models.vae import is_vae
@@ -27,8 +28,8 @@ from ..objectives import Objective, make_objective
 from ..objectives.penalty import Regularized
 from ..registry import MODELS
 from .averaging import EMA, LRSchedule
-from .callbacks import Checkpointer, History, ProgressBar, json_safe
-from .checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints, load_latest
+from .callbacks import Checkpointer, History, ProgressBar
+from .checkpoint import CheckpointError, list_checkpoints, load_latest
 from .health import HealthGuard, TrainingDiverged
 from .preflight import check_names, check_output, checkpoint_bytes, dir_is_nonempty
 from .trainer import Callback, Trainer, seed_everything

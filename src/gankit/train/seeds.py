@@ -48,9 +48,9 @@ from torch.optim.adam import adam
 
 from ..config import RunConfig, dumps_toml
 from ..errors import GankitError
+from ..io import atomic_write_bytes, json_safe
 from ..objectives.base import LogitObjective
-from .callbacks import Checkpointer, History, json_safe
-from .checkpoint import atomic_write_bytes
+from .callbacks import Checkpointer, History
 from .stacked import StackedMLP
 from .trainer import Trainer, TrainingInterrupted, make_optimizer
 
