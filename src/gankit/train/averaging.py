@@ -4,19 +4,23 @@
   evaluation, pictures and sampling (Yazıcı et al., "The unusual effectiveness of
   averaging in GAN training", ICLR 2019). Averaging damps the oscillation of the
   simultaneous game around its equilibrium, which sharpens samples a lot on toy data.
+  The average is a :class:`torch.optim.swa_utils.AveragedModel` updated with
+  :func:`torch.optim.swa_utils.get_ema_multi_avg_fn`.
 - :class:`LRSchedule`: decays both learning rates from their initial value to
-  ``final × initial`` over the run (linear or cosine). A small final step size lets the
-  generator settle onto the modes instead of jittering around them.
+  ``final × initial`` over the run (linear or cosine), with one
+  :class:`torch.optim.lr_scheduler.LambdaLR` per optimiser. A small final step size lets
+  the generator settle onto the modes instead of jittering around them.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .trainer import Callback, Trainer
 
@@ -26,40 +30,58 @@ __all__ = ["EMA", "LRSchedule", "lr_factor"]
 class EMA(Callback):
     """θ_ema ← β_t θ_ema + (1 − β_t) θ after every generator step.
 
-    β_t = min(β, (1 + t) / (10 + t)) warms up the average so early weights are forgotten
-    quickly (the ``num_updates`` rule of TensorFlow's ExponentialMovingAverage).
-    Buffers (e.g. batch-norm statistics) are copied, not averaged.
+    β_t = min(β, (1 + t) / (10 + t)) at the t-th update warms up the average so early
+    weights are forgotten quickly (the ``num_updates`` rule of TensorFlow's
+    ExponentialMovingAverage). The average starts at G's weights when the callback is
+    made. Buffers (e.g. batch-norm statistics) are copied, not averaged.
 
     Parameters
     ----------
     G : nn.Module
-        The generator being trained; :attr:`model` is its averaged copy.
+        The generator being trained.
     beta : float in (0, 1)
+
+    Attributes
+    ----------
+    averaged : torch.optim.swa_utils.AveragedModel
+        The average; its ``n_averaged`` counts the starting copy and every update.
+    model : nn.Module
+        ``averaged.module``: a copy of G (same class and attributes) holding the average.
+    updates : int
+        Number of updates so far.
     """
 
     def __init__(self, G: nn.Module, beta: float) -> None:
         self.G, self.beta = G, float(beta)
-        self.model = copy.deepcopy(G).requires_grad_(False)
+        self.averaged = AveragedModel(G).requires_grad_(False)
+        self.model = self.averaged.module
         self.updates = 0
+        self.averaged.n_averaged.fill_(1)  # the starting copy is the first term of the average
 
     @torch.no_grad()
     def update(self) -> None:
+        """Average G's current weights in (one EMA step) and copy its buffers."""
         self.updates += 1
-        b = min(self.beta, (1 + self.updates) / (10 + self.updates))
-        for p_ema, p in zip(self.model.parameters(), self.G.parameters()):
-            p_ema.lerp_(p.detach(), 1.0 - b)
-        for b_ema, b_cur in zip(self.model.buffers(), self.G.buffers()):
+        decay = min(self.beta, (1 + self.updates) / (10 + self.updates))
+        # AveragedModel.update_parameters would do these three steps, but it moves its step
+        # counter to the parameters' device on every call: one host sync per step on CUDA.
+        get_ema_multi_avg_fn(decay)(list(self.model.parameters()), [p.detach() for p in self.G.parameters()],
+                                    self.updates)
+        for b_ema, b_cur in zip(self.model.buffers(), self.G.buffers(), strict=True):
             b_ema.copy_(b_cur)
+        self.averaged.n_averaged += 1
 
     def on_step_end(self, trainer: Trainer) -> None:
         self.update()
 
     def state_dict(self) -> dict[str, Any]:
+        """``{"model": the averaged G's state dict, "updates": int}`` (loads into a plain G)."""
         return {"model": self.model.state_dict(), "updates": self.updates}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.updates = int(state["updates"])
+        self.averaged.n_averaged.fill_(self.updates + 1)
 
 
 def lr_factor(schedule: str, step: int, total: int, final: float) -> float:
@@ -81,15 +103,55 @@ def lr_factor(schedule: str, step: int, total: int, final: float) -> float:
 
 
 class LRSchedule(Callback):
-    """Sets both optimisers' learning rates from the step count (stateless, so resume is exact)."""
+    """Both learning rates at step t: ``initial × lr_factor(schedule, t, train.steps, final)``.
+
+    One :class:`~torch.optim.lr_scheduler.LambdaLR` per optimiser, stepped after every
+    training step. The initial rates live in the optimisers' param groups
+    (``"initial_lr"``), so they are checkpointed with the optimisers, and the schedulers
+    are rebuilt from ``trainer.step`` when training starts: resume is exact.
+
+    A change made to a learning rate by someone else between two steps (the health
+    guard's rollback multiplies both rates by ``train.nan_lr_factor``) is kept: it scales
+    the initial rate, and the schedule goes on from there.
+
+    Parameters
+    ----------
+    schedule : {"constant", "linear", "cosine"}
+    final : float
+        The final rate as a fraction of the initial one.
+    """
 
     def __init__(self, schedule: str, final: float) -> None:
+        lr_factor(schedule, 0, 1, final)  # an unknown schedule fails here, not at the first step
         self.schedule, self.final = schedule, float(final)
+        self._schedulers: list[LambdaLR] = []
 
-    def _apply(self, trainer: Trainer) -> None:
-        f = lr_factor(self.schedule, trainer.step, trainer.cfg.steps, self.final)
-        for opt, base in zip((trainer.opt_g, trainer.opt_d), (trainer.cfg.lr_g, trainer.cfg.lr_d)):
+    def on_train_start(self, trainer: Trainer) -> None:
+        total = trainer.cfg.steps
+
+        def factor(step: int) -> float:
+            return lr_factor(self.schedule, step, total, self.final)
+
+        self._schedulers = []
+        for opt, base in ((trainer.opt_g, trainer.cfg.lr_g), (trainer.opt_d, trainer.cfg.lr_d)):
             for group in opt.param_groups:
-                group["lr"] = base * f
+                group.setdefault("initial_lr", base)  # kept from the checkpoint on resume
+            # built at step - 1, LambdaLR takes its first step to `step` at once
+            self._schedulers.append(LambdaLR(opt, factor, last_epoch=trainer.step - 1))
+            _mark(opt)
 
-    on_train_start = on_step_end = _apply
+    def on_step_end(self, trainer: Trainer) -> None:
+        for sched in self._schedulers:
+            for i, group in enumerate(sched.optimizer.param_groups):
+                mark = group.get("scheduled_lr")
+                if mark and group["lr"] != mark:  # changed by someone else: keep the change
+                    group["initial_lr"] *= group["lr"] / mark
+                sched.base_lrs[i] = group["initial_lr"]  # (a rollback may have restored older groups)
+            sched.step()
+            _mark(sched.optimizer)
+
+
+def _mark(opt: torch.optim.Optimizer) -> None:
+    """Remember the rate the schedule set, in the param group (so it is saved and restored with it)."""
+    for group in opt.param_groups:
+        group["scheduled_lr"] = group["lr"]
