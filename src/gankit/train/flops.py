@@ -1,21 +1,22 @@
-r"""Matmul FLOPs of one step of Algorithm 1 for MLP generators and discriminators.
+r"""Matmul FLOPs of one step of Algorithm 1, counted by :class:`torch.utils.flop_counter.FlopCounterMode`.
 
-A linear layer with ``P`` weights on a batch ``B`` costs ``2BP`` FLOPs forward, ``2BP`` for
-its weight gradient and ``2BP`` for its input gradient; autograd skips the input gradient
-of a first layer whose input needs no gradient (noise, real data, detached fakes). With
-``P_G``, ``P_D`` the weights of G's and D's linear layers, ``P_G1``, ``P_D1`` those of their
-first layers and ``k = d_steps``:
+:func:`mlp_step_flops` replays the matmuls of one training step on copies of G and D on
+the ``meta`` device (shapes only: nothing is computed and the models are not changed):
 
-- D step (×k): G forward on noise ``2BP_G``; D forward and backward on real and on fake
-  data, ``2·(6BP_D − 2BP_D1)``;
-- G step: G forward and backward ``6BP_G − 2BP_G1``; D forward and input gradient (D's
-  weights are frozen) ``4BP_D``.
+- D step (×k = ``d_steps``): G forward on noise under ``no_grad``; D forward and backward
+  on a real and a fake batch;
+- G step: G forward and backward through D, whose weights are frozen (no weight gradient).
+
+A batch is ``batch_size × pack`` samples, as in :class:`~gankit.train.trainer.Trainer`.
+Biases, activations, losses and the optimiser cost no matmul FLOPs. For MLPs with ``P_G``,
+``P_D`` linear weights, ``P_G1``, ``P_D1`` in their first layers and batch ``B``, the count is
 
 .. math::  B\,(2kP_G + 12kP_D - 4kP_{D1} + 6P_G - 2P_{G1} + 4P_D)
 
-Biases, activations, losses and the optimiser are not counted. The count equals
-``torch.utils.flop_counter.FlopCounterMode`` on :meth:`Trainer.train_step`
-(``tests/train/test_flops_count.py``).
+(a linear layer costs ``2BP`` forward, ``2BP`` for its weight gradient and ``2BP`` for its
+input gradient, which autograd skips for a first layer whose input needs none).
+``tests/train/test_flops_count.py`` checks that the count equals FlopCounterMode on
+:meth:`Trainer.train_step` and this formula.
 
 Example
 -------
@@ -26,20 +27,45 @@ Example
 
 from __future__ import annotations
 
+import copy
+
+import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["linear_weights", "mlp_step_flops"]
-
-
-def linear_weights(module: nn.Module) -> tuple[int, int]:
-    """``(weights of all linear layers, weights of the first linear layer)`` of ``module``."""
-    sizes = [m.weight.numel() for m in module.modules() if isinstance(m, nn.Linear)]
-    return sum(sizes), sizes[0]
+__all__ = ["mlp_step_flops"]
 
 
 def mlp_step_flops(G: nn.Module, D: nn.Module, batch_size: int, d_steps: int = 1) -> int:
-    """Matmul FLOPs of one training step (``d_steps`` D steps and one G step) of MLPs ``G``, ``D``."""
-    pg, pg1 = linear_weights(G)
-    pd, pd1 = linear_weights(D)
-    k = d_steps
-    return batch_size * (2 * k * pg + 12 * k * pd - 4 * k * pd1 + 6 * pg - 2 * pg1 + 4 * pd)
+    """Matmul FLOPs of one training step (``d_steps`` D steps and one G step).
+
+    Parameters
+    ----------
+    G : nn.Module
+        Generator with a ``latent_dim`` attribute; any architecture (MLP, convolutional).
+    D : nn.Module
+        Discriminator; its ``pack`` attribute (PacGAN, default 1) multiplies the batch.
+    batch_size : int
+    d_steps : int, default 1
+
+    Returns
+    -------
+    int
+        Forward and backward matmul (and convolution) FLOPs, as FlopCounterMode counts them.
+    """
+    meta = torch.device("meta")
+    G, D = copy.deepcopy(G).to(meta), copy.deepcopy(D).to(meta)
+    n = batch_size * int(getattr(D, "pack", 1))
+
+    def noise() -> torch.Tensor:
+        return torch.empty(n, G.latent_dim, device=meta)
+
+    with FlopCounterMode(display=False) as counter:
+        for _ in range(d_steps):
+            with torch.no_grad():
+                fake = G(noise())
+            real = torch.empty_like(fake)
+            (D(real).sum() + D(fake).sum()).backward()
+        D.requires_grad_(False)
+        D(G(noise())).sum().backward()
+    return int(counter.get_total_flops())
