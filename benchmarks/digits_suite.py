@@ -41,10 +41,11 @@ COLS = ["row", "frechet_distance", "frechet_floor", "classes_covered", "class_kl
 
 def gan_samples(objective: str, n: int, steps: int | None, seed: int) -> torch.Tensor:
     """Train a DCGAN with ``objective`` and the image defaults of ``gankit train --data digits``; ``n`` samples."""
+    from gankit.train.presets import IMAGE_DEFAULTS
+
     from gankit.config import RunConfig, apply_overrides
     from gankit.metrics.evaluate import generate
-    from gankit.train.presets import IMAGE_DEFAULTS
-    from gankit.train.run import build
+    from gankit.run import build
     from gankit.train.trainer import Trainer
 
     over: dict[str, Any] = dict(IMAGE_DEFAULTS)

@@ -17,8 +17,8 @@ import time
 import torch
 
 from gankit.config import RunConfig, apply_overrides
+from gankit.run import build
 from gankit.train.health import HealthGuard
-from gankit.train.run import build
 from gankit.train.trainer import Trainer
 
 

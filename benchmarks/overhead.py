@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 
 from gankit.config import RunConfig, apply_overrides
+from gankit.run import build
 from gankit.train.callbacks import Checkpointer, History, ProgressBar
-from gankit.train.run import build
 from gankit.train.trainer import Callback, Trainer, make_optimizer
 
 

@@ -16,7 +16,7 @@ import torch
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.report.frames import FrameView
-from gankit.train.run import build
+from gankit.run import build
 
 
 def main() -> None:

@@ -73,14 +73,15 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     """Train one config (a dict) in this process on one thread; returns its final metrics."""
     torch.set_num_threads(1)
     from gankit.metrics.evaluate import evaluate, score_samples
+    from gankit.run import build
+    from gankit.run.callbacks import schedule_callbacks
     from gankit.sampling import fit_ratio, hpd_sample
     from gankit.train.health import HealthGuard, TrainingDiverged
-    from gankit.train.run import build, training_extras
     from gankit.train.trainer import Trainer
 
     cfg = from_dict(RunConfig, job["config"])
     b = build(cfg)
-    extras, ema = training_extras(cfg, b.G)
+    extras, ema = schedule_callbacks(b)
     t0, c0 = time.perf_counter(), time.process_time()
     guard = HealthGuard(cfg.train, warn=lambda msg: None)  # as in `gankit train`: NaN stops the run
     try:

@@ -31,7 +31,7 @@ from gankit.config import RunConfig, apply_overrides
 from gankit.models.mlp import MLPDiscriminator
 from gankit.objectives.defaults import with_objective_defaults
 from gankit.objectives.wgan import WGAN, WGANGP, critic_report
-from gankit.train.run import train_run
+from gankit.run import Run
 
 
 def gp_prediction(mu: float, lam: float) -> float:
@@ -95,7 +95,7 @@ def part_ring8(objective: str, steps: int, eval_every: int, seed: int, width: in
     print("| step | exact W1 (POT) | critic estimate | critic K | estimate / K | modes | high quality |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as d:
-        train_run(cfg, f"{d}/run", pictures=False)
+        Run(cfg, f"{d}/run").fit(pictures=False)
         for line in open(f"{d}/run/history.jsonl"):
             r = json.loads(line)
             print(f"| {r['step']} | {r['w1']:.3f} | {r['critic_estimate']:.3g} | {r['critic_lipschitz']:.3g} | "

@@ -23,7 +23,7 @@ import torch
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.objectives.defaults import with_objective_defaults
-from gankit.train.run import train_run
+from gankit.run import Run
 
 VARIANTS = {  # label -> (objective, extra overrides)
     "ns": ("ns", {}),
@@ -41,7 +41,7 @@ def one_run(data: str, label: str, seed: int, steps: int, width: int) -> dict:
             "model.g_width": width, "model.d_width": width, **extra}
     cfg = with_objective_defaults(apply_overrides(RunConfig(), over), explicit=set(over))
     with tempfile.TemporaryDirectory() as d:
-        return train_run(cfg, f"{d}/run", pictures=False)
+        return Run(cfg, f"{d}/run").fit(pictures=False)
 
 
 def main() -> None:

@@ -54,8 +54,8 @@ def test_fit_stops_a_diverged_run_at_the_step_with_one_message():
 
 def test_an_error_inside_training_reaches_every_callback():
     """Trainer.fit calls on_error before re-raising (the progress bar closes, files flush)."""
+    from gankit.run import build
     from gankit.train.callbacks import ProgressBar
-    from gankit.train.run import build
     from gankit.train.trainer import Callback, Trainer
 
     cfg = GAN(**TINY)._resolve("ring8")

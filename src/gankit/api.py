@@ -1,12 +1,20 @@
-"""The library front door, shaped like scikit-learn.
+"""The library front door, shaped like scikit-learn; a thin shell over :class:`gankit.run.Run`.
+
+``GAN()`` resolves its config exactly as ``gankit train`` does (same presets, same layers),
+so ``GAN().fit()`` trains what ``gankit train`` trains, ``GAN(objective="wgan")`` what
+``gankit train --objective wgan`` trains, and ``GAN.load(d).sample(n, seed=s)`` returns
+what ``gankit sample d -n n --seed s`` writes.
 
 >>> from gankit import GAN
->>> gan = GAN(objective="ns", steps=50, progress=False).fit("ring8")   # doctest: +SKIP
+>>> gan = GAN(steps=50, progress=False).fit("ring8", out="runs/api")   # doctest: +SKIP
 >>> x = gan.sample(1000, seed=0)                                       # doctest: +SKIP
+>>> GAN.load("runs/api").sample(1000, seed=0).equal(x)                 # doctest: +SKIP
+True
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,20 +22,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .config import RunConfig, apply_overrides
+from .config import RunConfig
 from .data.arrays import ArraySource
 from .data.toy import DataSource
 from .errors import GankitError
-from .metrics.evaluate import evaluate, generate, sampler_kwargs
-from .objectives.defaults import with_objective_defaults
-from .train.callbacks import History
-from .train.run import build, training_extras
-from .train.trainer import Trainer
+from .run import Run, data_name_for, resolve
 
-__all__ = ["GAN"]
+__all__ = ["GAN", "params_to_overrides", "fit_data"]
 
-_TRAIN_KEYS = {f for f in RunConfig().train.__dataclass_fields__}
-_MODEL_KEYS = {f for f in RunConfig().model.__dataclass_fields__} - {"name"}
+_TRAIN_KEYS = set(RunConfig().train.__dataclass_fields__)
+_MODEL_KEYS = set(RunConfig().model.__dataclass_fields__) - {"name"}
 
 
 def params_to_overrides(params: dict[str, Any]) -> dict[str, Any]:
@@ -50,17 +54,12 @@ def params_to_overrides(params: dict[str, Any]) -> dict[str, Any]:
     return over
 
 
-def build_for(data: Any, resolve: Any) -> tuple[RunConfig, Any]:
-    """``(cfg, built)`` for a front door's ``fit(data)``: a source name or spec, a DataSource, or an array.
-
-    ``resolve(data_name) -> RunConfig`` is the front door's own config resolution.
-    """
-    if isinstance(data, str):
-        cfg = resolve(data)
-        return cfg, build(cfg)
+def fit_data(data: Any) -> tuple[str | None, DataSource | None]:
+    """``fit(data)``'s argument → ``(data.name, None)`` for a name, spec or path; ``(None, source)`` for data."""
+    if data is None or isinstance(data, str):
+        return (data_name_for(data) if data is not None else None), None
     source = data if isinstance(data, DataSource) else ArraySource(data=data)
-    cfg = resolve(getattr(source, "name", "array") or "array")
-    return cfg, build(cfg, source)
+    return None, source
 
 
 class GAN:
@@ -68,95 +67,86 @@ class GAN:
 
     Parameters
     ----------
-    objective : str
-        Registered objective (``gankit list``), e.g. ``"ns"``, ``"minimax"``.
-    model : str
-        Registered model, e.g. ``"mlp"``, ``"dcgan"``; ``"auto"`` picks dcgan for images, mlp otherwise.
+    objective : str, optional
+        Registered objective (``gankit list``), e.g. ``"ns"``, ``"wgan-gp"``; default: the preset's.
+    model : str, optional
+        Registered model, e.g. ``"mlp"``, ``"dcgan"``; default: the preset's (``auto``).
+    preset : str, optional
+        A preset (``gankit list``); default as ``gankit train``: ``images`` for image data, else ``default``.
     config : RunConfig, optional
-        A full config to start from; keyword arguments override it.
+        A complete config to train as given (instead of a preset); keyword arguments override it.
     **params
-        Any field of ``train`` (``steps``, ``lr_g``, ``seed``, ...) or ``model``
-        (``g_width``, ``latent_dim``, ...), or a dotted key (``"eval.n_samples"``).
+        Any field of ``train`` (``steps``, ``lr_g``, ``seed``, ...) or ``model`` (``g_width``,
+        ``latent_dim``, ...), or a dotted key (``"eval.n_samples"``).
 
     Attributes
     ----------
     generator_, discriminator_ : nn.Module
-    history_ : list of dict — the evaluation records
-    config_ : RunConfig — the resolved config
+        The run's generator (the averaged one with ``train.ema``) and discriminator.
+    history_ : list of dict
+        The evaluation records of ``fit``.
+    config_ : RunConfig
+        The resolved config.
+    run_ : Run
+        The run behind it (``run_.out`` is its directory, or None).
     """
 
-    def __init__(self, objective: str = "ns", model: str = "auto", config: RunConfig | None = None,
-                 **params: Any) -> None:
-        self.objective = objective
-        self.model = model
-        self.config = config
+    def __init__(self, objective: str | None = None, model: str | None = None, preset: str | None = None,
+                 config: RunConfig | None = None, **params: Any) -> None:
+        self.objective, self.model, self.preset, self.config = objective, model, preset, config
         self.params = params
 
-    def _resolve(self, data_name: str) -> RunConfig:
-        cfg = self.config or RunConfig()
-        over: dict[str, Any] = {"objective.name": self.objective, "model.name": self.model, "data.name": data_name}
-        over.update(params_to_overrides(self.params))
-        cfg = apply_overrides(cfg, over)
-        if self.config is not None:
-            return cfg
-        from .train.presets import apply_image_defaults
+    def _resolve(self, data_name: str | None) -> RunConfig:
+        flags = {"objective.name": self.objective, "model.name": self.model, "data.name": data_name}
+        return resolve(self.preset, flags=flags, sets=params_to_overrides(self.params), base=self.config).cfg
 
-        # Image data: the image defaults for every key not passed here; then the objective's defaults
-        # (e.g. RMSProp 5e-5, 5 critic steps for wgan) for what was not given.
-        cfg = apply_image_defaults(cfg, set(over))
-        return with_objective_defaults(cfg, over)
+    def fit(self, data: str | DataSource | np.ndarray | Tensor | None = None, out: str | Path | None = None) -> GAN:
+        """Train; returns self.
 
-    def fit(self, data: str | DataSource | np.ndarray | Tensor = "ring8") -> GAN:
-        """Train on a registered source name, a mixture spec, a :class:`DataSource` or an array (n, dim)."""
-        cfg, b = build_for(data, self._resolve)
-        source = b.source
-        extras, ema = training_extras(cfg, b.G)  # LR schedule, EMA of G (train.lr_schedule, train.ema)
-        G_eval = ema.model if ema is not None else b.G
-        history = History(cfg.train.eval_every,
-                          lambda t: evaluate(G_eval, source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
-                                             test=b.eval_source, **sampler_kwargs(cfg.eval)))
-        from .train.health import HealthGuard
-
-        # the health guard first (as in `gankit train`): NaN/inf stops (or rolls back, train.on_nan)
-        # at the exact step with one clear message instead of returning a broken model
-        callbacks: list[Any] = [HealthGuard(cfg.train), *extras, history]
-        if cfg.train.progress:
-            from .train.callbacks import ProgressBar
-
-            callbacks.append(ProgressBar(history))
-        trainer = Trainer(b.G, b.D, b.objective, source, cfg.train, callbacks, device=b.device)
-        trainer.fit()
-        self.generator_, self.discriminator_, self.objective_ = G_eval, b.D, b.objective
-        self.source_, self.config_, self.history_, self.device_ = source, cfg, history.records, b.device
-        self.eval_source_ = b.eval_source
-        self.n_steps_ = trainer.step
+        Parameters
+        ----------
+        data : str, DataSource or array (n, dim), optional
+            A registered source name, a mixture spec, an image file/folder, a :class:`DataSource`
+            or an array; default: the preset's (or ``config``'s) data.
+        out : path, optional
+            Write a run directory there, as ``gankit train --out`` does (readable by
+            ``gankit eval/sample/report`` and :meth:`load`); default: train in memory.
+        """
+        name, source = fit_data(data)
+        run = Run(self._resolve(name), out, source=source)
+        run.fit(warn=None)
+        self._take(run)
         return self
 
+    @classmethod
+    def load(cls, run_dir: str | Path) -> GAN:
+        """A fitted GAN from a run directory (``gankit train --out`` or ``fit(out=)``)."""
+        run = Run.load(run_dir)
+        gan = cls(config=run.cfg)
+        gan._take(run)
+        return gan
+
+    def _take(self, run: Run) -> None:
+        parts = run.parts
+        self.run_, self.config_, self.history_ = run, run.cfg, run.history
+        self.generator_ = parts.G
+        self.discriminator_, self.objective_, self.source_, self.device_ = parts.D, parts.objective, parts.source, parts.device
+        self.n_steps_ = int(run.trainer.step if run.trainer is not None else run.state["step"])
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
+        if not hasattr(self, "run_"):
             raise GankitError("this GAN is not fitted yet; call fit(data) first")
 
-    def sample(self, n: int, seed: int = 0, polarity: float = 0.0, hpd: float = 1.0, drs: int = 0) -> Tensor:
-        """``n`` generated samples (n, *shape); the same seed gives the same samples.
+    def sample(self, n: int, seed: int = 0, polarity: float | None = None, hpd: float | None = None,
+               drs: int | None = None) -> Tensor:
+        """``n`` samples (n, *shape); the same seed gives the same samples.
 
-        ``polarity`` (ρ ≠ 0), ``hpd`` (mass < 1) or ``drs`` (steps fitting the density-ratio
-        classifier of discriminator rejection sampling; fitted once per step count and kept)
-        choose a sampler of :mod:`gankit.sampling`.
+        With no sampler named, the run's own (``eval.polarity``, ``eval.hpd`` or ``eval.drs``;
+        none in the ``default`` preset); ``polarity``, ``hpd`` or ``drs`` name one that replaces it
+        (:mod:`gankit.sampling`).
         """
         self._check_fitted()
-        if polarity != 0 or hpd != 1 or drs:
-            from .sampling import check_sampler, fit_ratio, sample
-
-            check_sampler(polarity, self.config_.eval.polarity_pool, hpd, drs)
-            ratio = None
-            if drs:
-                cache = self.__dict__.setdefault("ratios_", {})
-                if drs not in cache:
-                    cache[drs] = fit_ratio(self.generator_, self.source_, drs, self.config_.eval.seed, self.device_,
-                                           bandwidth=self.config_.eval.drs_bandwidth)
-                ratio = cache[drs]
-            return sample(self.generator_, n, seed, self.device_, polarity=polarity, hpd=hpd, ratio=ratio)
-        return generate(self.generator_, n, seed, self.device_)
+        return self.run_.sample(n, seed, polarity=polarity, hpd=hpd, drs=drs)
 
     @torch.no_grad()
     def score(self, x: Tensor | np.ndarray) -> float:
@@ -167,13 +157,8 @@ class GAN:
         logits = D.single(x) if hasattr(D, "single") else D(x)  # a packed D judges a pack of copies
         return float(-F.softplus(-logits).mean())
 
-    def evaluate(self, n_samples: int = 2500, seed: int = 12345) -> dict[str, float]:
-        """Mode coverage (where the source has modes) and exact W1 of fresh samples."""
+    def evaluate(self, n_samples: int | None = None, seed: int | None = None) -> dict[str, float]:
+        """The metrics of ``gankit eval`` on fresh samples (default ``eval.n_samples``, ``eval.seed``)."""
         self._check_fitted()
-        from dataclasses import replace
-
-        from .metrics.evaluate import final_evaluate
-
-        ev = replace(self.config_.eval, n_samples=n_samples, w1_samples=min(n_samples, self.config_.eval.w1_samples), seed=seed)
-        return final_evaluate(self.generator_, self.source_, ev, self.device_, test=self.eval_source_)
+        return self.run_.evaluate(n_samples, seed)
 

@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import NoReturn
 
+from . import __version__
+from .commands import COMMANDS
 from .errors import GankitError
 
 __all__ = ["main", "build_parser"]
@@ -25,9 +27,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-    from .commands import COMMANDS
-
     parser = _Parser(prog="gankit", description="GANs from the divergence view: train, evaluate, check the theory.")
     parser.add_argument("--version", action="version", version=f"gankit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

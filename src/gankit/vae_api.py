@@ -2,16 +2,18 @@ r"""The VAE front door, shaped like scikit-learn (and like :class:`gankit.GAN`).
 
 API
 ---
-``VAE(latent_dim=8, likelihood="gaussian", beta=1.0, model="vae", config=None, **params)``
+``VAE(latent_dim=8, likelihood="gaussian", beta=1.0, model="vae", preset="plain", config=None, **params)``
     ``params``: any ``train`` field (``steps``, ``batch_size``, ``lr_g``, ``lr_d``, ``seed``,
     ``eval_every``, ``progress``, ...), any ``model`` field (``g_width``, ``d_depth``, ...)
     or a dotted config key (``"eval.n_samples"``). ``model="vae-conv"`` is the convolutional
     VAE for images (H, W divisible by 4). ``model="autoencoder"`` gives the plain
     auto-encoder (then ``score`` is minus the reconstruction NLL, not an ELBO).
-``fit(data) -> self``
+``fit(data="digits", out=None) -> self``; ``VAE.load(run_dir) -> VAE``
     ``data``: a registered source name (``"digits"`` = the digits **train** split,
     ``"ring8"``, ``"idx:PATH"``, ``"images:PATH"``), a mixture spec, a
     :class:`~gankit.data.toy.DataSource` (e.g. an ``ImageDataset``) or an array (n, *shape).
+    ``out`` writes a run directory (as ``gankit train --model vae --out DIR``). A VAE starts
+    from the ``plain`` preset (the library's defaults) with the keyword defaults above.
 ``sample(n, seed=0) -> Tensor (n, *shape)``
     Decoder means of :math:`z \sim N(0, I)`; the same seed gives the same samples. Image
     samples are in the data's [-1, 1] scale.
@@ -42,56 +44,65 @@ Example
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .api import build_for, params_to_overrides
-from .config import RunConfig, apply_overrides
+from .api import fit_data, params_to_overrides
+from .config import RunConfig
 from .data.toy import DataSource
 from .errors import GankitError
-from .metrics.evaluate import generate
-from .models.vae import importance_log_likelihood, is_vae
-from .train.callbacks import History
-from .train.vae_trainer import VAETrainer, reconstruct, vae_eval_fn, vae_metrics
+from .models.vae import importance_log_likelihood
+from .run import Run, resolve
+from .run.parts import VAE_MODELS
+from .sampling import generate
+from .train.vae_trainer import reconstruct, vae_metrics
 
 __all__ = ["VAE"]
-
 
 
 class VAE:
     """A variational auto-encoder with scikit-learn manners (see the module docstring)."""
 
     def __init__(self, latent_dim: int = 8, likelihood: str = "gaussian", beta: float = 1.0, model: str = "vae",
-                 config: RunConfig | None = None, **params: Any) -> None:
+                 preset: str = "plain", config: RunConfig | None = None, **params: Any) -> None:
         self.latent_dim, self.likelihood, self.beta, self.model = latent_dim, likelihood, beta, model
-        self.config = config
-        self.params = params
+        self.preset, self.config, self.params = preset, config, params
 
-    def _resolve(self, data_name: str) -> RunConfig:
-        over: dict[str, Any] = {"model.name": self.model, "data.name": data_name, "model.latent_dim": self.latent_dim,
-                                "model.likelihood": self.likelihood, "model.beta": self.beta}
-        over.update(params_to_overrides(self.params))
-        return apply_overrides(self.config or RunConfig(), over)
+    def _resolve(self, data_name: str | None) -> RunConfig:
+        flags = {"model.name": self.model, "data.name": data_name, "model.latent_dim": self.latent_dim,
+                 "vae.likelihood": self.likelihood, "vae.beta": self.beta}
+        return resolve(self.preset, flags=flags, sets=params_to_overrides(self.params), base=self.config).cfg
 
-    def fit(self, data: str | DataSource | np.ndarray | Tensor = "digits") -> VAE:
+    def fit(self, data: str | DataSource | np.ndarray | Tensor = "digits", out: str | Path | None = None) -> VAE:
         """Train on a source name, a :class:`DataSource` or an array (n, *shape); returns self."""
-        cfg, b = build_for(data, self._resolve)
-        if not is_vae(b.G, b.D):
-            raise GankitError(f"model {cfg.model.name!r} is not a VAE; accepted: vae, vae-conv, autoencoder")
-        history = History(cfg.train.eval_every, vae_eval_fn(b.source, cfg.eval.n_samples, cfg.eval.seed, b.device))
-        callbacks: list[Any] = [history]
-        if cfg.train.progress:
-            from .train.callbacks import ProgressBar
-
-            callbacks.append(ProgressBar(history, keys=("eval_elbo",)))
-        trainer = VAETrainer(b.G, b.D, None, b.source, cfg.train, callbacks, device=b.device)
-        trainer.fit()
-        self.decoder_, self.encoder_, self.source_, self.config_ = b.G, b.D, b.source, cfg
-        self.history_, self.device_, self.n_steps_ = history.records, b.device, trainer.step
+        name, source = fit_data(data)
+        cfg = self._resolve(name)
+        if cfg.model.name not in VAE_MODELS:
+            raise GankitError(f"model {cfg.model.name!r} is not a VAE; accepted: {', '.join(VAE_MODELS)}")
+        run = Run(cfg, out, source=source)
+        run.fit()
+        self._take(run)
         return self
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> VAE:
+        """A fitted VAE from a run directory."""
+        run = Run.load(run_dir)
+        if not run.parts.is_vae:
+            raise GankitError(f"run {str(run_dir)!r} is not a VAE run (model {run.cfg.model.name!r}); use GAN.load")
+        vae = cls(model=run.cfg.model.name, config=run.cfg)
+        vae._take(run)
+        return vae
+
+    def _take(self, run: Run) -> None:
+        p = run.parts
+        self.run_, self.decoder_, self.encoder_, self.source_, self.config_ = run, p.G, p.D, p.source, run.cfg
+        self.history_, self.device_ = run.history, p.device
+        self.n_steps_ = int(run.trainer.step if run.trainer is not None else run.state["step"])
 
     # ------------------------------------------------------------------ after fit
     def _check_fitted(self) -> None:

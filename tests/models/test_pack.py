@@ -13,7 +13,7 @@ from gankit.config import RunConfig, apply_overrides
 from gankit.errors import GankitError
 from gankit.models.mlp import MLPDiscriminator
 from gankit.models.pack import Packed, packed_shape
-from gankit.train.run import build, load_run, train_run
+from gankit.run import Run, build
 from gankit.train.trainer import Trainer
 
 torch.set_num_threads(1)
@@ -88,10 +88,11 @@ def test_packed_trainer_draws_m_times_the_batch():
 def test_short_packed_run_with_r1_and_ema(tmp_path):
     cfg = _cfg("model.pack=2", "objective.r1=1.0", "train.ema=0.9", "train.lr_schedule=cosine", "train.steps=20",
                "eval.n_samples=200", "eval.w1_samples=100")
-    final = train_run(cfg, tmp_path / "run", progress=False, pictures=False)
+    final = Run(cfg, tmp_path / "run").fit(progress=False, pictures=False)
     assert {"modes", "high_quality", "reverse_kl", "w1"} <= set(final)
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["step"] == 20
-    built, state = load_run(tmp_path / "run")
+    loaded = Run.load(tmp_path / "run")
+    built, state = loaded.parts, loaded.state
     assert "G_ema" in state and isinstance(built.D, Packed)
     # sampling and scoring use the averaged generator
     for k, v in built.G.state_dict().items():

@@ -119,7 +119,7 @@ def test_fuzz_dotted_overrides(pairs: list[tuple[str, str]]) -> None:
 toml_scalars = st.one_of(st.integers(min_value=-2**63, max_value=2**63 - 1), st.floats(), st.booleans(),
                          st.text(max_size=10), st.lists(st.integers(-5, 5), max_size=3))
 toml_docs = st.dictionaries(
-    st.one_of(st.sampled_from(["data", "model", "objective", "train", "eval"]), st.text(max_size=6)),
+    st.one_of(st.sampled_from(["data", "model", "objective", "vae", "train", "eval"]), st.text(max_size=6)),
     st.one_of(st.dictionaries(st.one_of(st.sampled_from([k.split(".")[1] for k in KEYS]), st.text(max_size=6)),
                               toml_scalars, max_size=4), toml_scalars),
     max_size=4)
@@ -154,7 +154,7 @@ def test_fuzz_toml_documents(doc: dict) -> None:
         assert "\n" not in str(exc).strip()
         return
     assert loads_toml(dumps_toml(cfg)) == cfg
-    assert set(doc) <= {"data", "model", "objective", "train", "eval"}
+    assert set(doc) <= {"data", "model", "objective", "vae", "train", "eval"}
 
 
 @fuzz(FUZZ_CASES["toml"] // 2)
@@ -273,10 +273,10 @@ def test_fuzz_data_files(case: tuple[str, bytes]) -> None:
 def real_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     from reliab_helpers import tiny_config
 
-    from gankit.train.run import train_run
+    from gankit.run import Run
 
     out = tmp_path_factory.mktemp("fz") / "run"
-    train_run(tiny_config("train.steps=2", "train.eval_every=0"), out, pictures=False)
+    Run(tiny_config("train.steps=2", "train.eval_every=0"), out).fit(pictures=False)
     return sorted((out / "checkpoints").iterdir())[-1].read_bytes()
 
 

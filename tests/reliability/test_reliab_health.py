@@ -10,11 +10,11 @@ import pytest
 import torch
 from reliab_helpers import assert_same_tree, final_state, tiny_args, tiny_config
 
-import gankit.train.run as run_mod
+import gankit.run.parts as run_mod
 from gankit.cli import main
 from gankit.data.toy import DataSource, ring8
+from gankit.run import Run, build
 from gankit.train.health import TrainingDiverged
-from gankit.train.run import build, train_run
 from gankit.train.trainer import Callback, Trainer
 
 torch.set_num_threads(1)
@@ -71,7 +71,7 @@ def test_stop_names_the_exact_step_and_saves_the_last_good_state(tmp_path: Path,
     src = NanSource(at=13)
     _patch(monkeypatch, src)
     with pytest.raises(TrainingDiverged) as info:
-        train_run(cfg, tmp_path / "bad", callbacks=[Attach(src)], pictures=False)
+        Run(cfg, tmp_path / "bad").fit(callbacks=[Attach(src)], pictures=False)
     err = info.value
     assert (err.step, err.good_step, err.quantity) == (13, 12, "d_loss")
     assert "at step 13" in str(err) and "d_loss" in str(err) and "\n" not in str(err)
@@ -82,7 +82,7 @@ def test_stop_names_the_exact_step_and_saves_the_last_good_state(tmp_path: Path,
     from gankit.train.trainer import TrainingInterrupted
 
     with pytest.raises(TrainingInterrupted):
-        train_run(cfg, tmp_path / "clean", callbacks=[StopAt(12)], pictures=False)
+        Run(cfg, tmp_path / "clean").fit(callbacks=[StopAt(12)], pictures=False)
     clean = final_state(tmp_path / "clean")
     for key in ("G", "D", "opt_g", "opt_d", "rng"):
         assert_same_tree(saved[key], clean[key], key)
@@ -95,7 +95,7 @@ def test_rollback_lowers_the_rates_logs_an_event_and_finishes(tmp_path: Path, mo
     src = NanSource(at=13, only_lr=cfg.train.lr_d)
     _patch(monkeypatch, src)
     warnings: list[str] = []
-    final = train_run(cfg, tmp_path / "run", callbacks=[Attach(src)], pictures=False, warn=warnings.append)
+    final = Run(cfg, tmp_path / "run").fit(callbacks=[Attach(src)], pictures=False, warn=warnings.append)
     assert final["step"] == 30 and math.isfinite(final["d_loss"])
     state = final_state(tmp_path / "run")
     assert state["health"]["rollbacks"] == 1
@@ -112,7 +112,7 @@ def test_rollbacks_are_limited_then_stop(tmp_path: Path, monkeypatch: pytest.Mon
     src = NanSource(at=8)  # NaN whatever the learning rate: rollback cannot help
     _patch(monkeypatch, src)
     with pytest.raises(TrainingDiverged) as info:
-        train_run(cfg, tmp_path / "run", callbacks=[Attach(src)], pictures=False, warn=lambda m: None)
+        Run(cfg, tmp_path / "run").fit(callbacks=[Attach(src)], pictures=False, warn=lambda m: None)
     assert "after 2 rollback(s)" in str(info.value)
     assert [e["event"] for e in _events(tmp_path / "run")] == ["rollback", "rollback", "non_finite"]
     assert final_state(tmp_path / "run")["step"] == 7
@@ -124,10 +124,10 @@ def test_resume_after_a_rollback_is_bit_exact(tmp_path: Path, monkeypatch: pytes
     cfg = tiny_config("train.on_nan=rollback")
     src = NanSource(at=13, only_lr=cfg.train.lr_d)
     _patch(monkeypatch, src)
-    train_run(cfg, tmp_path / "ref", callbacks=[Attach(src)], pictures=False, warn=lambda m: None)
+    Run(cfg, tmp_path / "ref").fit(callbacks=[Attach(src)], pictures=False, warn=lambda m: None)
     with pytest.raises(TrainingInterrupted):
-        train_run(cfg, tmp_path / "run", callbacks=[Attach(src), StopAt(17)], pictures=False, warn=lambda m: None)
-    train_run(cfg, tmp_path / "run", resume=True, callbacks=[Attach(src)], pictures=False)
+        Run(cfg, tmp_path / "run").fit(callbacks=[Attach(src), StopAt(17)], pictures=False, warn=lambda m: None)
+    Run(cfg, tmp_path / "run").fit(resume=True, callbacks=[Attach(src)], pictures=False)
     a, b = final_state(tmp_path / "ref"), final_state(tmp_path / "run")
     for key in ("G", "D", "opt_g", "opt_d", "rng", "health"):
         assert_same_tree(a[key], b[key], key)
@@ -142,7 +142,7 @@ def test_fault_not_reproduced_on_replay_stops_at_the_last_check(tmp_path: Path) 
 
     cfg = tiny_config("train.checkpoint_every=0", "train.eval_every=0", "train.health_every=5")
     with pytest.raises(TrainingDiverged) as info:
-        train_run(cfg, tmp_path / "run", callbacks=[Poison()], pictures=False)
+        Run(cfg, tmp_path / "run").fit(callbacks=[Poison()], pictures=False)
     assert info.value.quantity == "unknown" and info.value.good_step == 5
     assert "not reproduced on replay" in str(info.value)
     assert final_state(tmp_path / "run")["step"] == 5
@@ -150,7 +150,7 @@ def test_fault_not_reproduced_on_replay_stops_at_the_last_check(tmp_path: Path) 
 
 def test_the_guard_does_not_change_training(tmp_path: Path) -> None:
     cfg = tiny_config()
-    train_run(cfg, tmp_path / "run", pictures=False)
+    Run(cfg, tmp_path / "run").fit(pictures=False)
     b = build(cfg)
     t = Trainer(b.G, b.D, b.objective, b.source, cfg.train).fit()
     saved = final_state(tmp_path / "run")
@@ -190,7 +190,7 @@ def test_collapsed_discriminator_warns_once(tmp_path: Path, monkeypatch: pytest.
     cfg = tiny_config("train.lr_g=1e-12", "train.lr_d=1e-1", "train.steps=60", "train.eval_every=0",
                       "train.checkpoint_every=0", "train.health_every=10", "train.collapse_patience=2")
     warnings: list[str] = []
-    train_run(cfg, tmp_path / "run", pictures=False, warn=warnings.append)
+    Run(cfg, tmp_path / "run").fit(pictures=False, warn=warnings.append)
     assert len(warnings) == 1 and "discriminator loss near 0" in warnings[0]
     ev = _events(tmp_path / "run")
     assert [e["event"] for e in ev] == ["collapse_warning"] and ev[0]["mean_abs_d_loss"] < 1e-3
@@ -198,6 +198,5 @@ def test_collapsed_discriminator_warns_once(tmp_path: Path, monkeypatch: pytest.
 
 def test_healthy_ring8_run_gives_no_collapse_warning(tmp_path: Path) -> None:
     warnings: list[str] = []
-    train_run(tiny_config("train.health_every=2", "train.collapse_patience=1"), tmp_path / "run",
-              pictures=False, warn=warnings.append)
+    Run(tiny_config("train.health_every=2", "train.collapse_patience=1"), tmp_path / "run").fit(pictures=False, warn=warnings.append)
     assert warnings == [] and _events(tmp_path / "run") == []

@@ -19,8 +19,8 @@ import pytest
 import torch
 from reliab_helpers import assert_same_run, tiny_args, tiny_config
 
+from gankit.run import Run
 from gankit.train.checkpoint import list_checkpoints
-from gankit.train.run import train_run
 
 torch.set_num_threads(1)
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -70,7 +70,7 @@ def _kill_at_random(cmd: list[str], out: Path, rng: random.Random, timeout: floa
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "run"
-    train_run(tiny_config(*KILL_RUN), out, pictures=False)
+    Run(tiny_config(*KILL_RUN), out).fit(pictures=False)
     return out
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+import gankit.train.preflight as preflight
 import pytest
 import torch
 from reliab_helpers import tiny_args
 
 import gankit.train.checkpoint as ckpt_mod
-import gankit.train.preflight as preflight
 from gankit.cli import main
 from gankit.train.checkpoint import list_checkpoints
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 from reliab_helpers import assert_same_run, final_state, history, tiny_config
 
+from gankit.run import Run
 from gankit.train.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
-from gankit.train.run import train_run
 from gankit.train.trainer import Callback, TrainingInterrupted
 
 torch.set_num_threads(1)
@@ -31,7 +31,7 @@ class StopAt(Callback):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "run"
-    train_run(tiny_config(), out, pictures=False)
+    Run(tiny_config(), out).fit(pictures=False)
     return out
 
 
@@ -40,10 +40,10 @@ def stopped_then_resumed(out: Path, stops: list[int], cfg_overrides: tuple[str, 
     first = True
     for s in stops:
         with pytest.raises(TrainingInterrupted):
-            train_run(cfg, out, resume=not first, callbacks=[StopAt(s)], pictures=False, warn=warn)
+            Run(cfg, out).fit(resume=not first, callbacks=[StopAt(s)], pictures=False, warn=warn)
         first = False
         assert final_state(out)["step"] == s
-    train_run(cfg, out, resume=True, pictures=False, warn=warn)
+    Run(cfg, out).fit(resume=True, pictures=False, warn=warn)
 
 
 @pytest.mark.parametrize("stops", [[1], [10], [13, 14], [5, 20, 29]])
@@ -68,7 +68,7 @@ def test_corrupt_newest_checkpoint_falls_back_and_resumes_exactly(reference: Pat
     out = tmp_path / "run"
     cfg = tiny_config("train.checkpoint_every=4", "train.keep_checkpoints=3")
     with pytest.raises(TrainingInterrupted):
-        train_run(cfg, out, callbacks=[StopAt(18)], pictures=False)
+        Run(cfg, out).fit(callbacks=[StopAt(18)], pictures=False)
     steps = [s for s, _ in list_checkpoints(out / "checkpoints")]
     assert steps == [12, 16, 18]
     newest = out / "checkpoints" / "step_000000018.ckpt"
@@ -86,7 +86,7 @@ def test_corrupt_newest_checkpoint_falls_back_and_resumes_exactly(reference: Pat
         load_checkpoint(newest)
     messages: list[str] = []
     # the checkpoint interval may change on resume; keep 4 so the same checkpoints are written
-    train_run(cfg, out, resume=True, pictures=False, warn=messages.append)
+    Run(cfg, out).fit(resume=True, pictures=False, warn=messages.append)
     assert len(messages) == 1 and "step_000000018.ckpt" in messages[0] and "step 16" in messages[0]
     ref_hist = history(reference)
     assert history(out) == ref_hist
@@ -100,20 +100,20 @@ def test_killed_before_first_checkpoint_restarts_from_zero(reference: Path, tmp_
     out = tmp_path / "run"
     cfg = tiny_config("train.checkpoint_every=100")
     with pytest.raises(TrainingInterrupted):
-        train_run(cfg, out, callbacks=[StopAt(3)], pictures=False)
+        Run(cfg, out).fit(callbacks=[StopAt(3)], pictures=False)
     for _, p in list_checkpoints(out / "checkpoints"):
         p.unlink()  # as if killed before the first checkpoint was written
     msgs: list[str] = []
-    train_run(tiny_config(), out, resume=True, pictures=False, warn=msgs.append)
+    Run(tiny_config(), out).fit(resume=True, pictures=False, warn=msgs.append)
     assert any("starting it again from step 0" in m for m in msgs)
     assert_same_run(reference, out)
 
 
 def test_finished_run_missing_metrics_is_completed_not_retrained(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    train_run(tiny_config(), out, pictures=False)
+    Run(tiny_config(), out).fit(pictures=False)
     (out / "metrics.json").unlink()  # killed after the last checkpoint, before metrics.json
-    train_run(tiny_config(), out, resume=True, pictures=False)
+    Run(tiny_config(), out).fit(resume=True, pictures=False)
     assert (out / "metrics.json").exists()
     assert_same_run(reference, out)
 

@@ -17,8 +17,8 @@ import torch
 from reliab_helpers import tiny_config
 
 from gankit.cli import main
+from gankit.run import Run
 from gankit.train.checkpoint import MAGIC, CheckpointError, list_checkpoints, load_checkpoint, load_latest
-from gankit.train.run import train_run
 
 torch.set_num_threads(1)
 
@@ -80,7 +80,7 @@ def test_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path: Path, kind: st
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("safe") / "run"
-    train_run(tiny_config("train.steps=6", "train.eval_every=0"), out, pictures=False)
+    Run(tiny_config("train.steps=6", "train.eval_every=0"), out).fit(pictures=False)
     return out
 
 

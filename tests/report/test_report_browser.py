@@ -18,7 +18,7 @@ from PIL import Image
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.report.html import write_report
-from gankit.train.run import train_run
+from gankit.run import Run
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH; run .ci/install-browser.sh to install it")
@@ -53,7 +53,7 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("browser")
-    train_run(apply_overrides(RunConfig(), TINY), root / "run0", progress=False)
+    Run(apply_overrides(RunConfig(), TINY), root / "run0").fit(progress=False)
     # A second seed of the same config, for the comparison section (a copy: training twice costs CPU).
     shutil.copytree(root / "run0", root / "run1")
     cfg = root / "run1" / "config.toml"

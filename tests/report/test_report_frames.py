@@ -16,7 +16,7 @@ from gankit.data.toy import make_source
 from gankit.objectives import make_objective
 from gankit.report import animate
 from gankit.report.frames import FrameView, decision_level, generator_push, latent_mesh
-from gankit.train.run import train_run
+from gankit.run import Run
 
 TINY = ["train.steps=40", "train.eval_every=20", "train.batch_size=64", "model.g_width=32", "model.d_width=32",
         "model.g_depth=2", "model.d_depth=2", "eval.n_samples=400", "eval.w1_samples=200",
@@ -97,7 +97,7 @@ def test_frame_view_draws_and_updates(tmp_path: Path, data: str, latent: int) ->
 
 def test_train_run_saves_frames_gif_and_report(tmp_path: Path) -> None:
     cfg = apply_overrides(RunConfig(), TINY)
-    train_run(cfg, tmp_path / "run", progress=False)
+    Run(cfg, tmp_path / "run").fit(progress=False)
     frames = sorted(p.name for p in (tmp_path / "run" / "frames").iterdir())
     assert frames == ["step_0000000.png", "step_0000020.png", "step_0000040.png"]
     gif = Image.open(tmp_path / "run" / "training.gif")
@@ -108,7 +108,7 @@ def test_train_run_saves_frames_gif_and_report(tmp_path: Path) -> None:
 
 def test_snapshots_switch_off(tmp_path: Path) -> None:
     cfg = apply_overrides(RunConfig(), TINY + ["train.snapshots=false"])
-    train_run(cfg, tmp_path / "run", progress=False)
+    Run(cfg, tmp_path / "run").fit(progress=False)
     assert not (tmp_path / "run" / "frames").exists()
     assert not (tmp_path / "run" / "training.gif").exists()
     assert (tmp_path / "run" / "report.html").exists()

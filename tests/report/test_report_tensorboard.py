@@ -12,7 +12,7 @@ from gankit.cli import main
 from gankit.config import RunConfig, apply_overrides
 from gankit.errors import GankitError
 from gankit.report.tensorboard import require_summary_writer
-from gankit.train.run import train_run
+from gankit.run import Run
 
 TINY = ["train.steps=20", "train.eval_every=10", "train.batch_size=64", "model.g_width=16", "model.d_width=16",
         "model.g_depth=1", "model.d_depth=1", "eval.n_samples=300", "eval.w1_samples=100",
@@ -42,7 +42,7 @@ def test_event_files_hold_the_history_and_frames(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     cfg = apply_overrides(RunConfig(), TINY + ["train.tensorboard=true"])
-    train_run(cfg, tmp_path / "run", progress=False)
+    Run(cfg, tmp_path / "run").fit(progress=False)
     acc = EventAccumulator(str(tmp_path / "run" / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
     acc.Reload()
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]

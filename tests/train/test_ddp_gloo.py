@@ -12,8 +12,8 @@ import torch.multiprocessing as mp
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.errors import GankitError
+from gankit.run import Run
 from gankit.train.checkpoint import list_checkpoints, load_latest
-from gankit.train.run import train_run
 
 OVR = ["train.batch_size=32", "train.eval_every=0", "train.checkpoint_every=10", "model.g_width=16",
        "model.d_width=16", "model.g_depth=1", "model.d_depth=1", "eval.n_samples=100", "eval.w1_samples=50",
@@ -25,7 +25,7 @@ def _worker(rank: int, port: int, out: str) -> None:
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     dist.init_process_group("gloo")
-    import gankit.train.run as run
+    import gankit.run.session as run
     from gankit.train.trainer import Callback
 
     class Keep(Callback):  # this rank's live weights at the end (not rank 0's checkpoint)
@@ -47,15 +47,15 @@ def _worker(rank: int, port: int, out: str) -> None:
     Trainer = run.Trainer
     try:
         cfg = apply_overrides(RunConfig(), OVR + ["train.steps=20"])
-        final = run.train_run(cfg, os.path.join(out, "run"), pictures=False)
+        final = Run(cfg, os.path.join(out, "run")).fit(pictures=False)
         assert (final == {}) == (rank != 0)
         # resume under the same world size, 20 -> 30 steps
         cfg = apply_overrides(cfg, ["train.steps=30"])
         run.Trainer = trainer_with("resumed")
-        run.train_run(cfg, os.path.join(out, "run"), resume=True, pictures=False)
+        Run(cfg, os.path.join(out, "run")).fit(resume=True, pictures=False)
         # the same 30 steps without interruption
         run.Trainer = trainer_with("straight")
-        run.train_run(cfg, os.path.join(out, "straight"), pictures=False)
+        Run(cfg, os.path.join(out, "straight")).fit(pictures=False)
     finally:
         run.Trainer = Trainer
         dist.destroy_process_group()
@@ -89,7 +89,7 @@ def test_ddp_two_ranks_identical_and_resume(tmp_path, monkeypatch):
     # a different world size is refused
     cfg = apply_overrides(RunConfig(), OVR + ["train.steps=40"])
     with pytest.raises(GankitError, match="written by 2 process"):
-        train_run(cfg, run, resume=True, pictures=False)
+        Run(cfg, run).fit(resume=True, pictures=False)
 
 
 @pytest.mark.slow

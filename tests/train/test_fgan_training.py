@@ -12,8 +12,8 @@ from gankit.config import RunConfig, apply_overrides
 from gankit.divergences import divergence_names
 from gankit.errors import GankitError, TrainingDiverged
 from gankit.objectives import make_objective
+from gankit.run import Run, build
 from gankit.train.callbacks import History
-from gankit.train.run import build, train_run
 from gankit.train.trainer import Trainer
 
 DIVERGENCES = divergence_names() + ["alpha:0.5", "alpha:2", "alpha:-1"]
@@ -36,7 +36,7 @@ def _one_thread():
 @pytest.mark.parametrize("name", DIVERGENCES)
 def test_fgan_trains_on_toy_data(tmp_path, name, data):
     cfg = apply_overrides(RunConfig(), {**SMALL, "data.name": data, "objective.name": f"fgan:{name}"})
-    final = train_run(cfg, tmp_path / "run", pictures=False)
+    final = Run(cfg, tmp_path / "run").fit(pictures=False)
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert [r["step"] for r in history] == [10, 20]
     for rec in history:

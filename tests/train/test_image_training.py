@@ -14,7 +14,7 @@ torch.set_num_threads(1)  # 2 shared cores: no thread oversubscription
 import gankit.metrics.classifier as clf
 from gankit.cli import main
 from gankit.commands.train import resolve_config
-from gankit.train.presets import IMAGE_DEFAULTS, data_name_for, is_image_data
+from gankit.run import data_name_for, is_image_data, resolve
 
 
 @pytest.fixture
@@ -57,17 +57,18 @@ def test_digits_run_and_eval(tmp_path, capsys, quick):
     assert ev["classes_covered"] == final["classes_covered"]
 
 
-def test_image_defaults_apply_only_to_unset_keys(tmp_path):
-    cfg = resolve_config(_args(["--data", "digits", "--steps", "7", "--set", "model.channels=8"]))
-    assert cfg.train.steps == 7 and cfg.model.channels == 8
-    assert cfg.model.latent_dim == IMAGE_DEFAULTS["model.latent_dim"]
-    assert cfg.train.lr_g == IMAGE_DEFAULTS["train.lr_g"]
+def test_image_data_take_the_images_preset_under_what_you_set(tmp_path):
+    images = resolve(preset="images").cfg
+    cfg, preset = resolve_config(_args(["--data", "digits", "--steps", "7", "--set", "model.channels=8"]))
+    assert preset == "images" and cfg.train.steps == 7 and cfg.model.channels == 8
+    assert cfg.model.latent_dim == images.model.latent_dim == 32 and cfg.train.lr_g == images.train.lr_g == 2e-4
     toml = tmp_path / "run.toml"
     toml.write_text("[train]\nbatch_size = 17\n")
-    cfg = resolve_config(_args(["--data", "digits", "--config", str(toml)]))
-    assert cfg.train.batch_size == 17 and cfg.train.steps == IMAGE_DEFAULTS["train.steps"]
-    toy = resolve_config(_args([]))
-    assert toy.data.name == "ring8" and toy.model.latent_dim == 2 and toy.train.batch_size == 128  # the default run
+    cfg, _ = resolve_config(_args(["--data", "digits", "--config", str(toml)]))
+    assert cfg.train.batch_size == 17 and cfg.train.steps == images.train.steps
+    toy, preset = resolve_config(_args([]))
+    assert preset == "default" and toy.data.name == "ring8" and toy.model.latent_dim == 2
+    assert toy.train.batch_size == 128
 
 
 def test_data_path_maps_to_images(tmp_path, capsys, quick):
@@ -94,7 +95,7 @@ def test_bad_image_path_is_one_line_error(tmp_path, capsys):
 
 def test_default_out_of_an_image_path(tmp_path):
     from gankit.config import RunConfig, apply_overrides
-    from gankit.train.run import default_out
+    from gankit.run import default_out
 
     cfg = apply_overrides(RunConfig(), {"data.name": "images:/some/where/tiny.npz"})
     assert default_out(cfg, tmp_path) == tmp_path / "images-tiny.npz-ns-seed0"

@@ -7,7 +7,7 @@ import torch
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.errors import GankitError
-from gankit.train.run import build, train_run
+from gankit.run import Run, build
 from gankit.train.trainer import Trainer
 
 SMALL = ["train.batch_size=32", "model.g_width=16", "model.d_width=16", "model.g_depth=1", "model.d_depth=1"]
@@ -26,7 +26,7 @@ def test_precision_validation():
         with pytest.raises(GankitError, match="fp16 needs a CUDA device"):
             _trainer(["train.precision=fp16"])
         with pytest.raises(GankitError, match="no CUDA device is available"):
-            train_run(apply_overrides(RunConfig(), ["train.device=cuda"]), "/nonexistent/never-written")
+            Run(apply_overrides(RunConfig(), ["train.device=cuda"]), "/nonexistent/never-written").fit()
 
 
 def test_bf16_autocast_on_cpu_tracks_fp32():

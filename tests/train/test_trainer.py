@@ -6,8 +6,8 @@ import torch
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.errors import GankitError
+from gankit.run import Run, build
 from gankit.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
-from gankit.train.run import build, load_run, train_run
 from gankit.train.trainer import Callback, Trainer, TrainingInterrupted
 
 
@@ -24,10 +24,10 @@ def same(a, b):
 
 
 def test_same_seed_same_weights_different_seed_different(tmp_path, tiny_overrides):
-    a = train_run(cfg_of(tiny_overrides), tmp_path / "a", pictures=False)
-    b = train_run(cfg_of(tiny_overrides), tmp_path / "b", pictures=False)
-    c = train_run(cfg_of(tiny_overrides, "train.seed=1"), tmp_path / "c", pictures=False)
-    wa, wb, wc = (load_run(tmp_path / n)[1] for n in "abc")
+    a = Run(cfg_of(tiny_overrides), tmp_path / "a").fit(pictures=False)
+    b = Run(cfg_of(tiny_overrides), tmp_path / "b").fit(pictures=False)
+    c = Run(cfg_of(tiny_overrides, "train.seed=1"), tmp_path / "c").fit(pictures=False)
+    wa, wb, wc = (Run.load(tmp_path / n).state for n in "abc")
     assert same(wa["G"], wb["G"]) and same(wa["D"], wb["D"])
     assert not same(wa["G"], wc["G"])
     assert a["w1"] == b["w1"]
@@ -91,12 +91,12 @@ class StopAt(Callback):
 @pytest.mark.parametrize("use_signal", [False, True])
 def test_stop_and_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path, tiny_overrides, use_signal):
     cfg = cfg_of(tiny_overrides, "train.steps=30", "train.checkpoint_every=7")
-    train_run(cfg, tmp_path / "full", pictures=False)
+    Run(cfg, tmp_path / "full").fit(pictures=False)
     with pytest.raises(TrainingInterrupted):
-        train_run(cfg, tmp_path / "part", pictures=False, callbacks=[StopAt(13, use_signal)])
+        Run(cfg, tmp_path / "part").fit(pictures=False, callbacks=[StopAt(13, use_signal)])
     assert list_checkpoints(tmp_path / "part" / "checkpoints")[-1][0] == 13  # saved on interrupt
-    final = train_run(cfg, tmp_path / "part", resume=True, pictures=False)
-    full, part = load_run(tmp_path / "full")[1], load_run(tmp_path / "part")[1]
+    final = Run(cfg, tmp_path / "part").fit(resume=True, pictures=False)
+    full, part = Run.load(tmp_path / "full").state, Run.load(tmp_path / "part").state
     assert same(full["G"], part["G"]) and same(full["D"], part["D"])
     assert final["step"] == 30
     # history has one record per evaluation, none duplicated by the resume
@@ -106,7 +106,7 @@ def test_stop_and_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path
 
 def test_run_directory_holds_the_contract_files(tmp_path, tiny_overrides):
     out = tmp_path / "run"
-    train_run(cfg_of(tiny_overrides), out)
+    Run(cfg_of(tiny_overrides), out).fit()
     for name in ["config.toml", "metrics.json", "history.jsonl", "samples.png", "losses.png"]:
         assert (out / name).is_file(), name
     assert list_checkpoints(out / "checkpoints")
@@ -114,10 +114,10 @@ def test_run_directory_holds_the_contract_files(tmp_path, tiny_overrides):
 
 def test_existing_run_directory_is_never_overwritten(tmp_path, tiny_overrides):
     out = tmp_path / "run"
-    train_run(cfg_of(tiny_overrides), out, pictures=False)
+    Run(cfg_of(tiny_overrides), out).fit(pictures=False)
     before = (out / "metrics.json").read_bytes()
     with pytest.raises(GankitError, match="--resume"):
-        train_run(cfg_of(tiny_overrides), out, pictures=False)
+        Run(cfg_of(tiny_overrides), out).fit(pictures=False)
     assert (out / "metrics.json").read_bytes() == before
 
 
@@ -135,12 +135,12 @@ def test_resume_never_overwrites_a_newer_checkpoint(tmp_path, tiny_overrides):
 
 def test_resume_past_the_end_is_an_error(tmp_path, tiny_overrides):
     cfg = cfg_of(tiny_overrides)
-    train_run(cfg, tmp_path / "r", pictures=False)
+    Run(cfg, tmp_path / "r").fit(pictures=False)
     with pytest.raises(GankitError, match="already at step 20"):
-        train_run(cfg, tmp_path / "r", resume=True, pictures=False)
+        Run(cfg, tmp_path / "r").fit(resume=True, pictures=False)
 
 
 def test_keep_last_k_checkpoints(tmp_path, tiny_overrides):
     cfg = cfg_of(tiny_overrides, "train.checkpoint_every=2", "train.keep_checkpoints=2")
-    train_run(cfg, tmp_path / "r", pictures=False)
+    Run(cfg, tmp_path / "r").fit(pictures=False)
     assert [s for s, _ in list_checkpoints(tmp_path / "r" / "checkpoints")] == [18, 20]

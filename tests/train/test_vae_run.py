@@ -11,8 +11,8 @@ import torch
 
 from gankit.cli import main
 from gankit.config import RunConfig, apply_overrides
+from gankit.run import Run
 from gankit.train.checkpoint import load_latest
-from gankit.train.run import train_run
 
 torch.set_num_threads(1)
 
@@ -26,7 +26,7 @@ def _history(run: Path) -> list[dict]:
 def test_vae_on_digits_fills_the_run_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "digits"
     rc = main(["train", "--model", "vae", "--data", "digits", "--steps", "30", "--out", str(run),
-               "--set", "train.eval_every=10", "--set", "model.latent_dim=4", "--set", "model.kl_warmup=0", "--set", "model.g_width=64", "--set", "model.d_width=64",
+               "--set", "train.eval_every=10", "--set", "model.latent_dim=4", "--set", "vae.kl_warmup=0", "--set", "model.g_width=64", "--set", "model.d_width=64",
                "--json", *FAST])
     assert rc == 0
     final = json.loads(capsys.readouterr().out)
@@ -75,9 +75,9 @@ def _cfg(steps: int) -> RunConfig:
 
 
 def test_resumed_vae_run_matches_uninterrupted_bit_for_bit(tmp_path: Path) -> None:
-    train_run(_cfg(40), tmp_path / "straight", pictures=False)
-    train_run(_cfg(20), tmp_path / "split", pictures=False)
-    train_run(_cfg(40), tmp_path / "split", resume=True, pictures=False)
+    Run(_cfg(40), tmp_path / "straight").fit(pictures=False)
+    Run(_cfg(20), tmp_path / "split").fit(pictures=False)
+    Run(_cfg(40), tmp_path / "split").fit(resume=True, pictures=False)
     a, b = load_latest(tmp_path / "straight" / "checkpoints"), load_latest(tmp_path / "split" / "checkpoints")
     assert a["step"] == b["step"] == 40
     for part in ("G", "D"):
@@ -89,18 +89,20 @@ def test_resumed_vae_run_matches_uninterrupted_bit_for_bit(tmp_path: Path) -> No
 
 
 def test_bad_vae_settings_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for bad in ("model.likelihood=poisson", "model.beta=-1"):
+    for bad, needle in (("vae.likelihood=poisson", "vae.likelihood must be one of gaussian, bernoulli"),
+                        ("vae.beta=-1", "vae.beta must be a number >= 0"),
+                        ("model.beta=2", "model.beta moved to vae.beta")):
         rc = main(["train", "--model", "vae", "--steps", "2", "--out", str(tmp_path / "x"), "--set", bad, *FAST])
         assert rc == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and err.startswith("gankit: error: model.")
+        assert err.count("\n") == 1 and err.startswith(f"gankit: error: {needle}"), err
 
 
 def test_kl_warmup_weights_the_kl_linearly() -> None:
-    from gankit.train.run import build
+    from gankit.run import build
     from gankit.train.vae_trainer import VAETrainer
 
-    cfg = apply_overrides(_cfg(3), {"model.kl_warmup": 4, "model.beta": 2.0})
+    cfg = apply_overrides(_cfg(3), {"vae.kl_warmup": 4, "vae.beta": 2.0})
     b = build(cfg)
     t = VAETrainer(b.G, b.D, None, b.source, cfg.train)
     for step in range(3):

@@ -18,8 +18,8 @@ from gankit.config import RunConfig, apply_overrides, loads_toml
 from gankit.models.mlp import MLPDiscriminator
 from gankit.objectives.defaults import with_objective_defaults
 from gankit.objectives.wgan import WGAN, WGANGP, critic_report
+from gankit.run import Run, build, resolve
 from gankit.train.checkpoint import load_latest
-from gankit.train.run import build, train_run
 from gankit.train.trainer import Trainer
 
 SMALL = ["--set", "model.g_width=32", "--set", "model.d_width=32", "--set", "model.g_depth=2",
@@ -97,7 +97,8 @@ def test_print_config_shows_the_objective_defaults(capsys):
     t = loads_toml(capsys.readouterr().out).train
     assert (t.optimizer, t.lr_d, t.lr_g, t.beta1, t.beta2, t.d_steps) == ("adam", 1e-4, 1e-4, 0.5, 0.9, 5)
     assert main(["train", "--objective", "hinge", "--print-config"]) == 0
-    assert loads_toml(capsys.readouterr().out).train == RunConfig().train  # no presets: TrainConfig defaults
+    # hinge has no defaults of its own: the default preset's train settings, unchanged
+    assert loads_toml(capsys.readouterr().out).train == resolve().cfg.train
 
 
 def test_explicit_settings_win_over_objective_defaults(tmp_path, capsys):
@@ -142,8 +143,8 @@ def test_history_logs_critic_estimate_lipschitz_and_w1_without_changing_training
             "eval.n_samples": 200, "eval.w1_samples": 100, "train.progress": False}
     a = apply_overrides(RunConfig(), {**over, "train.eval_every": 2})
     b = apply_overrides(RunConfig(), {**over, "train.eval_every": 0})
-    train_run(a, tmp_path / "a", pictures=False)
-    train_run(b, tmp_path / "b", pictures=False)
+    Run(a, tmp_path / "a").fit(pictures=False)
+    Run(b, tmp_path / "b").fit(pictures=False)
     recs = [json.loads(line) for line in (tmp_path / "a" / "history.jsonl").read_text().splitlines()]
     assert [r["step"] for r in recs] == [2, 4, 6]
     for r in recs:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import MultinomialNB
 
 from ..errors import GankitError
@@ -179,7 +180,6 @@ def nb_text(csv_path: str | os.PathLike[str], label_col: str = "label", text_col
         ``vocabulary_size``, ``top_words`` (label → the ``top_k`` most indicative words,
         see :meth:`MultinomialNBText.top_words`), ``test_fraction``, ``seed``.
     """
-    from sklearn.model_selection import train_test_split
 
     if not 0.0 < test_fraction < 1.0:
         raise GankitError(f"test_fraction must be strictly between 0 and 1, got {test_fraction}")

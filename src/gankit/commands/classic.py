@@ -20,8 +20,13 @@ import time
 from typing import Any
 
 import numpy as np
+import torch
 
+from ..classic import GaussianMixtureModel, GaussianNaiveBayesGenerator, nb_text
+from ..data import make_source
+from ..data.toy import is_mixture_spec
 from ..errors import GankitError
+from ..registry import DATA
 from .common import print_json, save_array
 
 
@@ -62,8 +67,6 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def run_nb_text(args: argparse.Namespace) -> int:
-    from ..classic import nb_text
-
     if args.top_k < 1:
         raise GankitError(f"--top-k must be >= 1, got {args.top_k}")
     res = nb_text(args.file, label_col=args.label_col, text_col=args.text_col, test_fraction=args.test_fraction,
@@ -85,11 +88,7 @@ def load_split(name: str, seed: int = 0, n_train: int = 5000, n_test: int = 5000
     Image sets come back as ``ImageDataset`` objects (with labels), other sources as
     float tensors ``(n, *shape)``.
     """
-    import torch
 
-    from ..data import make_source
-    from ..data.toy import is_mixture_spec
-    from ..registry import DATA
 
     if not is_mixture_spec(name):
         factory = DATA.get(name)
@@ -114,7 +113,6 @@ def fit_classic(model: str, data: str, *, n_components: int = 10, covariance_typ
     sample, :math:`\\log p(x)`), for naive Bayes also ``train_accuracy`` / ``test_accuracy``
     of :math:`\\arg\\max_y p(x, y)`, and ``n_train``, ``n_test``, ``n_features``, ``fit_time``.
     """
-    from ..classic import GaussianMixtureModel, GaussianNaiveBayesGenerator
 
     train, test = load_split(data, seed, n_train, n_test)
     t0 = time.perf_counter()

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from ..data.toy import parse_mixture
+from ..divergences import divergence, divergence_names, get_divergence, monte_carlo_divergence
 from ..errors import GankitError
 from .common import print_json, print_table
 
@@ -32,7 +34,6 @@ def json_numbers(obj: Any) -> Any:
 
 def parse_spec(spec: str, flag: str):
     """A 1-D mixture from a command-line spec; errors name the flag."""
-    from ..data.toy import parse_mixture
 
     try:
         return parse_mixture(spec)
@@ -55,8 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..divergences import divergence, divergence_names, get_divergence, monte_carlo_divergence
-
     P, Q = parse_spec(args.p, "--p"), parse_spec(args.q, "--q")
     if args.mc_samples < 2:
         raise GankitError(f"--mc-samples must be >= 2, got {args.mc_samples}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..divergences.emd_io import emd_command
 from ..errors import GankitError
 from .common import print_json
 
@@ -29,8 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..divergences.emd_io import emd_command
-
     if not math.isfinite(args.p) or args.p < 1:
         raise GankitError(f"--p must be a number >= 1, got {args.p}")
     out = emd_command(args.a, args.b, p=args.p, plan_path=args.plan, normalize=args.normalize)

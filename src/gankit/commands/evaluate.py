@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import GankitError
+from ..run import Run
 from .common import print_json, warn
 
 
@@ -25,42 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from ..metrics.evaluate import evaluate_discriminator, final_evaluate
-    from ..train.run import load_run
-
-    built, state = load_run(args.run_dir, warn=warn)
-    cfg = built.cfg
+    run = Run.load(args.run_dir, warn=warn)
+    cfg = run.cfg
     n = args.n if args.n is not None else cfg.eval.n_samples
-    seed = args.seed if args.seed is not None else cfg.eval.seed
-    if n < 1:
-        raise GankitError(f"-n must be >= 1, got {n}")
-    ev = replace(cfg.eval, n_samples=n, w1_samples=min(cfg.eval.w1_samples, n), seed=seed)
-    if args.polarity is not None or args.hpd is not None or args.drs is not None:  # a sampler named here replaces the run's
-        named = {"polarity": 0.0 if args.polarity is None else args.polarity,
-                 "hpd": 1.0 if args.hpd is None else args.hpd, "drs": 0 if args.drs is None else args.drs}
-        from ..sampling import check_sampler
-
-        check_sampler(named["polarity"], ev.polarity_pool, named["hpd"], named["drs"])
-        ev = replace(ev, **named)
-    from pathlib import Path
-
-    from ..sampling import RATIO_FILE
-
-    metrics = final_evaluate(built.G, built.source, ev, test=built.eval_source,
-                             ratio_cache=Path(args.run_dir) / RATIO_FILE)  # the run's classifier where it matches
-    from ..models.vae import is_vae
-
-    if is_vae(built.G, built.D):  # ELBO, reconstruction NLL and KL on n data draws (gankit.train.vae_trainer)
-        from ..train.vae_trainer import vae_eval_fn
-
-        metrics.update(vae_eval_fn(built.source, n, seed, "cpu")(built))
-    else:  # WGAN critics: their W1 estimate and Lipschitz constant next to the exact w1
-        metrics.update(evaluate_discriminator(built.objective, built.D, built.G, built.source,
-                                              replace(cfg.eval, w1_samples=min(cfg.eval.w1_samples, n), seed=seed)))
-    out = {"run_dir": str(args.run_dir), "step": int(state["step"]), "data": cfg.data.name,
-           "objective": cfg.model.name if is_vae(built.G, built.D) else cfg.objective.name, "n_samples": n, **metrics}
+    metrics = run.evaluate(n, args.seed, polarity=args.polarity, hpd=args.hpd, drs=args.drs)
+    out = {"run_dir": str(args.run_dir), "step": int(run.state["step"]), "data": cfg.data.name,
+           "objective": cfg.model.name if run.parts.is_vae else cfg.objective.name, "n_samples": n, **metrics}
     if args.json:
         print_json(out)
     else:

@@ -1,27 +1,29 @@
-"""``gankit list``: every registered data source, model, objective, metric and divergence."""
+"""``gankit list``: every preset and registered data source, model, objective, metric and divergence."""
 
 from __future__ import annotations
 
 import argparse
 
+from ..registry import ALL
+from ..run import preset_help, preset_names
 from .common import print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="list registered data sources, models, objectives, metrics, divergences")
+    p = sub.add_parser("list", help="list presets, data sources, models, objectives, metrics, divergences")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import load_plugins
-    from ..registry import ALL
-
-    load_plugins()
+    presets = {name: preset_help(name) for name in preset_names()}
     if args.json:
-        print_json({kind: {e.name + (":<arg>" if e.family else ""): e.help for e in reg.entries()}
-                    for kind, reg in ALL.items()})
+        print_json({"presets": presets, **{kind: {e.name + (":<arg>" if e.family else ""): e.help
+                                                  for e in reg.entries()} for kind, reg in ALL.items()}})
         return 0
+    print("presets (gankit train --preset NAME):")
+    for name, text in presets.items():
+        print(f"  {name:<18} {text}")
     for kind, reg in ALL.items():
         print(f"{kind}:")
         for e in reg.entries():

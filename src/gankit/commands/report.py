@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..report.html import load_runs, summary, write_report
 from .common import print_json
 
 
@@ -25,8 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report.html import load_runs, summary, write_report
-
     if args.out:
         out = Path(args.out)
     else:

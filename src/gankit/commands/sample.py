@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import GankitError
+from ..run import Run
 from .common import print_json, save_array, warn
 
 
@@ -26,29 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..sampling import RATIO_FILE, check_sampler, fitted_ratio, sample
-    from ..train.run import load_run
-
-    if args.n < 1:
-        raise GankitError(f"-n must be >= 1, got {args.n}")
     if args.seed < 0:
         raise GankitError(f"--seed must be >= 0, got {args.seed}")
-    built, state = load_run(args.run_dir, warn=warn)
-    ev = built.cfg.eval
-    named = args.polarity is not None or args.hpd is not None or args.drs is not None  # replaces the run's sampler
-    polarity = (args.polarity or 0.0) if named else ev.polarity
-    hpd = (1.0 if args.hpd is None else args.hpd) if named else ev.hpd
-    drs = (args.drs or 0) if named else ev.drs
-    check_sampler(polarity, ev.polarity_pool, hpd, drs)
-    ratio = (fitted_ratio(built.G, built.source, drs, ev.seed, bandwidth=ev.drs_bandwidth,
-                          cache=Path(args.run_dir) / RATIO_FILE) if drs else None)  # the run's, where it matches
-    x = sample(built.G, args.n, args.seed, polarity=polarity, polarity_pool=ev.polarity_pool, hpd=hpd, ratio=ratio).numpy()
+    run = Run.load(args.run_dir, warn=warn)
+    x = run.sample(args.n, args.seed, polarity=args.polarity, hpd=args.hpd, drs=args.drs).numpy()
     save_array(args.output, x)
+    step = int(run.state["step"])
     if args.json:
-        print_json({"output": args.output, "n": args.n, "seed": args.seed, "step": int(state["step"]),
-                    "shape": list(x.shape)})
+        print_json({"output": args.output, "n": args.n, "seed": args.seed, "step": step, "shape": list(x.shape)})
     else:
-        print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} from step {state['step']} to {args.output}")
+        print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} from step {step} to {args.output}")
     return 0

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import torch
 
+from ..divergences import divergence_names, get_divergence
 from ..errors import GankitError
+from ..theory.conjugate import check_biconjugate, plot_conjugate
+from ..theory.fgan_fit import DEFAULT_TARGET, fit_table, plot_fits
+from ..theory.optimal_d import DEFAULT_DATA, DEFAULT_GEN, optimal_discriminator, plot_optimal_d
+from ..theory.variational import plot_variational, variational_estimate
 from .common import print_json, print_table
 from .divergence import json_numbers, parse_spec
 
@@ -82,8 +87,6 @@ def _missing(args: argparse.Namespace) -> int:
 
 
 def _optimal_d(args: argparse.Namespace) -> int:
-    from ..theory.optimal_d import DEFAULT_DATA, DEFAULT_GEN, optimal_discriminator, plot_optimal_d
-
     P, G = parse_spec(args.data or DEFAULT_DATA, "--data"), parse_spec(args.gen or DEFAULT_GEN, "--gen")
     _positive("--steps", args.steps)
     plot = _plot_path(args.plot)
@@ -105,8 +108,6 @@ def _optimal_d(args: argparse.Namespace) -> int:
 
 
 def _fgan_fit(args: argparse.Namespace) -> int:
-    from ..theory.fgan_fit import DEFAULT_TARGET, fit_table, plot_fits
-
     P = parse_spec(args.target or DEFAULT_TARGET, "--target")
     if args.steps is not None:
         _positive("--steps", args.steps)
@@ -131,8 +132,6 @@ def _fgan_fit(args: argparse.Namespace) -> int:
 
 
 def _conjugate(args: argparse.Namespace) -> int:
-    from ..theory.conjugate import check_biconjugate, plot_conjugate
-
     plot = _plot_path(args.plot)
     r = check_biconjugate(args.name)
     if plot:
@@ -149,9 +148,6 @@ def _conjugate(args: argparse.Namespace) -> int:
 
 
 def _variational(args: argparse.Namespace) -> int:
-    from ..divergences import divergence_names, get_divergence
-    from ..theory.variational import plot_variational, variational_estimate
-
     P, Q = parse_spec(args.p, "--p"), parse_spec(args.q, "--q")
     _positive("--steps", args.steps)
     plot = _plot_path(args.plot)

@@ -1,50 +1,42 @@
-"""``gankit train``: train a run from defaults, a TOML file and overrides; or resume one."""
+"""``gankit train``: train a run from a preset, your TOML file, flags and ``--set``; or resume one."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from dataclasses import asdict
 from pathlib import Path
 
 from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
 from ..errors import GankitError
-from ..objectives.defaults import explicit_keys, with_objective_defaults
+from ..io import CONFIG_FILE, METRICS_FILE, REPORT_FILE
+from ..run import Run, data_name_for, default_out, preset_names, resolve
+from ..run.preflight import check_names
+from ..run.seeds import train_seeds
 from ..train.health import EXIT_DIVERGED, TrainingDiverged
 from ..train.trainer import TrainingInterrupted
 from .common import print_json, warn
 
-#: The default run, ``gankit train`` with no config-shaping argument: the ns-GAN on ring8 with the
-#: settings measured to find all 8 modes (docs/leaderboard.md): PacGAN packing m = 2 (Lin et al. 2018),
-#: R1 penalty γ = 0.01 (Mescheder et al. 2018), EMA of G β = 0.999 (Yazıcı et al. 2019), linear LR
-#: decay to 1 %, batch 128. The library's own defaults (``RunConfig()``) stay plain Algorithm 1, so
-#: every objective means what its paper says unless asked otherwise; ``--print-config`` shows both.
-DEFAULT_RUN = {"model.pack": 2, "objective.r1": 0.01, "train.batch_size": 128, "train.ema": 0.999,
-               "train.lr_schedule": "linear", "train.lr_final": 0.01}
-
-
-def is_default_run(args: argparse.Namespace) -> bool:
-    """No --config, --set, --data, --objective, --model, --device, --resume or --seeds: the default run."""
-    shaping = (args.config, args.overrides, args.data, args.objective, args.model, args.device, args.resume,
-               getattr(args, "seeds", None))
-    return not any(shaping)
-
-
 # Sections that may change when a run is resumed (the rest define the run).
 RESUMABLE = ("train", "eval")
 FIXED_ON_RESUME = ("seed", "batch_size", "d_steps", "optimizer", "lr_g", "lr_d", "beta1", "beta2")
+#: keys printed on the summary line, in this order
+HEADLINE = ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance", "frechet_floor",
+            "classes_covered", "wall_time")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a GAN (default: ns-GAN on the 8-Gaussian ring)",
-                       description="Train a run. With no argument: a GAN on ring8 with defaults that succeed.")
-    p.add_argument("--config", metavar="FILE.toml", help="TOML config (missing keys take defaults)")
+    p = sub.add_parser("train", help="train a GAN (default: the preset 'default', ns-GAN on the 8-Gaussian ring)",
+                       description="Train a run: a preset, then your --config file, then flags, then --set.")
+    p.add_argument("--preset", metavar="NAME",
+                   help=f"named config to start from: {', '.join(preset_names())} (default: 'images' for image "
+                        f"data, else 'default'; 'plain' is Algorithm 1 with the library's defaults)")
+    p.add_argument("--config", metavar="FILE.toml", help="your TOML config, applied over the preset")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted override, e.g. --set train.steps=5000 (repeatable)")
     p.add_argument("--data", help="data source name, 1-D mixture spec, or an image file/folder (data.name; "
-                                  "a path becomes images:PATH); image data get the DCGAN defaults of docs/images.md")
-    p.add_argument("--objective", help="objective name (objective.name)")
+                                  "a path becomes images:PATH)")
+    p.add_argument("--objective", help="objective name (objective.name); its own defaults come with it")
     p.add_argument("--model", help="model name (model.name)")
     p.add_argument("--steps", type=int, help="generator steps (train.steps)")
     p.add_argument("--seed", type=int, help="seed of Python, NumPy and torch (train.seed)")
@@ -52,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<data>-<objective>-seed<seed>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     p.add_argument("--seeds", type=int, metavar="N",
-                   help="train seeds seed..seed+N-1 vectorised in one process (mlp; ns, minimax, fgan:*); "
-                        "one run directory per seed under --out, plus summary.json")
+                   help="train seeds seed..seed+N-1 together in one process; one run directory per seed "
+                        "under --out, plus summary.json")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -63,97 +55,95 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def resolve_config(args: argparse.Namespace, base: RunConfig | None = None) -> RunConfig:
-    """Defaults < objective defaults < TOML file < flags < ``--set``; a resumed run's config is final."""
-    from ..train.presets import apply_image_defaults, data_name_for
+def flag_values(args: argparse.Namespace) -> dict[str, object]:
+    """The dotted keys the named flags set (``None``: not given)."""
+    return {"data.name": data_name_for(args.data) if args.data is not None else None,
+            "objective.name": args.objective, "model.name": args.model, "train.steps": args.steps,
+            "train.seed": args.seed, "train.device": args.device,
+            "train.tensorboard": True if getattr(args, "tensorboard", False) else None}
 
-    cfg = base if base is not None else (load_toml(args.config) if args.config else RunConfig())
-    if base is None and is_default_run(args):
-        cfg = apply_overrides(cfg, DEFAULT_RUN)
-    data = data_name_for(args.data) if args.data is not None else None
-    flags = {"data.name": data, "objective.name": args.objective, "model.name": args.model,
-             "train.steps": args.steps, "train.seed": args.seed, "train.device": args.device}
-    overrides = {k: v for k, v in flags.items() if v is not None}
-    if getattr(args, "tensorboard", False):
-        overrides["train.tensorboard"] = True
-    from ..train.preflight import check_names
 
-    cfg = apply_overrides(cfg, overrides)
-    cfg = apply_overrides(cfg, args.overrides)
-    check_names(cfg)  # unknown data/model/objective names fail here, before any folder is made
-    if base is not None:  # resuming: the saved config is already resolved
-        return cfg
-    # Keys the user chose keep their values; image data get the image defaults for the rest, then the
-    # objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for wgan) fill what the user left unset.
-    explicit = set(overrides) | {o.partition("=")[0].strip() for o in args.overrides}
-    if args.config:
-        explicit |= explicit_keys(tomllib.loads(Path(args.config).read_text(encoding="utf-8")))
-    cfg = apply_image_defaults(cfg, explicit)
-    return with_objective_defaults(cfg, explicit)
+def resolve_config(args: argparse.Namespace) -> tuple[RunConfig, str]:
+    """The config of a new run and the name of its preset (see :mod:`gankit.run.presets`)."""
+    r = resolve(args.preset, args.config, flag_values(args), args.overrides)
+    check_names(r.cfg)  # unknown data/model/objective names fail here, before any folder is made
+    return r.cfg, r.preset
+
+
+def resume_config(args: argparse.Namespace) -> RunConfig:
+    """A stopped run's saved config with the train/eval changes that resuming allows."""
+    if args.out or args.config or args.preset:
+        raise GankitError("--resume RUN_DIR continues a run with its own config; don't pass --out, --config or --preset")
+    run_dir = Path(args.resume)
+    if not run_dir.is_dir():
+        raise GankitError(f"run directory {str(run_dir)!r} does not exist")
+    saved = load_toml(run_dir / CONFIG_FILE)
+    flags = {k: v for k, v in flag_values(args).items() if v is not None}
+    cfg = apply_overrides(apply_overrides(saved, flags), args.overrides)
+    check_names(cfg)
+    _check_resume_changes(saved, cfg)
+    return cfg
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..train.run import default_out, train_run
-
     if args.resume:
-        if args.out or args.config:
-            raise GankitError("--resume RUN_DIR continues a run with its own config; don't pass --out or --config")
-        run_dir = Path(args.resume)
-        if not run_dir.is_dir():
-            raise GankitError(f"run directory {str(run_dir)!r} does not exist")
-        saved = load_toml(run_dir / "config.toml")
-        cfg = resolve_config(args, saved)
-        _check_resume_changes(saved, cfg)
-        out, resume = run_dir, True
+        cfg, preset, out, resume = resume_config(args), None, Path(args.resume), True
     else:
-        cfg = resolve_config(args)
-        out, resume = (Path(args.out) if args.out else None), False
+        (cfg, preset), resume = resolve_config(args), False
+        out = Path(args.out) if args.out else None
     if args.print_config:
+        sys.stdout.write(f"# preset: {preset}\n" if preset else "")
         sys.stdout.write(dumps_toml(cfg))
         return 0
     progress = False if (args.no_progress or args.json) else None
+    if preset and not args.json:
+        sys.stderr.write(f"gankit: preset {preset!r}{' with your changes' if _changed(args) else ''} "
+                         f"(--print-config shows the whole config)\n")
     if args.seeds is not None:
-        return _run_seeds(args, cfg, out, resume, progress)
+        return _run_seeds(args, cfg, out, progress)
     out = out or default_out(cfg)
     try:
-        final = train_run(cfg, out, resume=resume, progress=progress, warn=warn)
+        final = Run(cfg, out).fit(resume=resume, progress=progress, warn=warn)
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
         return 130
     except TrainingDiverged as exc:
         sys.stderr.write(f"gankit: error: {exc}\n")
         return EXIT_DIVERGED
-    if not final:  # a rank other than 0 under torchrun: rank 0 reports
-        return 0
-    if args.json:
-        print_json({"run_dir": str(out), **final})
-    else:
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in final.items()
-                          if k in ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance",
-                                   "frechet_floor", "classes_covered", "wall_time"))
-        print(f"run {out}: {shown}")
-        plain = ", ".join(f"{k[6:]}={v:.4g}" for k, v in final.items()
-                          if k in ("plain_modes", "plain_high_quality", "plain_reverse_kl", "plain_w1"))
-        if plain:  # a sampler (eval.hpd / eval.polarity) chose the samples above; the generator itself:
-            print(f"  plain generator (no sampler): {plain}")
-        print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / 'metrics.json'}")
-        if (out / "report.html").exists():
-            print(f"  report: {out / 'report.html'}")
+    if final:  # ranks other than 0 under torchrun return {}: rank 0 reports
+        _report(args, out, final)
     return 0
 
 
-def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, resume: bool, progress: bool | None) -> int:
-    from ..train.seeds import check_supported, train_seeds
+def _changed(args: argparse.Namespace) -> bool:
+    return bool(args.config or args.overrides or any(v is not None for v in flag_values(args).values()))
 
-    if resume:
+
+def _report(args: argparse.Namespace, out: Path, final: dict[str, object]) -> None:
+    if args.json:
+        print_json({"run_dir": str(out), **final})
+        return
+    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                      for k in HEADLINE if (v := final.get(k)) is not None)
+    print(f"run {out}: {shown}")
+    plain = ", ".join(f"{k[6:]}={v:.4g}" for k, v in final.items()
+                      if k in ("plain_modes", "plain_high_quality", "plain_reverse_kl", "plain_w1"))
+    if plain:  # a sampler (eval.hpd / eval.polarity / eval.drs) chose the samples above; the generator itself:
+        print(f"  plain generator (no sampler): {plain}")
+    print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / METRICS_FILE}")
+    if (out / REPORT_FILE).exists():
+        print(f"  report: {out / REPORT_FILE}")
+
+
+def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, progress: bool | None) -> int:
+    if args.resume:
         raise GankitError("--seeds cannot be combined with --resume; resume one seed's directory instead")
-    check_supported(cfg, args.seeds)
     if out is None:
-        stem = f"{cfg.data.name}-{cfg.objective.name.replace(':', '_')}-seeds{cfg.train.seed}-{cfg.train.seed + args.seeds - 1}"
-        out = Path("runs") / stem
+        last = cfg.train.seed + args.seeds - 1
+        out = Path("runs") / f"{cfg.data.name}-{cfg.objective.name.replace(':', '_')}-seeds{cfg.train.seed}-{last}"
     show = cfg.train.progress if progress is None else progress
     try:
-        summary = train_seeds(cfg, args.seeds, out, progress=show)
+        summary = train_seeds(cfg, args.seeds, out, progress=show, warn=warn)
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoints saved in {out}/seed*/ (each resumes with gankit train --resume {out}/seed<s>)")
         return 130

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import GankitError
 
@@ -339,7 +340,6 @@ def read_image_folder(
     mode : {"auto", "L", "RGB"}
         ``"auto"`` keeps one gray channel when every image is gray, else converts all to RGB.
     """
-    from PIL import Image, UnidentifiedImageError
 
     folder = Path(folder)
     if mode not in ("auto", "L", "RGB"):

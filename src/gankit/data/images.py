@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.datasets import load_digits
 
 from ..errors import GankitError
 from ..registry import DATA
@@ -44,6 +45,7 @@ from .image_formats import (
     read_cifar_batch,
     read_idx,
     read_image_folder,
+    safe_pickle_load,
     to_nchw,
 )
 
@@ -76,7 +78,6 @@ def load_digits_images(split: str = "train", test_fraction: float = 0.2, split_s
     Pixels 0..16 are mapped to [-1, 1]. With the defaults the test split is the last 359
     entries of ``default_rng(0).permutation(1797)`` and the training split the other 1438.
     """
-    from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
     return make_image_dataset(x.reshape(-1, 1, 8, 8), y, name="digits", split=split, test_fraction=test_fraction,
@@ -169,8 +170,6 @@ def load_cifar(path: str | os.PathLike[str], split: str = "train", test_fraction
     y = np.concatenate(ys) if all(v is not None for v in ys) else None
     names = None
     if (path / "batches.meta").is_file():
-        from .image_formats import safe_pickle_load
-
         meta = safe_pickle_load(path / "batches.meta")
         raw = meta.get(b"label_names", meta.get("label_names")) if isinstance(meta, dict) else None
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in raw] if raw is not None else None

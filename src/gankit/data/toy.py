@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from scipy.special import ndtr
+from scipy.stats import norm
 from torch import Tensor
 
 from ..errors import GankitError
@@ -189,8 +191,6 @@ class Mixture1D(DataSource):
         return np.exp(self.log_pdf(x))
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        from scipy.special import ndtr
-
         x = np.asarray(x, dtype=np.float64)[..., None]
         return (self.weights * ndtr((x - self.means) / self.stds)).sum(axis=-1)
 
@@ -205,7 +205,6 @@ class Mixture1D(DataSource):
 
     def support(self, mass: float = 1 - 1e-12) -> tuple[float, float]:
         """An interval holding at least ``mass`` of the probability (component-wise bound)."""
-        from scipy.stats import norm
 
         k = norm.isf((1 - mass) / 2)
         return float((self.means - k * self.stds).min()), float((self.means + k * self.stds).max())

@@ -7,6 +7,7 @@ Registered names (``gankit list``): ``minimax`` (Goodfellow's saturating game), 
 
 from __future__ import annotations
 
+from ..divergences import get_divergence
 from ..registry import OBJECTIVES
 from .base import LogitObjective, Objective
 from .fgan import (
@@ -77,8 +78,6 @@ def _ns(cfg) -> Objective:
 @OBJECTIVES.register_family("fgan", help="f-GAN with any divergence: fgan:kl, fgan:reverse_kl, fgan:alpha:0.5, ... "
                             "(objective.generator_loss: nonsaturating | saturating)")
 def _fgan_family(arg: str):
-    from ..divergences import get_divergence
-
     div = get_divergence(arg)  # GankitError listing the known divergences
 
     def factory(cfg) -> Objective:

@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
@@ -80,10 +82,8 @@ def make_mp4(frames: list[Path], out: str | Path, fps: float = 2.5) -> Path | No
     """Write an MP4 of ``frames`` with matplotlib's ffmpeg writer; ``None`` if ``ffmpeg`` is not on PATH."""
     if not frames or shutil.which("ffmpeg") is None:
         return None
-    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.animation import FFMpegWriter
 
     first = np.asarray(Image.open(frames[0]).convert("RGB"))

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ..metrics.evaluate import generate  # noqa: E402
+from .grids import save_generator_grid
 
 __all__ = ["plot_samples", "plot_losses", "save_run_pictures", "read_history"]
 
@@ -114,7 +115,6 @@ def save_run_pictures(out: Path, built: Any, trainer: Any) -> None:
         plot_samples(built.G, built.D, built.source, built.objective, out / "samples.png", n=cfg.eval.n_samples,
                      seed=cfg.eval.seed, device=built.device, title=title)
     elif len(built.source.shape) == 3:  # images: a grid of the fixed evaluation noise
-        from .grids import save_generator_grid
 
         save_generator_grid(built.G, out / "samples.png", cfg.eval.seed, built.device)
     plot_losses(read_history(out / "history.jsonl"), out / "losses.png", title=title)

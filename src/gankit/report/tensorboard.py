@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ..errors import GankitError
 from ..train.trainer import Callback, Trainer
@@ -64,8 +65,6 @@ class TensorBoardLogger(Callback):
                     self.writer.add_scalar(f"{group}/{key}", float(value), step)
             self._logged_record = step
         if self.snapshots is not None:
-            from PIL import Image
-
             for fstep, path in sorted(self.snapshots.saved.items()):
                 if fstep not in self._logged_frames:
                     img = np.asarray(Image.open(path).convert("RGB"))  # (H, W, 3) uint8

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from ..errors import TrainingDiverged
 from ..io import append_jsonl
@@ -90,8 +91,6 @@ class ProgressBar(Callback):
         self.bar: Any = None
 
     def on_train_start(self, trainer: Trainer) -> None:
-        from tqdm.auto import tqdm
-
         self.bar = tqdm(total=trainer.cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, leave=True)
         self._shown = trainer.step
 

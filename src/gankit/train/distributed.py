@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ..errors import GankitError
 from .trainer import Callback, Trainer
@@ -92,7 +93,6 @@ def check_world_size(state: dict[str, Any], world_size: int) -> None:
 
 def wrap_trainer(trainer: Trainer, info: DistInfo) -> None:
     """Make ``trainer`` data-parallel: DDP wrappers for the steps and per-rank data/noise streams."""
-    from torch.nn.parallel import DistributedDataParallel as DDP
 
     ids = [trainer.device.index] if trainer.device.type == "cuda" else None
     trainer.G_train = DDP(trainer.G, device_ids=ids)

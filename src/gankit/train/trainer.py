@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data.toy import DataSource
+from ..errors import GankitError
 from ..objectives.base import Objective
 
 __all__ = ["Trainer", "Callback", "TrainingInterrupted", "make_optimizer", "seed_everything"]
@@ -116,12 +118,9 @@ class Trainer:
     # ------------------------------------------------------------------ one step of Algorithm 1
     def _setup_speed(self, precision: str, compile: bool) -> None:
         """Autocast, GradScaler (fp16) and ``torch.compile`` of the two steps (docs/speed.md)."""
-        from contextlib import nullcontext
 
         dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         if precision == "fp16" and self.device.type != "cuda":
-            from ..errors import GankitError
-
             raise GankitError(f"train.precision=fp16 needs a CUDA device, got {self.device}; use fp32 or bf16 on CPU")
         dev_type = self.device.type
         self._autocast = (lambda: torch.autocast(dev_type, dtype=dtype)) if dtype is not None else nullcontext

@@ -1,0 +1,96 @@
+"""Checks that run before any training work: names resolve, the run directory is writable.
+
+Both raise :class:`~gankit.errors.GankitError` (one line, exit status 2 on the command line),
+so a run that cannot succeed fails before it creates anything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .. import data, divergences, metrics, models, objectives  # noqa: F401  (register their names)
+from ..data.toy import is_mixture_spec, parse_mixture
+from ..errors import GankitError
+from ..io import atomic_write_bytes
+from ..registry import DATA, MODELS, OBJECTIVES
+
+__all__ = ["check_names", "check_output", "checkpoint_bytes", "dir_is_nonempty"]
+
+
+def check_names(cfg: Any) -> None:
+    """Resolve ``data.name``, ``model.name`` and ``objective.name`` without building anything big.
+
+    Raises
+    ------
+    GankitError
+        Naming the unknown name and listing the known ones, or a malformed mixture spec,
+        or a ``data.path`` given to a source that does not take one.
+    """
+    if cfg.model.name != "auto":  # auto: dcgan for images, mlp for vectors (models.resolve_model_name)
+        MODELS.get(cfg.model.name)
+    OBJECTIVES.get(cfg.objective.name)  # a family (fgan:<divergence>) checks its argument here
+    if is_mixture_spec(cfg.data.name):
+        parse_mixture(cfg.data.name)
+        if cfg.data.path:
+            raise GankitError("data.path is only for data sources that read files; a mixture spec takes none")
+        return
+    factory = DATA.get(cfg.data.name)
+    if cfg.data.path:
+        try:
+            params = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            params = {}
+        if "path" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            raise GankitError(f"data source {cfg.data.name!r} takes no data.path; use data.name=images:PATH "
+                              f"or idx:PATH for files")
+
+
+def checkpoint_bytes(*modules: Any) -> int:
+    """Upper estimate of one checkpoint's size: weights plus two Adam moments, plus 64 KiB."""
+    n = sum(p.numel() * p.element_size() for m in modules for p in m.parameters())
+    return 3 * n + 65536
+
+
+def check_output(out: Path, need_bytes: int = 0) -> None:
+    """Create ``out`` if needed, write and remove a probe file, and check the free space.
+
+    Raises
+    ------
+    GankitError
+        When ``out`` is a file, cannot be created or written (read-only, permission, a
+        path under a file), or its file system has less than ``need_bytes`` free.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GankitError(f"run directory {str(out)!r} is a file, not a folder; choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        atomic_write_bytes(probe, b"gankit write test\n")
+        probe.unlink()
+    except OSError as exc:
+        raise GankitError(f"cannot write to run directory {str(out)!r}: {exc.strerror or exc}") from None
+    try:
+        free = shutil.disk_usage(out).free
+    except OSError:
+        return
+    if need_bytes and free < need_bytes:
+        raise GankitError(f"not enough free space for run directory {str(out)!r}: {free / 2**20:.1f} MiB free, "
+                          f"checkpoints need about {need_bytes / 2**20:.1f} MiB")
+
+
+def dir_is_nonempty(path: Path) -> bool:
+    """True when ``path`` is a folder with entries (a file raises GankitError)."""
+    if not path.exists():
+        return False
+    if not path.is_dir():
+        raise GankitError(f"run directory {str(path)!r} is a file, not a folder; choose another --out")
+    try:
+        with os.scandir(path) as entries:
+            return any(True for _ in entries)
+    except OSError as exc:
+        raise GankitError(f"cannot read run directory {str(path)!r}: {exc.strerror or exc}") from None

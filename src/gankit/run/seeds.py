@@ -1,0 +1,72 @@
+"""``gankit train --seeds N``: N seeds of one run, trained together in one process.
+
+Seed ``s`` gets a normal run directory ``<out>/seed<s>/`` written by the same :class:`Run`
+machinery as ``gankit train --seed s`` (config, history, checkpoints that ``gankit
+sample/eval`` and ``--resume`` read, metrics, pictures); the replicas' steps are vectorised
+by :func:`gankit.train.seeds.fit_replicas`. ``<out>/summary.json`` holds the mean and sample
+standard deviation (``ddof=1``) of every final metric.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import RunConfig
+from ..errors import GankitError
+from ..io import SUMMARY_FILE, write_json
+from ..train.distributed import DistInfo
+from ..train import seeds as vectorised
+from .preflight import dir_is_nonempty
+from .run import Run
+
+__all__ = ["train_seeds", "summarise"]
+
+
+def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample std (``ddof=1``; 0 for one seed) of every numeric final metric."""
+    out: dict[str, Any] = {"seeds": [f["seed"] for f in finals], "n": len(finals), "metrics": {}}
+    for k in finals[0]:
+        vals = [f.get(k) for f in finals]
+        if k == "seed" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            continue
+        a = np.asarray(vals, dtype=float)
+        out["metrics"][k] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+                             "values": vals}
+    return out
+
+
+def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool = False,
+                pictures: bool = True, warn: Any = None) -> dict[str, Any]:
+    """Train seeds ``cfg.train.seed + i`` (``i < n_seeds``) into ``out/seed<s>/``; the summary.
+
+    Raises :class:`GankitError` for what ``--seeds`` cannot vectorise (it names the setting).
+    """
+    vectorised.check_supported(cfg, n_seeds)
+    out = Path(out)
+    if dir_is_nonempty(out):
+        raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
+    runs, sessions, trainers = [], [], []
+    source = None
+    for i in range(n_seeds):
+        seed = cfg.train.seed + i
+        run = Run(replace(cfg, train=replace(cfg.train, seed=seed)), out / f"seed{seed}", source=source)
+        session = run.prepare(DistInfo(), None, False, warn)  # seed_everything(seed) + models, as a lone run
+        source = run.parts.source  # one data set object, each replica with its own data stream
+        trainer = session.trainer(False, None, pictures, None)
+        run.trainer = trainer
+        runs.append(run), sessions.append(session), trainers.append(trainer)
+    t0 = time.perf_counter()
+    vectorised.fit_replicas(trainers, progress=progress)
+    wall = time.perf_counter() - t0
+    finals = []
+    for run, session, trainer in zip(runs, sessions, trainers, strict=True):
+        run.history = session.history.records
+        finals.append(run.finish(session, trainer, wall, pictures, extra={"vectorised_seeds": n_seeds}))
+    summary = summarise(finals)
+    write_json(out / SUMMARY_FILE, summary)
+    return summary
