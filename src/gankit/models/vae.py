@@ -22,10 +22,10 @@ Objective (per sample, in nats)
 estimated with one reparameterised draw :math:`z = \mu + e^{\mathrm{logvar}/2} \odot
 \varepsilon`, :math:`\varepsilon \sim N(0, I)`, and the KL in closed form. The loss
 minimised is :math:`\frac1B \sum_b [-\log p(x_b \mid z_b) + \beta\,\mathrm{KL}_b]`
-(``model.beta``; :math:`\beta = 1` is the ELBO, :math:`\beta \ne 1` the β-VAE of
+(``vae.beta``; :math:`\beta = 1` is the ELBO, :math:`\beta \ne 1` the β-VAE of
 Higgins et al., 2017). Reported ``elbo`` is always the :math:`\beta = 1` value.
 
-Reconstruction likelihood :math:`p(x \mid z)` (``model.likelihood``)
+Reconstruction likelihood :math:`p(x \mid z)` (``vae.likelihood``)
 - ``"gaussian"`` (default): :math:`N(x; \mu_\theta(z), \operatorname{diag}\sigma^2)` with
   one learned standard deviation per feature, bounded below by ``min_std = 1e-3`` (a
   "calibrated decoder", Rybkin et al., 2021). It is parameterised as
@@ -40,7 +40,7 @@ Reconstruction likelihood :math:`p(x \mid z)` (``model.likelihood``)
   A density only for binary pixels: on grey levels this "ELBO" is not a bound on a
   log-likelihood (use it for sharper samples, not for numbers).
 
-KL warm-up (``model.kl_warmup``, default 500 steps) raises the KL weight linearly from 0
+KL warm-up (``vae.kl_warmup``, default 500 steps) raises the KL weight linearly from 0
 to :math:`\beta` (Bowman et al., 2016; Sønderby et al., 2016): without it the VAE
 ignores :math:`z` on ring8 (posterior collapse, ELBO stuck at the single-Gaussian value).
 
@@ -56,6 +56,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..config import VAEConfig
 from ..errors import GankitError
 from ..registry import MODELS
 from .mlp import _mlp
@@ -275,28 +276,22 @@ def is_vae(G: nn.Module, D: nn.Module) -> bool:
     return isinstance(G, VAEDecoder) and isinstance(D, VAEEncoder)
 
 
-def _check(cfg) -> None:
-    beta = getattr(cfg, "beta", 1.0)
-    if not (math.isfinite(beta) and beta >= 0):
-        raise GankitError(f"model.beta must be a number >= 0, got {beta}")
-
-
-@MODELS.register("vae", help="variational auto-encoder: MLP encoder/decoder (latent_dim, g_/d_width, likelihood, beta)")
-def make_vae(cfg, data_shape: tuple[int, ...], stochastic: bool = True) -> tuple[nn.Module, nn.Module]:
+@MODELS.register("vae", help="variational auto-encoder: MLP encoder/decoder (latent_dim, g_/d_width, vae.*)")
+def make_vae(cfg, data_shape: tuple[int, ...], stochastic: bool = True,
+             vae: VAEConfig | None = None) -> tuple[nn.Module, nn.Module]:
     """Build ``(decoder, encoder)`` in the ``(G, D)`` slots from a :class:`~gankit.config.ModelConfig`.
 
     The decoder uses ``g_width``/``g_depth``, the encoder ``d_width``/``d_depth``;
-    ``likelihood`` and ``beta`` come from the config when it has them.
+    ``likelihood``, ``beta`` and ``kl_warmup`` come from ``vae`` (default :class:`~gankit.config.VAEConfig`).
     """
-    _check(cfg)
+    vae = vae or VAEConfig()
     dec = VAEDecoder(cfg.latent_dim, data_shape, cfg.g_width, cfg.g_depth, cfg.activation,
-                         likelihood=getattr(cfg, "likelihood", "gaussian"), beta=getattr(cfg, "beta", 1.0),
-                     kl_warmup=getattr(cfg, "kl_warmup", 0))
+                     likelihood=vae.likelihood, beta=vae.beta, kl_warmup=vae.kl_warmup)
     enc = VAEEncoder(data_shape, cfg.latent_dim, cfg.d_width, cfg.d_depth, cfg.activation, stochastic=stochastic)
     return dec, enc
 
 
 @MODELS.register("autoencoder", help="deterministic auto-encoder (same MLPs as vae, z = mu, no KL)")
-def make_autoencoder(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+def make_autoencoder(cfg, data_shape: tuple[int, ...], vae: VAEConfig | None = None) -> tuple[nn.Module, nn.Module]:
     """Build ``(decoder, encoder)`` of a plain auto-encoder (samples from N(0, I) are not meaningful)."""
-    return make_vae(cfg, data_shape, stochastic=False)
+    return make_vae(cfg, data_shape, stochastic=False, vae=vae)

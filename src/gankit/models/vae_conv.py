@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ..config import VAEConfig
 from ..errors import GankitError
 from ..registry import MODELS
 from .mlp import ACTIVATIONS
-from .vae import VAEDecoder, VAEEncoder, _check
+from .vae import VAEDecoder, VAEEncoder
 
 __all__ = ["ConvVAEEncoder", "ConvVAEDecoder", "make_vae_conv"]
 
@@ -68,11 +69,11 @@ class ConvVAEDecoder(VAEDecoder):
 
 
 @MODELS.register("vae-conv", help="convolutional VAE for images with H, W divisible by 4 (latent_dim, g_/d_width)")
-def make_vae_conv(cfg, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build ``(decoder, encoder)`` from a :class:`~gankit.config.ModelConfig` (depths are fixed at two conv layers)."""
-    _check(cfg)
+def make_vae_conv(cfg, data_shape: tuple[int, ...], vae: VAEConfig | None = None) -> tuple[nn.Module, nn.Module]:
+    """Build ``(decoder, encoder)`` from a :class:`~gankit.config.ModelConfig` and a
+    :class:`~gankit.config.VAEConfig` (default options when None); depths are fixed at two conv layers."""
+    vae = vae or VAEConfig()
     dec = ConvVAEDecoder(cfg.latent_dim, data_shape, cfg.g_width, cfg.activation,
-                         likelihood=getattr(cfg, "likelihood", "gaussian"), beta=getattr(cfg, "beta", 1.0),
-                         kl_warmup=getattr(cfg, "kl_warmup", 0))
+                         likelihood=vae.likelihood, beta=vae.beta, kl_warmup=vae.kl_warmup)
     enc = ConvVAEEncoder(data_shape, cfg.latent_dim, cfg.d_width, cfg.activation)
     return dec, enc
