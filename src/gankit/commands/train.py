@@ -7,6 +7,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
 from ..errors import GankitError
 from ..io import CONFIG_FILE, METRICS_FILE, REPORT_FILE
@@ -14,7 +16,7 @@ from ..run import Run, data_name_for, default_out, preset_names, resolve
 from ..run.preflight import check_names
 from ..run.seeds import train_seeds
 from ..train.health import EXIT_DIVERGED, TrainingDiverged
-from ..train.trainer import TrainingInterrupted
+from ..train.trainer import Callback, Trainer, TrainingInterrupted
 from .common import print_json, warn
 
 # Sections that may change when a run is resumed (the rest define the run).
@@ -96,14 +98,13 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps_toml(cfg))
         return 0
     progress = False if (args.no_progress or args.json) else None
-    if preset and not args.json:
-        sys.stderr.write(f"gankit: preset {preset!r}{' with your changes' if _changed(args) else ''} "
-                         f"(--print-config shows the whole config)\n")
+    announce = [] if args.json or not preset else [Announce(
+        f"gankit: preset {preset!r}{' with your changes' if _changed(args) else ''} (--print-config shows it all)")]
     if args.seeds is not None:
         return _run_seeds(args, cfg, out, progress)
     out = out or default_out(cfg)
     try:
-        final = Run(cfg, out).fit(resume=resume, progress=progress, warn=warn)
+        final = Run(cfg, out).fit(resume=resume, progress=progress, callbacks=announce, warn=warn)
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoint saved. Continue with: gankit train --resume {out}")
         return 130
@@ -113,6 +114,16 @@ def run(args: argparse.Namespace) -> int:
     if final:  # ranks other than 0 under torchrun return {}: rank 0 reports
         _report(args, out, final)
     return 0
+
+
+class Announce(Callback):
+    """One line on stderr once the run has passed every check and training starts."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        tqdm.write(self.line, file=sys.stderr)
 
 
 def _changed(args: argparse.Namespace) -> bool:
