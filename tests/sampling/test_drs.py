@@ -15,6 +15,7 @@ from gankit.cli import main
 from gankit.config import EvalConfig
 from gankit.data.toy import parse_mixture
 from gankit.errors import GankitError
+from gankit.io import RATIO_FILE
 from gankit.sampling import check_sampler, drs_sample, fit_ratio
 
 
@@ -149,17 +150,17 @@ def test_a_drs_run_reports_both_and_eval_reproduces_them(drs_run, reports_both):
 def test_the_run_keeps_its_classifier_for_eval_and_sample(drs_run, tmp_path, capsys, monkeypatch):
     import numpy as np
 
-    import gankit.sampling as sampling
+    import gankit.sampling.drs as drs_module
 
     out, final = drs_run
-    assert (out / "drs.pt").is_file()
+    assert (out / RATIO_FILE).is_file()
     a, b = tmp_path / "a.npy", tmp_path / "b.npy"
     assert run_cli(capsys, "sample", out, "-n", 50, "-o", a)[0] == 0
 
     def no_fit(*args, **kwargs):
         raise GankitError("fit_ratio was called")
 
-    monkeypatch.setattr(sampling, "fit_ratio", no_fit)  # from here on only the kept classifier can serve
+    monkeypatch.setattr(drs_module, "fit_ratio", no_fit)  # from here on only the kept classifier can serve
     code, stdout, _ = run_cli(capsys, "eval", out, "--json")
     ev = json.loads(stdout)
     assert code == 0 and ev["w1"] == pytest.approx(final["w1"]) and ev["plain_w1"] == pytest.approx(final["plain_w1"])
@@ -169,7 +170,7 @@ def test_the_run_keeps_its_classifier_for_eval_and_sample(drs_run, tmp_path, cap
     code, _, err = run_cli(capsys, "sample", out, "-n", 50, "-o", b, "--drs", 151)
     assert code == 2 and "fit_ratio was called" in err
     monkeypatch.undo()
-    (out / "drs.pt").write_bytes(b"not a torch file")  # unreadable: fitted again, the same classifier
+    (out / RATIO_FILE).write_bytes(b"not a torch file")  # unreadable: fitted again, the same classifier
     assert run_cli(capsys, "sample", out, "-n", 50, "-o", b)[0] == 0
     assert np.array_equal(np.load(a), np.load(b))
 
@@ -187,7 +188,8 @@ def test_sample_cli_with_drs(drs_run, tmp_path, capsys, sample_follows_run):
 def test_drs_on_images_fails_before_training(tmp_path, capsys):
     out = tmp_path / "img"
     code, _, err = run_cli(capsys, "train", "--data", "digits", "--out", out, "--steps", "2", "--set", "eval.drs=10")
-    assert code == 2 and "needs a GAN on vector data" in err and len(err.strip().splitlines()) == 1
+    errors = [line for line in err.splitlines() if line.startswith("gankit: error:")]
+    assert code == 2 and len(errors) == 1 and "needs a GAN on vector data" in errors[0]
     assert not (out / "checkpoints").exists() or not any((out / "checkpoints").iterdir())
 
 

@@ -6,7 +6,8 @@ The image analogue of the mode-coverage metrics (DESIGN.md): a generated image i
 least one confident image; ``class_kl`` is KL(p̂ ‖ uniform) with p̂ the histogram of the
 confident images' predicted classes (``0·log 0 = 0``; NaN when no image is confident).
 The threshold keeps a blurry image that the classifier cannot place from counting as a
-class it happens to lean towards.
+class it happens to lean towards. :class:`ImageClassCoverage`, registered as ``classes``,
+reads generated images of a labelled image data set with its feature classifier (:mod:`.images`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["class_histogram", "class_coverage_from_counts", "class_coverage", "ClassCoverage"]
+from ..registry import METRICS
+from .base import EvalData, Metric
+from .images import check_images, feature_classifier
+
+__all__ = ["class_histogram", "class_coverage_from_counts", "class_coverage", "ClassCoverage", "ImageClassCoverage"]
 
 
 def class_histogram(probs: Tensor, threshold: float = 0.9) -> tuple[Tensor, int]:
@@ -85,3 +90,43 @@ class ClassCoverage:
 
     def compute(self) -> dict[str, float]:
         return class_coverage_from_counts(self.counts, self.n)
+
+
+@METRICS.register("classes", help="classes covered / confident fraction / class KL of generated images, read by "
+                                  "the feature classifier; labelled image data sets")
+class ImageClassCoverage(Metric):
+    """:class:`ClassCoverage` of generated images: ``update(fake)`` classifies them first.
+
+    Parameters
+    ----------
+    data : EvalData
+        A labelled image data set (its feature classifier, :func:`.images.feature_classifier`).
+    threshold : float
+        Minimal top probability of a confident prediction.
+    """
+
+    higher_is_better = ClassCoverage.higher_is_better
+    order = 20
+
+    def __init__(self, data: EvalData, threshold: float = 0.9) -> None:
+        self.data = data
+        self.fc = feature_classifier(data)
+        self.coverage = ClassCoverage(self.fc.n_classes, threshold)
+
+    @classmethod
+    def applies(cls, data: EvalData) -> bool:
+        """Image data sets with class labels."""
+        return data.has_labels
+
+    @classmethod
+    def from_data(cls, data: EvalData) -> ImageClassCoverage:
+        return cls(data)
+
+    def reset(self) -> None:
+        self.coverage.reset()
+
+    def update(self, fake: Tensor) -> None:
+        self.coverage.update(self.fc.probabilities(check_images(fake, self.data)))
+
+    def compute(self) -> dict[str, float]:
+        return self.coverage.compute()

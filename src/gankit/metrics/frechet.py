@@ -7,17 +7,26 @@ processes. Without Inception weights the features come from a classifier trained
 same domain (:mod:`gankit.metrics.classifier`), so values are comparable only between
 runs that use the same feature network: record its hash, the sample count and the
 reference split with every number, and the real-vs-real floor beside it (REFERENCES.md).
+:class:`ClassifierFrechet`, registered as ``frechet``, reports all of these for labelled
+image data sets (:mod:`.images`).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.linalg
 from torch import Tensor
 
-__all__ = ["frechet_distance", "feature_stats", "FrechetDistance"]
+from ..registry import METRICS
+from .base import EvalData, Metric
+from .classifier import FeatureClassifier
+from .images import check_images, feature_classifier, reference, train_features
+
+__all__ = ["frechet_distance", "feature_stats", "FrechetDistance", "ClassifierFrechet"]
 
 
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray,
@@ -123,3 +132,50 @@ class FrechetDistance:
         mu, cov = self.stats()
         return frechet_distance(mu, cov, self.ref_mu, self.ref_cov)
 
+
+@METRICS.register("frechet", help="Frechet distance of feature-classifier features to the test split, with the "
+                                  "real-vs-real floor and provenance; labelled image data sets")
+class ClassifierFrechet(Metric):
+    """Fréchet distance of the first ``len(train)`` generated images to the reference split (:mod:`.images`).
+
+    Reports ``frechet_distance``, ``frechet_floor`` (``m`` fixed training images against
+    the same reference, NaN without a test split), ``fd_samples`` (m), ``fd_reference``,
+    ``feature_net`` and ``classifier_accuracy``. The state is a :class:`FrechetDistance`.
+    """
+
+    higher_is_better = {"frechet_distance": False, "frechet_floor": None, "fd_samples": None, "fd_reference": None,
+                        "feature_net": None, "classifier_accuracy": None}
+    order = 10
+
+    def __init__(self, data: EvalData) -> None:
+        self.data = data
+        self.fc: FeatureClassifier = feature_classifier(data)
+        ref = reference(data)
+        self.ref_size = len(ref)
+        self.ref_mu, self.ref_cov = feature_stats(self.fc.features(ref.images))
+        self.fd = FrechetDistance(self.ref_mu, self.ref_cov)
+
+    @classmethod
+    def applies(cls, data: EvalData) -> bool:
+        """Image data sets with class labels (the feature classifier is trained on them)."""
+        return data.has_labels
+
+    @classmethod
+    def from_data(cls, data: EvalData) -> ClassifierFrechet:
+        return cls(data)
+
+    def reset(self) -> None:
+        self.fd.reset()
+
+    def update(self, fake: Tensor) -> None:
+        take = check_images(fake, self.data)[: max(len(self.data.source) - self.fd.n, 0)]
+        if len(take):
+            self.fd.update(self.fc.features(take))
+
+    def compute(self) -> dict[str, Any]:
+        m, has_test = self.fd.n, self.data.test is not None
+        floor = (frechet_distance(*feature_stats(train_features(self.data, m)), self.ref_mu, self.ref_cov)
+                 if has_test else math.nan)
+        return {"frechet_distance": self.fd.compute(), "frechet_floor": floor,
+                "fd_samples": m, "fd_reference": f"{'test' if has_test else 'train'}:{self.ref_size}",
+                "feature_net": self.fc.hash[:16], "classifier_accuracy": self.fc.test_accuracy}

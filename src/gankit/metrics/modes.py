@@ -7,7 +7,8 @@
   the modes (``0·log 0 = 0``); it is NaN when no sample is high quality.
 
 These are the definitions of PacGAN (Lin et al. 2018) and VEEGAN (Srivastava et al. 2017),
-scored on 2,500 samples.
+scored on 2,500 samples. :class:`ModeCoverage`, registered as ``modes``, applies to vector
+data with mixture modes (ring8, grid25, 1-D mixtures).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import math
 
 import torch
 from torch import Tensor
+
+from ..registry import METRICS
+from .base import EvalData, Metric
 
 __all__ = ["mode_histogram", "mode_coverage_from_counts", "mode_coverage", "ModeCoverage"]
 
@@ -74,18 +78,44 @@ def mode_coverage(samples: Tensor, centres: Tensor, std: float | Tensor) -> dict
     return mode_coverage_from_counts(counts, n)
 
 
-class ModeCoverage:
+def _mode_std(source: object) -> float | Tensor | None:
+    """The per-mode std of a mixture source: ``std`` where all modes share it, else ``stds`` (1-D mixtures)."""
+    std = getattr(source, "std", None)
+    return std if std is not None else getattr(source, "stds", None)
+
+
+@METRICS.register("modes", help="modes captured / high-quality fraction / reverse KL (PacGAN definitions); "
+                                 "vector data with mixture modes")
+class ModeCoverage(Metric):
     """Stateful mode-coverage metric (``update`` / ``compute`` / ``reset``).
 
     Its state, the per-mode counts and the sample count, sums across processes.
+
+    Parameters
+    ----------
+    centres : Tensor, shape (k, d)
+    std : float or Tensor of shape (k,)
     """
 
     higher_is_better = {"modes": True, "high_quality": True, "reverse_kl": False}
+    order = 50
 
     def __init__(self, centres: Tensor, std: float | Tensor) -> None:
         self.centres = torch.as_tensor(centres)
         self.std = std
         self.reset()
+
+    @classmethod
+    def applies(cls, data: EvalData) -> bool:
+        """Vector data whose source has mixture centres of its own dimension and a per-mode std."""
+        src = data.source
+        centres = getattr(src, "centres", None)
+        return (centres is not None and _mode_std(src) is not None
+                and tuple(src.shape) == (centres.shape[1],))
+
+    @classmethod
+    def from_data(cls, data: EvalData) -> ModeCoverage:
+        return cls(data.source.centres, torch.as_tensor(_mode_std(data.source)))
 
     def reset(self) -> None:
         self.counts = torch.zeros(self.centres.shape[0], dtype=torch.int64)

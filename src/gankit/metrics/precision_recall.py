@@ -11,7 +11,8 @@ radius being the distance to the point's ``k``-th nearest neighbour in the same 
 
 where :math:`x \in \text{manifold}(S)` means :math:`\lVert x - s\rVert \le r_k(s)` for some
 :math:`s \in S`. Precision measures how many samples look real, recall how much of the
-real data the samples cover. gankit computes them in the feature classifier's space.
+real data the samples cover. gankit computes them in the feature classifier's space
+(:class:`PrecisionRecall`, registered as ``precision_recall``; :mod:`.images`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["knn_radii", "in_manifold", "precision_recall"]
+from ..errors import GankitError
+from ..registry import METRICS
+from .base import EvalData, Metric
+from .images import PR_K, check_images, feature_classifier, train_features
+
+__all__ = ["knn_radii", "in_manifold", "precision_recall", "PrecisionRecall"]
 
 
 def knn_radii(x: Tensor, k: int = 3, batch: int = 1024) -> Tensor:
@@ -59,3 +65,46 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> dict[str, float]
     precision = in_manifold(fake, real, knn_radii(real, k)).double().mean()
     recall = in_manifold(real, fake, knn_radii(fake, k)).double().mean()
     return {"precision": float(precision), "recall": float(recall)}
+
+
+@METRICS.register("precision_recall", help="improved precision and recall (k = 3) in feature-classifier space "
+                                           "against as many training images; labelled image data sets")
+class PrecisionRecall(Metric):
+    """Precision and recall of the first ``m ≤ len(train)`` generated images against ``m`` fixed training images.
+
+    Both sets' k-NN balls are needed, so the state keeps the features of the images seen.
+    """
+
+    higher_is_better = {"precision": True, "recall": True}
+    order = 30
+
+    def __init__(self, data: EvalData, k: int = PR_K) -> None:
+        self.data, self.k = data, k
+        self.fc = feature_classifier(data)
+        self.reset()
+
+    @classmethod
+    def applies(cls, data: EvalData) -> bool:
+        """Image data sets with class labels."""
+        return data.has_labels
+
+    @classmethod
+    def from_data(cls, data: EvalData) -> PrecisionRecall:
+        return cls(data)
+
+    def reset(self) -> None:
+        self.features: list[Tensor] = []
+        self.seen = 0
+
+    def update(self, fake: Tensor) -> None:
+        take = check_images(fake, self.data)[: max(len(self.data.source) - self.seen, 0)]
+        if len(take):
+            self.features.append(self.fc.features(take))
+            self.seen += len(take)
+
+    def compute(self) -> dict[str, float]:
+        n_train = len(self.data.source)
+        if self.seen <= self.k or n_train <= self.k:
+            raise GankitError(f"image metrics need more than {self.k} generated and training images; "
+                              f"got {self.seen} and {n_train}")
+        return precision_recall(train_features(self.data, self.seen), torch.cat(self.features), k=self.k)
