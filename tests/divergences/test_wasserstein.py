@@ -295,3 +295,25 @@ def test_sliced_w1_of_a_shift_matches_closed_form_within_its_standard_error():
     r = sliced_wasserstein(x, x + s, n_projections=400, seed=3)
     assert abs(r.distance - 1.5) < 4 * r.std_error
     assert 0.01 < r.std_error < 0.1
+
+
+def test_rounding_residue_of_the_1d_walk_is_not_a_transport():
+    # 0.3 - 0.1 - 0.1 is 0.09999999999999998: the walk leaves slivers of 1e-17 that are not moves
+    x, y, a, b = np.arange(10.0), np.array([1.0, 4.0, 8.0]), np.full(10, 0.1), np.array([0.3, 0.3, 0.4])
+    r = emd(x, y, a, b, return_plan=True, sparse=True)
+    assert r.n_nonzero == 10  # one move per level interval of the merged quantiles
+    check_plan(r, x, y, a, b, 1)
+    assert np.isclose(r.cost, scipy.stats.wasserstein_distance(x, y, a, b), rtol=1e-12)
+
+
+def test_sliced_cost_is_the_mean_of_scipy_1d_distances_along_its_directions():
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(70, 3)), rng.normal(size=(40, 3)) * 2
+    a, b = rng.random(70), rng.random(40)
+    r = sliced_wasserstein(x, y, a, b, n_projections=25, seed=5, normalize=True)
+    theta = np.random.default_rng(5).standard_normal((3, 25))  # the documented directions
+    theta /= np.linalg.norm(theta, axis=0)
+    per = np.array([scipy.stats.wasserstein_distance(x @ t, y @ t, a, b) for t in theta.T])
+    assert np.isclose(r.cost, per.mean(), rtol=1e-12) and np.isclose(r.distance, per.mean(), rtol=1e-12)
+    assert np.isclose(r.spread, per.std(ddof=1), rtol=1e-9)
+    assert np.isclose(r.cost_std_error, per.std(ddof=1) / 5, rtol=1e-9)

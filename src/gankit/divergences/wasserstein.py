@@ -12,13 +12,14 @@ For points :math:`x_1..x_n`, :math:`y_1..y_m` in :math:`\mathbb{R}^d` with weigh
 :func:`emd` returns both: ``cost`` is :math:`B_p` (= :math:`W_p^p`) and ``distance`` is
 :math:`W_p`; for ``p = 1`` they coincide. The ground metric is Euclidean.
 
-Two exact solvers sit behind :func:`emd`:
+Two exact solvers of POT sit behind :func:`emd`:
 
-* ``d = 1``: sort both sets and match their quantile functions (north-west-corner rule on
-  sorted points), :math:`O((n + m)\log(n + m))`; this plan is optimal for every convex
-  cost, so for every ``p >= 1``.
-* ``d > 1``: POT's network simplex (``ot.emd``) on the dense ``(n, m)`` cost matrix;
-  refused beyond ``max_size`` entries, where :func:`sliced_wasserstein` is the estimate.
+* ``d = 1``: ``ot.emd_1d``, the north-west-corner rule on sorted points (both quantile
+  functions matched), :math:`O((n + m)\log(n + m))`; this plan is optimal for every
+  convex cost, so for every ``p >= 1``.
+* ``d > 1``: the network simplex ``ot.emd`` on the dense ``(n, m)`` cost matrix;
+  refused beyond ``max_size`` entries, where :func:`sliced_wasserstein` (POT's
+  ``ot.sliced_wasserstein_distance``) is the estimate.
 
 The cost matrix comes from :func:`scipy.spatial.distance.cdist`, not ``ot.dist``: POT's
 Euclidean distance uses the expansion ``|x|^2 + |y|^2 - 2 x.y``, which loses the small
@@ -46,20 +47,14 @@ from ..errors import GankitError
 from ..registry import METRICS
 from ._points import as_points, as_weights, matched_masses
 
-__all__ = [
-    "DEFAULT_MAX_SIZE",
-    "EMDResult",
-    "SlicedResult",
-    "emd",
-    "sliced_wasserstein",
-    "w1",
-    "wasserstein_tensor",
-    "w1_metric",
-]
+__all__ = ["DEFAULT_MAX_SIZE", "EMDResult", "SlicedResult", "emd", "sliced_wasserstein", "w1", "wasserstein_tensor",
+           "w1_metric"]
 
 #: Largest ``n * m`` (cost-matrix entries) the exact LP solver accepts: 2.5e7 float64
 #: entries are 200 MB for the cost matrix and as much again for the plan.
 DEFAULT_MAX_SIZE = 25_000_000
+#: entries of one (n + m, directions) block of :func:`sliced_wasserstein`: 512 kB, small blocks sort fastest
+_SLICE_ENTRIES = 1 << 16
 
 Method = Literal["auto", "exact-1d", "lp"]
 
@@ -200,9 +195,11 @@ def emd(
                 f"a dense {n}x{m} plan exceeds max_size={max_size:.3g} entries; "
                 "ask for a sparse plan (sparse=True, or a .npz plan file)"
             )
-        rows, cols, mass = _sorted_plan_1d(xs[:, 0], ys[:, 0], wa, wb)
+        rows, cols, mass = _plan_1d(xs[:, 0], ys[:, 0], wa, wb)
         cost = float(np.sum(mass * np.abs(xs[rows, 0] - ys[cols, 0]) ** p))
-        plan = _plan_from_coo(rows, cols, mass, n, m, sparse) if return_plan else None
+        plan = scipy.sparse.coo_array((mass, (rows, cols)), shape=(n, m)) if return_plan else None
+        if plan is not None and not sparse:
+            plan = plan.toarray()  # (i, j) pairs are distinct: the walk is monotone
         return _result(cost, p, len(mass), n, m, "exact-1d", plan)
 
     if n * m > max_size:
@@ -279,11 +276,11 @@ def sliced_wasserstein(
     wa, wb = matched_masses(as_weights(a, len(xs), "a"), as_weights(b, len(ys), "b"), normalize)
     theta = np.random.default_rng(seed).standard_normal((xs.shape[1], int(n_projections)))  # (d, K)
     theta /= np.linalg.norm(theta, axis=0, keepdims=True)
-    px, py = xs @ theta, ys @ theta  # (n, K), (m, K)
-    costs = np.empty(int(n_projections))
-    for k in range(len(costs)):
-        rows, cols, mass = _sorted_plan_1d(px[:, k], py[:, k], wa, wb)
-        costs[k] = np.sum(mass * np.abs(px[rows, k] - py[cols, k]) ** p)
+    # POT sorts the projections in one (n + m, K) array: blocks of directions bound the memory
+    step = max(1, _SLICE_ENTRIES // (len(xs) + len(ys)))
+    costs = np.concatenate([
+        ot.sliced_wasserstein_distance(xs, ys, wa, wb, p=p, projections=theta[:, k:k + step], log=True)[1][
+            "projected_emds"] for k in range(0, theta.shape[1], step)])  # (K,) 1-D costs W_p^p
     k_ = len(costs)
     cost = max(float(costs.mean()), 0.0)
     spread = float(costs.std(ddof=1)) if k_ > 1 else 0.0
@@ -391,39 +388,12 @@ def _result(cost: float, p: float, n_nonzero: int, n: int, m: int, method: str, 
     return EMDResult(cost, cost ** (1.0 / p), p, int(n_nonzero), n, m, method, plan)
 
 
-def _plan_from_coo(rows: np.ndarray, cols: np.ndarray, mass: np.ndarray, n: int, m: int, sparse: bool) -> Any:
-    if sparse:
-        return scipy.sparse.coo_array((mass, (rows, cols)), shape=(n, m))
-    plan = np.zeros((n, m))
-    plan[rows, cols] = mass  # (i, j) pairs are distinct: the walk is monotone
-    return plan
+def _plan_1d(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """POT's north-west-corner plan on sorted points (``ot.emd_1d``): ``rows, cols, mass``.
 
-
-def _sorted_plan_1d(
-    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """North-west-corner plan on sorted points: the optimal 1-D plan for convex costs.
-
-    Walks the merged cumulative weights (the quantile levels) of both sorted sets; on
-    each level interval ``(q_{k-1}, q_k]`` both quantile functions are constant, so
-    that interval's mass moves from one source point to one target point.
-    Returns ``rows, cols, mass``, each of shape (k,), ``k <= n + m - 1``, in original indices.
+    Entries below ``1e-13`` of the total mass are rounding residue of the walk (e.g. 0.3
+    minus three times 0.1) and are dropped, so ``n_nonzero`` counts real transports.
     """
-    sx, sy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
-    ca, cb = np.cumsum(a[sx]), np.cumsum(b[sy])
-    total = ca[-1]
-    # Equal masses up to rounding (checked by matched_masses); make them exactly equal.
-    cb = np.minimum(cb, total)
-    cb[-1] = total
-    levels = np.union1d(ca, cb)
-    levels = levels[levels > 0]
-    # Levels closer than rounding error would create spurious slivers of mass: merge them.
-    keep = np.append(np.diff(levels) > 1e-13 * total, True)
-    levels = levels[keep]
-    lower = np.concatenate(([0.0], levels[:-1]))
-    mass = levels - lower
-    # The interval (lower, level] belongs to the first point whose cumulative weight
-    # exceeds its lower end (this skips zero-weight points and survives merged slivers).
-    i = np.minimum(np.searchsorted(ca, lower, side="right"), len(ca) - 1)
-    j = np.minimum(np.searchsorted(cb, lower, side="right"), len(cb) - 1)
-    return sx[i], sy[j], mass
+    plan = ot.emd_1d(x, y, a, b, metric="cityblock", dense=False, check_marginals=False)
+    keep = plan.data > 1e-13 * a.sum()
+    return plan.row[keep], plan.col[keep], plan.data[keep]
