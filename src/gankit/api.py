@@ -32,13 +32,15 @@ __all__ = ["GAN", "params_to_overrides", "fit_data"]
 
 _TRAIN_KEYS = set(RunConfig().train.__dataclass_fields__)
 _MODEL_KEYS = set(RunConfig().model.__dataclass_fields__) - {"name"}
+_VAE_KEYS = set(RunConfig().vae.__dataclass_fields__)
 
 
 def params_to_overrides(params: dict[str, Any]) -> dict[str, Any]:
     """Keyword parameters of the front-door classes as dotted config keys.
 
-    A ``train`` or ``model`` field name maps to its section (``steps`` → ``train.steps``,
-    ``g_width`` → ``model.g_width``); a dotted key passes through; anything else is an error.
+    A ``train``, ``model`` or ``vae`` field name maps to its section (``steps`` → ``train.steps``,
+    ``g_width`` → ``model.g_width``, ``kl_warmup`` → ``vae.kl_warmup``); a dotted key passes through;
+    anything else is an error.
     """
     over: dict[str, Any] = {}
     for k, v in params.items():
@@ -48,8 +50,11 @@ def params_to_overrides(params: dict[str, Any]) -> dict[str, Any]:
             over[f"train.{k}"] = v
         elif k in _MODEL_KEYS:
             over[f"model.{k}"] = v
+        elif k in _VAE_KEYS:
+            over[f"vae.{k}"] = v
         else:
-            raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(sorted(_TRAIN_KEYS | _MODEL_KEYS))} "
+            known = sorted(_TRAIN_KEYS | _MODEL_KEYS | _VAE_KEYS)
+            raise GankitError(f"unknown parameter {k!r}; accepted: {', '.join(known)} "
                               f"or a dotted config key")
     return over
 

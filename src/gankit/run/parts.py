@@ -82,6 +82,9 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Parts:
     model_name = resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
     options = {"vae": cfg.vae} if model_name in VAE_MODELS else {}  # the auto-encoders' [vae] section
     G, D = MODELS.get(model_name)(cfg.model, source.shape, **options)
+    if model_name in VAE_MODELS and (cfg.model.pack > 1 or cfg.model.spectral_norm):
+        raise GankitError("model.pack and model.spectral_norm act on a discriminator, and an auto-encoder has "
+                          "none; set model.pack=1 and model.spectral_norm=false (or use --preset plain)")
     if cfg.model.pack > 1:  # PacGAN: D judges `pack` samples concatenated along the first feature axis
         _, inner = MODELS.get(model_name)(cfg.model, packed_shape(source.shape, cfg.model.pack), **options)
         D = Packed(inner, cfg.model.pack)

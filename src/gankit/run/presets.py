@@ -6,7 +6,8 @@ for image data), ``plain`` (Algorithm 1 with the library's defaults), ``ring8-be
 ``grid25-best``. A config is resolved in layers, lowest first:
 
 1. the library's defaults (``RunConfig()``);
-2. the preset (``--preset NAME``; without it ``images`` for image data, else ``default``);
+2. the preset (``--preset NAME``; without it ``plain`` for an auto-encoder, ``images`` for image data,
+   else ``default``);
 3. the objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for ``wgan``) for every key
    you did not set -- they replace the preset's values only when you chose another objective
    than the preset's, since a preset is tuned for its own objective;
@@ -41,11 +42,13 @@ from ..data.toy import is_mixture_spec
 from ..errors import GankitError
 from ..objectives.defaults import with_objective_defaults
 from ..registry import DATA
+from .parts import VAE_MODELS
 
 __all__ = ["Resolved", "resolve", "preset_names", "preset_path", "preset_help", "auto_preset", "is_image_data",
            "data_name_for", "DEFAULT_PRESET", "IMAGE_PRESET"]
 
 DEFAULT_PRESET = "default"
+PLAIN_PRESET = "plain"
 IMAGE_PRESET = "images"
 #: registered names and ``prefix:`` families that are image data sets
 IMAGE_NAMES = ("digits",)
@@ -114,8 +117,13 @@ def data_name_for(arg: str) -> str:
     return arg
 
 
-def auto_preset(data_name: str) -> str:
-    """The preset used when none is named: ``images`` for image data, else ``default``."""
+def auto_preset(data_name: str, model_name: str = "auto") -> str:
+    """The preset used when none is named: ``plain`` for an auto-encoder, ``images`` for image data, else ``default``.
+
+    (The ``default`` and ``images`` presets tune a GAN's discriminator, which an auto-encoder does not have.)
+    """
+    if model_name in VAE_MODELS:
+        return PLAIN_PRESET
     return IMAGE_PRESET if is_image_data(data_name) else DEFAULT_PRESET
 
 
@@ -165,7 +173,7 @@ def resolve(preset: str | None = None, config_file: str | Path | None = None,
     else:
         probe = apply_overrides(apply_overrides(RunConfig(), user), set_items)  # where the data come from
         data_given = "data.name" in user or "data.name" in set_keys
-        name = preset or auto_preset(probe.data.name if data_given else RunConfig().data.name)
+        name = preset or auto_preset(probe.data.name if data_given else RunConfig().data.name, probe.model.name)
         keys = _preset_keys(name)
         start, stated = apply_overrides(RunConfig(), keys), set(keys)
     cfg = apply_overrides(apply_overrides(start, user), set_items)
