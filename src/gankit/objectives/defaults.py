@@ -1,10 +1,8 @@
 """Per-objective training defaults, applied to the settings the user did not set.
 
 Each :class:`~gankit.objectives.Objective` may carry ``defaults``, a dict of ``train``
-fields (``{"optimizer": "rmsprop", "lr_d": 5e-5, "d_steps": 5}`` for WGAN). The order of
-precedence, lowest first, is::
-
-    TrainConfig defaults  <  objective defaults  <  TOML file  <  --objective/--steps flags  <  --set
+fields (``{"optimizer": "rmsprop", "lr_d": 5e-5, "d_steps": 5}`` for WGAN). Their
+place among the layers of a config is set out in :mod:`gankit.run.presets`.
 
 The rule is "explicitly set or not", never "equal to the TrainConfig default or not": a
 user who writes ``--set train.lr_d=0.001`` (the TrainConfig default) keeps 0.001 with WGAN.
@@ -30,7 +28,7 @@ from typing import Any
 from ..config import RunConfig, apply_overrides
 from ..registry import OBJECTIVES
 
-__all__ = ["objective_defaults", "with_objective_defaults", "explicit_keys"]
+__all__ = ["objective_defaults", "with_objective_defaults"]
 
 
 def objective_defaults(cfg: RunConfig) -> dict[str, Any]:
@@ -61,14 +59,3 @@ def with_objective_defaults(cfg: RunConfig, explicit: Iterable[str] = ()) -> Run
               if k not in explicit and k.split(".", 1)[0] not in explicit}
     return apply_overrides(cfg, chosen) if chosen else cfg
 
-
-def explicit_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
-    """Dotted keys of a nested dict (a parsed TOML file): the settings it states explicitly."""
-    keys: set[str] = set()
-    for k, v in data.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            keys |= explicit_keys(v, key + ".")
-        else:
-            keys.add(key)
-    return keys
