@@ -13,7 +13,7 @@ Quick look (3 seeds, 500 steps)::
 
 The leaderboard (every objective and the shipped best configs, 10 seeds)::
 
-    PYTHONPATH=src python benchmarks/toy_suite.py --configs configs/*.toml --jobs 2 --log /tmp/suite.jsonl
+    PYTHONPATH=src python benchmarks/toy_suite.py --configs src/gankit/configs/{default,ring8-best,grid25-best}.toml --jobs 2 --log /tmp/suite.jsonl
 
 Objectives are enumerated from the OBJECTIVES registry at run time (``fgan:<divergence>``
 over every registered divergence), so objectives added later are included.

@@ -133,7 +133,7 @@ def drs_run(tmp_path, capsys, tiny_overrides):
     out = tmp_path / "run"
     sets = [a for kv in [*tiny_overrides, "train.steps=300", "train.eval_every=150", "train.checkpoint_every=150",
                          "model.g_width=32", "model.d_width=32", "eval.drs=150", "train.ema=0.9"]
-            for a in ("--set", kv)]  # EMA as in configs/grid25-best.toml: the final G is the average
+            for a in ("--set", kv)]  # EMA as in the grid25-best preset: the final G is the average
     code, stdout, _ = run_cli(capsys, "train", "--data", "0.5*N(-1,0.5)+0.5*N(1,0.5)", "--out", out, "--json", *sets)
     assert code == 0
     return out, json.loads(stdout)
