@@ -8,7 +8,7 @@ so a critic that is right where it matters puts the game's fixed point at ``argm
 For each ``σ`` in ``--offsets`` (relative to σ*; μ held at μ*) this script trains a fresh
 critic alone for ``--steps`` steps on the game's grid and loss, then prints its
 ``∂F/∂σ`` and ``∂F/∂μ`` beside the exact derivatives of ``D_f`` (central differences of
-the grid divergence of :func:`gankit.theory.fgan_fit.exact_fit`) and the bound ``F``
+the grid divergence :func:`gankit.theory.fgan_fit.grid_divergence`) and the bound ``F``
 beside ``D_f``. Heads: the library's (``plain``, ``quadratic``, ``sine``, ``exp``) and
 ``ratio`` (defined here, Pearson only), ``V = 2(e^u − 1)`` — the optimal critic written
 as ``f'(e^u)``, ``u`` a tanh MLP with a quadratic skip (``u* = log p/q`` is quadratic in
@@ -23,7 +23,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 
 import torch
@@ -32,8 +31,7 @@ from torch import nn
 from gankit.data.toy import Mixture1D, parse_mixture
 from gankit.divergences.fdiv import FDivergence, get_divergence
 from gankit.theory._nets import StandardisedMLP, make_critic
-
-FF = importlib.import_module("gankit.theory.fgan_fit")  # the module (gankit.theory.fgan_fit is also a function)
+from gankit.theory.fgan_fit import Grid, exact_fit, grid_divergence, mean_std, quadrature_bound
 
 
 class PearsonRatioCritic(nn.Module):
@@ -59,15 +57,10 @@ def critic_gradient(div: FDivergence, p: Mixture1D, mu0: float, sigma0: float, h
                     lr: float = 1e-2, grid_points: int = 512, seed: int = 0) -> tuple[float, float, float]:
     """``(∂F/∂μ, ∂F/∂σ, F)`` of a critic trained alone against ``N(mu0, sigma0²)`` (the game's grid and loss)."""
     torch.manual_seed(seed)
-    m = p.mean()
-    s = math.sqrt(float((p.weights * (p.stds**2 + p.means**2)).sum()) - m**2)
-    lo, hi = p.support(1 - 1e-9)  # the game's grid (fgan_fit._play)
-    x64 = torch.linspace(lo - s, hi + s, grid_points, dtype=torch.float64)
-    dx = float(x64[1] - x64[0])
-    trap = torch.full((grid_points,), dx, dtype=torch.float64)
-    trap[[0, -1]] = dx / 2
-    w_p = trap * torch.as_tensor(p.pdf(x64.numpy()))
-    xg = x64.float().reshape(-1, 1)
+    m, s = mean_std(p)
+    lo, hi = p.support(1 - 1e-9)  # the game's grid (gankit.theory.fgan_fit.FGanGame)
+    grid = Grid(p, lo - s, hi + s, grid_points)
+    x64, trap, w_p, xg = grid.x64, grid.trap, grid.w_p, grid.x32
     mu = torch.tensor(mu0, dtype=torch.float64, requires_grad=True)
     sigma = torch.tensor(sigma0, dtype=torch.float64, requires_grad=True)
 
@@ -89,7 +82,7 @@ def critic_gradient(div: FDivergence, p: Mixture1D, mu0: float, sigma0: float, h
     with torch.no_grad():
         conj = div.conjugate_activation(V(xg).double())
     (-(w_q() * conj).sum()).backward()  # the generator's loss; its gradient is ∂F/∂θ (T fixed)
-    return float(mu.grad), float(sigma.grad), FF._bound(div, p, V, mu0, sigma0)
+    return float(mu.grad), float(sigma.grad), quadrature_bound(div, p, V, mu0, sigma0)
 
 
 def main() -> None:
@@ -102,15 +95,15 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     div, p = get_divergence(args.divergence), parse_mixture(args.target)
-    mu_s, sigma_s, _ = FF.exact_fit(div, p)
+    mu_s, sigma_s, _ = exact_fit(div, p)
     print(f"{div.name} on {args.target}: mu* = {mu_s:.4f}, sigma* = {sigma_s:.4f}")
     print(f"{'head':<10}{'sigma':>8}{'D_f':>10}{'bound':>10}{'dD/dsig':>12} {'critic':>10} {'dD/dmu':>10} {'critic':>10}")
     h = 1e-4
     for off in args.offsets:
         sig = sigma_s + off
-        d = FF._grid_divergence(div, p, mu_s, sig)
-        d_sig = (FF._grid_divergence(div, p, mu_s, sig + h) - FF._grid_divergence(div, p, mu_s, sig - h)) / (2 * h)
-        d_mu = (FF._grid_divergence(div, p, mu_s + h, sig) - FF._grid_divergence(div, p, mu_s - h, sig)) / (2 * h)
+        d = grid_divergence(div, p, mu_s, sig)
+        d_sig = (grid_divergence(div, p, mu_s, sig + h) - grid_divergence(div, p, mu_s, sig - h)) / (2 * h)
+        d_mu = (grid_divergence(div, p, mu_s + h, sig) - grid_divergence(div, p, mu_s - h, sig)) / (2 * h)
         for head in args.heads:
             g_mu, g_sig, bound = critic_gradient(div, p, mu_s, sig, head, args.steps)
             print(f"{head:<10}{sig:>8.3f}{d:>10.4g}{bound:>10.4g}{d_sig:>12.4g} {g_sig:>10.4g} {d_mu:>10.4g} {g_mu:>10.4g}",
