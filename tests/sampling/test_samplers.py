@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 
 import numpy as np
@@ -10,11 +11,12 @@ import torch
 from scipy import integrate, stats
 from torch import nn
 
+import gankit.sampling.plain
 from gankit.config import RunConfig, apply_overrides
 from gankit.data import ring8
 from gankit.errors import GankitError
-from gankit.metrics.evaluate import evaluate, generate
-from gankit.sampling import hpd_sample, log_density, log_volume, polarity_sample, sample
+from gankit.metrics.evaluate import evaluate
+from gankit.sampling import generate, hpd_sample, log_density, log_volume, polarity_sample, sample
 
 
 class Affine(nn.Module):
@@ -149,3 +151,7 @@ def test_evaluate_reports_the_plain_generator_beside_the_sampler():
     both = evaluate(G, src, 500, 200, seed=7, hpd=0.5)
     assert {f"plain_{k}": v for k, v in plain.items()} == {k: v for k, v in both.items() if k.startswith("plain_")}
     assert both["w1"] != plain["w1"]
+
+
+def test_generate_docstring_example_runs():
+    assert doctest.testmod(gankit.sampling.plain).failed == 0

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import GankitError
+from ..io import atomic_write_bytes
 
 __all__ = ["FeatureClassifier", "SmallCNN", "get_classifier", "train_classifier", "weights_hash", "cache_dir",
            "RECIPE"]
@@ -161,8 +162,6 @@ def _load_cached(path: Path, in_channels: int, n_classes: int) -> tuple[SmallCNN
 
 
 def _save_cached(path: Path, net: SmallCNN, test_accuracy: float, digest: str) -> None:
-    from ..io import atomic_write_bytes
-
     buf = io.BytesIO()
     torch.save({"state": net.state_dict(), "test_accuracy": test_accuracy, "hash": digest}, buf)
     try:
