@@ -16,7 +16,7 @@ from PIL import Image
 from gankit.cli import main
 from gankit.config import RunConfig, apply_overrides, dumps_toml
 from gankit.report import html as report_html
-from gankit.train.run import train_run
+from gankit.run import Run
 
 TINY = ["train.steps=30", "train.eval_every=15", "train.batch_size=64", "model.g_width=16", "model.d_width=16",
         "model.g_depth=1", "model.d_depth=1", "eval.n_samples=300", "eval.w1_samples=100",
@@ -89,7 +89,7 @@ def test_real_runs_five_seeds_two_objectives_in_one_page(tmp_path: Path, capsys:
     for obj in finals:
         for seed in range(5):
             cfg = apply_overrides(RunConfig(), TINY + [f"objective.name={obj}", f"train.seed={seed}"])
-            final = train_run(cfg, tmp_path / f"{obj}-{seed}", progress=False, pictures=False)
+            final = Run(cfg, tmp_path / f"{obj}-{seed}").fit(progress=False, pictures=False)
             finals[obj].append(final["w1"])
             dirs.append(str(tmp_path / f"{obj}-{seed}"))
     out = tmp_path / "report.html"
@@ -109,7 +109,7 @@ def test_real_runs_five_seeds_two_objectives_in_one_page(tmp_path: Path, capsys:
 
 def test_page_is_self_contained(tmp_path: Path) -> None:
     cfg = apply_overrides(RunConfig(), [o for o in TINY if "snapshots" not in o])
-    train_run(cfg, tmp_path / "run", progress=False)
+    Run(cfg, tmp_path / "run").fit(progress=False)
     text = (tmp_path / "run" / "report.html").read_text()
     assert "<script" not in text.lower()
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text)
@@ -194,3 +194,38 @@ def test_curve_bands_and_ticks() -> None:
     assert nice_ticks(0.0, 1.0) == [0.0, 0.5, 1.0]
     assert nice_ticks(-1.37, -0.95) == [-1.2, -1.0]  # step 0.2: the first of 0.1, 0.2, 0.5 above 0.42/4
     assert nice_ticks(15, 30, 3) == [15, 20, 25, 30]
+
+
+def test_hostile_names_and_config_text_are_escaped(tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+
+    evil = "<img src=x onerror=alert(1)>&'\""
+    runs = [fake_run(tmp_path / evil, ["train.seed=1"], {"w1": 0.5}), fake_run(tmp_path / "b", [], {"w1": 0.4})]
+    with open(runs[0] / "config.toml", "a") as fh:
+        fh.write("# </pre><script>alert('x')</script>\n")
+    out = report_html.write_report(runs, tmp_path / "r.html", title=evil)
+    text = out.read_text()
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.pre = ""
+            self._in_pre = False
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self._in_pre = self._in_pre or tag == "pre"
+
+        def handle_endtag(self, tag):
+            self._in_pre = self._in_pre and tag != "pre"
+
+        def handle_data(self, data):
+            self.pre += data if self._in_pre else ""
+
+    parsed = Tags()
+    parsed.feed(text)
+    assert "script" not in parsed.tags
+    assert parsed.tags.count("img") == len(images_of(text))  # only the report's own pictures
+    assert "</pre><script>alert('x')</script>" in parsed.pre  # shown as text, verbatim
+    assert text.count("&lt;img src=x onerror=alert(1)&gt;&amp;") >= 3  # title, heading, links

@@ -9,22 +9,30 @@ seed form a group, shown as mean ± sample standard deviation over seeds, with o
 curves; runs on different data sources are compared within each data source only, in
 clearly marked separate sections. Unfinished runs (no ``metrics.json``) are shown with a
 banner and left out of the comparison. The file is written atomically.
+
+The page is rendered with Jinja2 from :data:`gankit.report.template.PAGE`, with
+``autoescape=True``: every name, path, label and config text is escaped.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
 import math
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
+from ..config import ObjectiveConfig
+from ..data.toy import make_source
 from ..errors import GankitError
 from ..io import atomic_write_bytes
+from ..objectives import make_objective
 from .animate import gif_bytes, list_frames, make_readable
 from .curves import group_curves_svg, run_curves_svg
 from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record
+from .template import PAGE
 
 __all__ = ["render_report", "write_report", "load_runs", "METRIC_HELP", "summary"]
 
@@ -40,59 +48,33 @@ METRIC_HELP = {
 }
 _NAMES = {"modes": "modes", "high_quality": "HQ", "reverse_kl": "reverse KL", "w1": "W1"}
 
-_ANIM = ("Training, one frame per evaluation: the discriminator's output (heatmap; dashed line: undecided, "
-         "D = 0.5 for a GAN), real (black) and generated (orange) samples, green arrows: where the generator's loss "
-         "pushes each generated sample, purple mesh: the generator's image of a regular latent grid "
-         "(1-D data: densities and D(x)).")
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:18px;
-color:#1d232a;background:#fbfbfc;line-height:1.45}
-h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.3em;border-bottom:2px solid #dde;padding-bottom:.2em;margin-top:1.6em}
-h3{font-size:1.05em;margin:1em 0 .4em}.sub{color:#5a6470;font-size:.92em}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:.6em 0}
-.card{background:#fff;border:1px solid #dde;border-radius:8px;padding:8px 12px;flex:1 1 230px;max-width:280px}
-.card .v{font-size:1.5em;font-weight:600}.card .h{font-size:.8em;color:#5a6470}
-.pics{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
-.pics figure{margin:0;background:#fff;border:1px solid #dde;border-radius:6px;padding:6px}
-figcaption{font-size:.82em;color:#5a6470;max-width:460px}img{max-width:100%;height:auto;display:block}
-table{border-collapse:collapse;background:#fff;font-size:.92em;margin:.5em 0}
-th,td{border:1px solid #dde;padding:4px 9px;text-align:right}th{background:#eef1f5}td.l,th.l{text-align:left}
-pre{background:#f1f3f6;padding:10px;border-radius:6px;overflow:auto;font-size:.85em}
-.warn{background:#fff4d6;border:1px solid #e8c35a;border-radius:6px;padding:8px 12px;margin:.6em 0}
-.run{border-top:1px solid #dde;margin-top:1.4em}details summary{cursor:pointer;color:#34506b}
-"""
-
-
-def _esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
+_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+_PAGE = _ENV.from_string(PAGE)
 
 
 def _fmt(v: Any) -> str:
+    """A number as shown on the page (plain text: the template escapes it)."""
     if isinstance(v, bool) or v is None:
         return "—" if v is None else str(v)
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
         return "—" if not math.isfinite(v) else f"{v:.4g}"
-    return _esc(v)
+    return str(v)
 
 
-def _img(data: bytes, mime: str, alt: str) -> str:
-    b64 = base64.b64encode(data).decode("ascii")
-    return f'<img src="data:{mime};base64,{b64}" alt="{_esc(alt)}">'
+def _img(data: bytes, mime: str, alt: str) -> dict[str, str]:
+    """An embedded picture for the template: a ``data:`` URI and its alt text."""
+    return {"src": f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}", "alt": alt}
 
 
-def _img_file(path: Path, alt: str) -> str:
+def _img_file(path: Path, alt: str) -> dict[str, str]:
     mime = {".png": "image/png", ".gif": "image/gif"}[path.suffix.lower()]
     return _img(path.read_bytes(), mime, alt)
 
 
 def _estimate_label(objective: str) -> str:
     try:
-        from ..config import ObjectiveConfig
-        from ..objectives import make_objective
-
         return str(make_objective(ObjectiveConfig(name=objective)).estimate_label)
     except Exception:  # noqa: BLE001 - an objective from a plugin not loaded here: generic label
         return ""
@@ -100,8 +82,6 @@ def _estimate_label(objective: str) -> str:
 
 def _n_modes(data: str) -> int | None:
     try:
-        from ..data.toy import make_source
-
         centres = make_source(data).centres
         return None if centres is None else int(centres.shape[0])
     except Exception:  # noqa: BLE001 - image data or an unknown source: no mode count
@@ -123,35 +103,21 @@ def load_runs(run_dirs: list[str | Path]) -> list[RunRecord]:
     return runs
 
 
-def _headline(run: RunRecord) -> str:
+def _cards(run: RunRecord) -> dict[str, Any]:
+    """The headline numbers of a run: metric cards, the estimate, other numbers, a one-line summary."""
     f = run.final
-    steps_cfg = run.get("train.steps", "?")
-    parts = [f"<h2 id='{_esc(run.anchor)}'>{_esc(run.name)}</h2>",
-             f"<p class='sub'>data <b>{_esc(run.data)}</b> · objective <b>{_esc(run.objective)}</b> · "
-             f"{run.step} of {_esc(steps_cfg)} generator steps · seed {_esc(run.seed)}"
-             + (f" · {_fmt(f.get('wall_time'))} s" if f.get("wall_time") is not None else "")
-             + f" · <span class='sub'>{_esc(run.path)}</span></p>"]
-    if not run.finished:
-        parts.append("<div class='warn'><b>Unfinished run</b> (no metrics.json: still training, or interrupted). "
-                     f"Numbers are those of its last evaluation, at step {run.step}; "
-                     "it is left out of comparisons.</div>")
-    cards = []
     n_modes = _n_modes(str(run.get("data.name", ""))) if "modes" in f else None
-    for k in METRIC_KEYS:
-        if k in f:
-            v = _fmt(f[k]) + (f" / {n_modes}" if k == "modes" and n_modes else "")
-            cards.append(f"<div class='card'><div>{_NAMES[k]}</div><div class='v'>{v}</div>"
-                         f"<div class='h'>{_esc(METRIC_HELP[k])}</div></div>")
+    cards = [{"name": _NAMES[k], "help": METRIC_HELP[k],
+              "value": _fmt(f[k]) + (f" / {n_modes}" if k == "modes" and n_modes else "")}
+             for k in METRIC_KEYS if k in f]
+    estimate = None
     if "estimate" in f:
-        label = _estimate_label(run.objective) or "the objective's estimate"
-        cards.append(f"<div class='card'><div>estimate</div><div class='v'>{_fmt(f['estimate'])}</div>"
-                     f"<div class='h'>{_esc(label)}, from the discriminator's outputs on the last batches "
-                     "(mean since the previous evaluation)</div></div>")
+        estimate = {"value": _fmt(f["estimate"]),
+                    "label": _estimate_label(run.objective) or "the objective's estimate"}
     known = set(METRIC_KEYS) | {"estimate", "step", "time", "wall_time", "seed", "d_loss", "g_loss"}
-    other = {k: v for k, v in f.items() if k not in known and isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if other:  # metrics added by other components (e.g. image metrics), shown as they are
-        cards.append("<div class='card'><div>other final numbers</div><div class='h'>"
-                     + "<br>".join(f"{_esc(k)} = {_fmt(v)}" for k, v in other.items()) + "</div></div>")
+    # metrics added by other components (e.g. image metrics), shown as they are
+    other = [(k, _fmt(v)) for k, v in f.items()
+             if k not in known and isinstance(v, (int, float)) and not isinstance(v, bool)]
     said = []
     if isinstance(f.get("modes"), (int, float)):
         said.append(f"{f['modes']:.0f}{f' of {n_modes}' if n_modes else ''} modes captured")
@@ -159,36 +125,25 @@ def _headline(run: RunRecord) -> str:
         said.append(f"{100 * f['high_quality']:.0f}% of generated samples are high quality")
     if isinstance(f.get("w1"), (int, float)):
         said.append(f"earth mover's distance to the data {f['w1']:.3g}")
-    if said:
-        parts.append(f"<p><b>In short:</b> {_esc('; '.join(said))}.</p>")
-    if cards:
-        parts.append("<div class='cards'>" + "".join(cards) + "</div>")
-    return "\n".join(parts)
+    return {"cards": cards, "estimate": estimate, "other": other, "said": "; ".join(said)}
 
 
-def _run_section(run: RunRecord) -> str:
-    out = ["<section class='run'>", _headline(run)]
-    figs = []
-    if "samples.png" in run.pictures:
-        figs.append("<figure>" + _img_file(run.pictures["samples.png"], "final samples")
-                    + "<figcaption>Final samples: real data (black), generated samples (yellow) over the "
-                    "discriminator's output (heatmap).</figcaption></figure>")
-    if "training.gif" in run.pictures:
-        figs.append("<figure>" + _img_file(run.pictures["training.gif"], "training animation")
-                    + f"<figcaption>{_ANIM}</figcaption></figure>")
-    elif list_frames(run.path / "frames"):  # no training.gif yet (unfinished run): animate the frames so far
-        figs.append("<figure>" + _img(gif_bytes(list_frames(run.path / "frames")), "image/gif", "training so far")
-                    + f"<figcaption>So far (unfinished run). {_ANIM}</figcaption></figure>")
-    if figs:
-        out.append("<h3>Pictures</h3><div class='pics'>" + "".join(figs) + "</div>")
+def _run_view(run: RunRecord) -> dict[str, Any]:
+    """What the template shows of one run."""
+    wall = run.final.get("wall_time")
+    frames = list_frames(run.path / "frames") if "training.gif" not in run.pictures else []
     svg = run_curves_svg(run, _estimate_label(run.objective))
-    if svg is not None:
-        out.append("<h3>Curves over training</h3><div class='pics'><figure>" + _img(svg, "image/svg+xml", "curves")
-                   + "<figcaption>Losses are means since the previous evaluation; metrics are computed at each "
-                   "evaluation on fresh samples.</figcaption></figure></div>")
-    out.append(f"<h3>Config</h3><details open><summary>config.toml</summary><pre>{_esc(run.config_text)}</pre>"
-               "</details></section>")
-    return "\n".join(out)
+    return {
+        "anchor": run.anchor, "name": run.name, "data": run.data, "objective": run.objective, "step": run.step,
+        "steps": run.get("train.steps", "?"), "seed": run.seed, "path": run.path, "finished": run.finished,
+        "wall_time": _fmt(wall) if wall is not None else None, "config_text": run.config_text, **_cards(run),
+        "samples": _img_file(run.pictures["samples.png"], "final samples") if "samples.png" in run.pictures else None,
+        "animation": (_img_file(run.pictures["training.gif"], "training animation")
+                      if "training.gif" in run.pictures else None),
+        # no training.gif yet (unfinished run): animate the frames so far
+        "frames": _img(gif_bytes(frames), "image/gif", "training so far") if frames else None,
+        "curves": _img(svg, "image/svg+xml", "curves") if svg is not None else None,
+    }
 
 
 def _cell(g: Group, key: str) -> str:
@@ -199,38 +154,21 @@ def _cell(g: Group, key: str) -> str:
     return text + (f" (n={n})" if n < len(g.runs) else "")
 
 
-def _comparison(runs: list[RunRecord]) -> str:
+def _comparison(runs: list[RunRecord]) -> dict[str, Any]:
+    """The comparison table of the groups, one section per data source."""
     groups = group_runs(runs)
-    out = ["<h2 id='comparison'>Comparison</h2>",
-           "<p class='sub'>Runs with the same config except the seed form a group; each cell is the mean ± sample "
-           "standard deviation (n − 1) of the final metric over the group's seeds.</p>"]
-    unfinished = [r.name for r in runs if not r.finished]
-    if unfinished:
-        out.append("<div class='warn'><b>Left out of the comparison</b> (unfinished, no metrics.json): "
-                   + _esc(", ".join(unfinished)) + "</div>")
     datas = list(dict.fromkeys(g.data for g in groups))
-    if len(datas) > 1:
-        out.append(f"<div class='warn'><b>Different data sources</b>: these runs use {len(datas)} data sources "
-                   f"({_esc(', '.join(datas))}). Metrics are comparable only on the same data, so each data "
-                   "source has its own comparison below.</div>")
     keys = [k for k in METRIC_KEYS if any(k in r.final for g in groups for r in g.runs)]
+    sections = []
     for data in datas:
         gs = [g for g in groups if g.data == data]
-        out.append(f"<h3>Data: {_esc(data)}</h3><table><tr><th class='l'>group</th><th>seeds</th>"
-                   + "".join(f"<th>{_NAMES[k]}</th>" for k in keys) + "<th class='l'>runs</th></tr>")
-        for g in gs:
-            seeds = ", ".join(str(r.seed) for r in g.runs)
-            out.append(f"<tr><td class='l'>{_esc(g.label)}</td><td>{len(g.runs)} ({_esc(seeds)})</td>"
-                       + "".join(f"<td>{_cell(g, k)}</td>" for k in keys)
-                       + "<td class='l'>" + ", ".join(f"<a href='#{_esc(r.anchor)}'>{_esc(r.name)}</a>" for r in g.runs)
-                       + "</td></tr>")
-        out.append("</table>")
         svg = group_curves_svg(gs)
-        if svg is not None:
-            out.append("<div class='pics'><figure>" + _img(svg, "image/svg+xml", f"curves {data}")
-                       + "<figcaption>Thick line: mean over seeds; band: ± one standard deviation; thin lines: "
-                       "single seeds.</figcaption></figure></div>")
-    return "\n".join(out)
+        rows = [{"label": g.label, "n": len(g.runs), "seeds": ", ".join(str(r.seed) for r in g.runs),
+                 "cells": [_cell(g, k) for k in keys], "runs": g.runs} for g in gs]
+        sections.append({"data": data, "rows": rows,
+                         "curves": _img(svg, "image/svg+xml", f"curves {data}") if svg is not None else None})
+    return {"unfinished": ", ".join(r.name for r in runs if not r.finished), "datas": datas,
+            "columns": [_NAMES[k] for k in keys], "sections": sections}
 
 
 def summary(runs: list[RunRecord]) -> dict[str, Any]:
@@ -249,18 +187,8 @@ def summary(runs: list[RunRecord]) -> dict[str, Any]:
 def render_report(runs: list[RunRecord], title: str = "gankit report") -> str:
     """The HTML text of the report of ``runs`` (see the module docstring for its layout)."""
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    head = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>")
-    intro = [f"<h1>{_esc(title)}</h1>",
-             f"<p class='sub'>{len(runs)} run{'s' if len(runs) != 1 else ''} · written {now} by gankit report"]
-    if len(runs) > 1:
-        intro.append(" · runs: " + ", ".join(f"<a href='#{_esc(r.anchor)}'>{_esc(r.name)}</a>" for r in runs))
-    intro.append("</p>")
-    body = ["".join(intro)]
-    if len(runs) > 1:
-        body.append(_comparison(runs))
-    body += [_run_section(r) for r in runs]
-    return head + "\n".join(body) + "\n</body></html>\n"
+    return _PAGE.render(title=title, now=now, runs=runs, comparison=_comparison(runs) if len(runs) > 1 else None,
+                        sections=[_run_view(r) for r in runs])
 
 
 def write_report(run_dirs: list[str | Path], out: str | Path, title: str = "gankit report") -> Path:
