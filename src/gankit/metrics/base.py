@@ -44,6 +44,7 @@ from typing import Any, ClassVar, TypeVar
 
 from torch import Tensor
 
+from ..data.toy import DataSource
 from ..registry import METRICS
 
 __all__ = ["EvalData", "Metric", "metric_classes", "applicable", "score"]
@@ -69,12 +70,12 @@ class EvalData:
         Whether the image metrics' feature classifier may be read from and written to its disk cache.
     """
 
-    source: Any
-    test: Any | None = None
+    source: DataSource
+    test: DataSource | None = None
     seed: int = 12345
     w1_samples: int = 1000
     use_cache: bool = True
-    _shared: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    _shared: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_image(self) -> bool:
