@@ -5,8 +5,9 @@ For convex, lower semicontinuous ``f`` the biconjugate is ``f`` itself (Fenchel�
 .. math::  f^{**}(u) = \sup_{t ∈ \operatorname{dom} f^*} \big(u t − f^*(t)\big) = f(u).
 
 :func:`check_biconjugate` computes the supremum numerically from the record's
-``conjugate`` alone (a dense grid over ``dom f*`` followed by a
-golden-section refinement around the best grid point — ``f_prime`` is never used) and reports the
+``conjugate`` alone (a dense grid over ``dom f*`` followed by a bounded scalar
+maximisation, :func:`scipy.optimize.minimize_scalar`, around the best grid point —
+``f_prime`` is never used) and reports the
 maximum absolute error against ``f`` on a grid of ``u``.
 
 Example
@@ -23,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from ..divergences.fdiv import FDivergence, get_divergence
 
-__all__ = ["ConjugateCheck", "check_biconjugate", "plot_conjugate"]
+__all__ = ["ConjugateCheck", "biconjugate", "check_biconjugate", "plot_conjugate"]
 
 T_LIMIT = 1e4  # |t| searched over when dom f* is unbounded on that side
 
@@ -64,7 +66,22 @@ def _t_grid(div: FDivergence) -> np.ndarray:
 
 
 def biconjugate(div: str | FDivergence, u: np.ndarray) -> np.ndarray:
-    """``f**(u) = sup_t (u t − f*(t))`` by grid search and a golden-section refinement."""
+    """``f**(u) = sup_t (u t − f*(t))``, numerically, from ``f*`` alone.
+
+    A dense grid over ``dom f*`` (:func:`_t_grid`) brackets each supremum between the
+    neighbours of the best grid point; :func:`scipy.optimize.minimize_scalar` (bounded Brent)
+    refines it there (``u t − f*(t)`` is concave in ``t``). The grid's best value is kept where
+    it is higher (the supremum at an end of ``dom f*``).
+
+    Parameters
+    ----------
+    div : str or FDivergence
+    u : ndarray, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
     div = get_divergence(div)
     t = _t_grid(div)
     ft = np.asarray(div.conjugate(t), dtype=np.float64)
@@ -72,25 +89,14 @@ def biconjugate(div: str | FDivergence, u: np.ndarray) -> np.ndarray:
     vals = u[:, None] * t[None, :] - ft[None, :]  # (n_u, n_t)
     i = np.argmax(vals, axis=1)
     best = vals[np.arange(len(u)), i]
-    a, b = t[np.maximum(i - 1, 0)], t[np.minimum(i + 1, len(t) - 1)]
+    lo, hi = t[np.maximum(i - 1, 0)], t[np.minimum(i + 1, len(t) - 1)]
 
-    def g(s: np.ndarray) -> np.ndarray:
-        return u * s - np.asarray(div.conjugate(s), dtype=np.float64)
+    def refined(uk: float, a: float, b: float) -> float:
+        res = optimize.minimize_scalar(lambda s: float(div.conjugate(np.float64(s))) - uk * s, bounds=(a, b),
+                                       method="bounded", options={"xatol": 1e-12, "maxiter": 500})
+        return -float(res.fun)
 
-    # golden-section search on [a, b] for every u at once (u t − f*(t) is concave in t)
-    r = (math.sqrt(5.0) - 1.0) / 2.0
-    c, d = b - r * (b - a), a + r * (b - a)
-    gc, gd = g(c), g(d)
-    for _ in range(60):
-        left = gc > gd
-        b = np.where(left, d, b)
-        a = np.where(left, a, c)
-        c_new = np.where(left, b - r * (b - a), d)
-        d_new = np.where(left, c, a + r * (b - a))
-        gc_new = np.where(left, g(np.where(left, c_new, c)), gd)
-        gd_new = np.where(left, gc, g(np.where(left, d, d_new)))
-        c, d, gc, gd = c_new, d_new, gc_new, gd_new
-    return np.maximum(best, np.maximum(gc, gd))
+    return np.maximum(best, [refined(uk, a, b) for uk, a, b in zip(u, lo, hi, strict=True)])
 
 
 def check_biconjugate(name: str | FDivergence, u_min: float = 0.1, u_max: float = 5.0,
@@ -116,7 +122,7 @@ def check_biconjugate(name: str | FDivergence, u_min: float = 0.1, u_max: float 
 
 def plot_conjugate(check: ConjugateCheck, path: str) -> None:
     """Left: ``f`` and the numeric ``f**``; right: ``f*`` on its domain."""
-    from ..report.plots import plt
+    from ..report.plots import plt  # matplotlib is heavy: imported only when a figure is asked for
 
     div = get_divergence(check.name)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
