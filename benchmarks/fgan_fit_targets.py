@@ -4,8 +4,8 @@ Runs ``gankit theory fgan-fit --divergence all`` (:func:`gankit.theory.fgan_fit.
 its defaults) on each target and prints, per target and divergence, the error
 ``max(|μ̂ − μ*|, |σ̂ − σ*|)`` with PASS (≤ 0.05) or FAIL, then a summary line per target.
 The targets vary the weights (equal / unequal), the number of components (1–3), the
-separation (overlapping / well separated), the location and the scale; none was used to
-tune the defaults except the first two (the ones docs/theory.md reported before).
+separation (overlapping / well separated), the location and the scale; only the first two
+were used to tune the defaults.
 
 Usage::
 

@@ -4,7 +4,7 @@ The χ² rows of ``fgan-fit`` (Pearson, Neyman) need a critic that reaches
 ``T* = f'(p/q)`` where ``p`` and ``q`` are both tiny and the ratio is huge: near the edge of
 the region where ``D_χ²`` is finite the tails decide the generator's gradient. With Adam on a
 neural critic the gradient there is proportional to the vanishing densities, so the critic
-never gets there (docs/theory.md, sessions 3–6). Here the critic is
+never gets there (docs/theory.md). Here the critic is
 :class:`gankit.theory._nets.BasisCritic`, ``u(x) = φ(x)·β`` (raw output ``V = link(u)``), and
 each step maximises the **same** objective
 
@@ -56,18 +56,9 @@ def grid_objective(div: FDivergence, v: torch.Tensor, w_p: torch.Tensor, w_q: to
     return pt.sum() - qc.sum()
 
 
-def newton_ascent(div: FDivergence, critic: torch.nn.Module, phi: torch.Tensor, w_p: torch.Tensor,
-                  w_q: torch.Tensor, *, clip: float = 2.0, damping: float = 1e-3, floor: float = 1e-20,
-                  cap: float = 10.0, expand: float = 100.0, halvings: int = 20,
-                  exact_curvature: bool = True) -> float:
-    """One safeguarded Gauss–Newton step on ``critic.beta``; returns the relative gain of the objective (0: no step).
-
-    ``critic`` has a parameter ``beta`` and a method ``link``; ``phi`` holds its features
-    on the grid (``(n, len(beta))``, float64); ``w_p``, ``w_q`` are the grid weights
-    (quadrature weight times density) of ``P`` and ``Q``.
-    """
-    beta = critic.beta.detach()
-    u = (phi @ beta).requires_grad_(True)
+def _slope_curvature(div: FDivergence, critic: torch.nn.Module, u: torch.Tensor, w_p: torch.Tensor,
+                     w_q: torch.Tensor, exact_curvature: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pointwise ``a = ∂F/∂u`` and curvature ``c`` at log-ratios ``u`` (module doc); 0 where not finite."""
     v = critic.link(u)
     t = div.activation(v)
     (dt,) = torch.autograd.grad(t.sum(), u, retain_graph=True)
@@ -81,7 +72,22 @@ def newton_ascent(div: FDivergence, critic: torch.nn.Module, phi: torch.Tensor, 
     if exact_curvature:
         c = torch.maximum(c, torch.where(torch.isfinite(h), h, 0.0))
     ok = torch.isfinite(a) & torch.isfinite(c)
-    a, c = torch.where(ok, a, 0.0), torch.where(ok, c, 0.0)
+    return torch.where(ok, a, 0.0), torch.where(ok, c, 0.0)
+
+
+def newton_ascent(div: FDivergence, critic: torch.nn.Module, phi: torch.Tensor, w_p: torch.Tensor,
+                  w_q: torch.Tensor, *, clip: float = 2.0, damping: float = 1e-3, floor: float = 1e-20,
+                  cap: float = 10.0, expand: float = 100.0, halvings: int = 20,
+                  exact_curvature: bool = True) -> float:
+    """One safeguarded Gauss–Newton step on ``critic.beta``; returns the relative gain of the objective (0: no step).
+
+    ``critic`` has a parameter ``beta`` and a method ``link``; ``phi`` holds its features
+    on the grid (``(n, len(beta))``, float64); ``w_p``, ``w_q`` are the grid weights
+    (quadrature weight times density) of ``P`` and ``Q``.
+    """
+    beta = critic.beta.detach()
+    u = (phi @ beta).requires_grad_(True)
+    a, c = _slope_curvature(div, critic, u, w_p, w_q, exact_curvature)
     # the ridge: maximise F − ½ρ·Σu² — where a point's curvature is far below ρ the log-ratio
     # stays near 0 (T = f'(1)) instead of wandering wherever the basis drags it
     rho = floor * float(c.max()) + 1e-300

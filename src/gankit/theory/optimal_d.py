@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import optimize
+from torch import nn
 
 from ..data.toy import Mixture1D, parse_mixture
 from ..divergences.exact import divergence
@@ -104,6 +105,51 @@ def _parse(spec: str | Mixture1D, what: str) -> Mixture1D:
         raise GankitError(f"{what}: {exc}") from None
 
 
+def _train_discriminator(p: Mixture1D, q: Mixture1D, method: str, steps: int, width: int, depth: int, lr: float,
+                         batch_size: int, grid_points: int, seed: int) -> nn.Module:
+    """D (logits, float64) trained by Adam on GAN's discriminator loss with G fixed (``optimal_discriminator``)."""
+    torch.manual_seed(seed)
+    gen_rng = torch.Generator().manual_seed(seed)
+    mix_mean = 0.5 * (p.mean() + q.mean())
+    second = 0.5 * sum(float((m.weights * (m.stds**2 + m.means**2)).sum()) for m in (p, q))
+    D = StandardisedMLP(mix_mean, math.sqrt(max(second - mix_mean**2, 1e-12)), width, depth).double()
+    opt = torch.optim.Adam(D.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr / 100)
+    # the training grid covers all but ~1e-9 of both densities
+    lo = min(p.support(1 - 1e-9)[0], q.support(1 - 1e-9)[0])
+    hi = max(p.support(1 - 1e-9)[1], q.support(1 - 1e-9)[1])
+    xg = np.linspace(lo, hi, grid_points)
+    wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
+    wg[[0, -1]] /= 2  # trapezoid weights
+    x_t = torch.tensor(xg)
+    w_pd = torch.tensor(wg * p.pdf(xg))  # (grid,)
+    w_pg = torch.tensor(wg * q.pdf(xg))
+    for _ in range(steps):
+        if method == "grid":
+            logit = D(x_t)
+            loss = (w_pd * F.softplus(-logit)).sum() + (w_pg * F.softplus(logit)).sum()  # −V
+        else:
+            real = p.sample(batch_size, gen_rng).double().reshape(-1)
+            fake = q.sample(batch_size, gen_rng).double().reshape(-1)
+            loss = F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+    return D
+
+
+def _gan_value(D: nn.Module, p: Mixture1D, q: Mixture1D) -> float:
+    """``V(G, D) = ∫ p_d log D + p_g log(1 − D)`` by the trapezoid rule on a fine grid over the whole mass."""
+    lo_v = min(p.support()[0], q.support()[0])
+    hi_v = max(p.support()[1], q.support()[1])
+    xv = np.linspace(lo_v, hi_v, 40001)
+    with torch.no_grad():
+        logit = D(torch.tensor(xv))
+        integrand = (torch.tensor(p.pdf(xv)) * -F.softplus(-logit) + torch.tensor(q.pdf(xv)) * -F.softplus(logit)).numpy()
+    return float(np.trapezoid(integrand, xv))
+
+
 def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixture1D = DEFAULT_GEN, *,
                           method: str = "grid", steps: int = 1000, width: int = 64, depth: int = 2,
                           lr: float = 1e-2, batch_size: int = 4096, grid_points: int = 1024,
@@ -137,34 +183,7 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
         if not isinstance(v, int) or v < 1:
             raise GankitError(f"{name} must be a positive integer, got {v!r}")
     t0 = time.perf_counter()
-    torch.manual_seed(seed)
-    gen_rng = torch.Generator().manual_seed(seed)
-    mix_mean = 0.5 * (p.mean() + q.mean())
-    second = 0.5 * sum(float((m.weights * (m.stds**2 + m.means**2)).sum()) for m in (p, q))
-    D = StandardisedMLP(mix_mean, math.sqrt(max(second - mix_mean**2, 1e-12)), width, depth).double()
-    opt = torch.optim.Adam(D.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr / 100)
-    # the training grid covers all but ~1e-9 of both densities
-    lo = min(p.support(1 - 1e-9)[0], q.support(1 - 1e-9)[0])
-    hi = max(p.support(1 - 1e-9)[1], q.support(1 - 1e-9)[1])
-    xg = np.linspace(lo, hi, grid_points)
-    wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
-    wg[[0, -1]] /= 2  # trapezoid weights
-    x_t = torch.tensor(xg)
-    w_pd = torch.tensor(wg * p.pdf(xg))  # (grid,)
-    w_pg = torch.tensor(wg * q.pdf(xg))
-    for _ in range(steps):
-        if method == "grid":
-            logit = D(x_t)
-            loss = (w_pd * F.softplus(-logit)).sum() + (w_pg * F.softplus(logit)).sum()  # −V
-        else:
-            real = p.sample(batch_size, gen_rng).double().reshape(-1)
-            fake = q.sample(batch_size, gen_rng).double().reshape(-1)
-            loss = F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+    D = _train_discriminator(p, q, method, steps, width, depth, lr, batch_size, grid_points, seed)
     seconds = time.perf_counter() - t0
 
     region = mass_interval(p, q, 0.99)
@@ -175,14 +194,7 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
     d_star = 1.0 / (1.0 + np.exp(lq - lp))  # p_d/(p_d + p_g), stable
     err = np.abs(d - d_star)
 
-    # V(G, D) = ∫ p_d log D + p_g log(1 − D) by the trapezoid rule on a fine grid over the whole mass
-    lo_v = min(p.support()[0], q.support()[0])
-    hi_v = max(p.support()[1], q.support()[1])
-    xv = np.linspace(lo_v, hi_v, 40001)
-    with torch.no_grad():
-        logit = D(torch.tensor(xv))
-        integrand = (torch.tensor(p.pdf(xv)) * -F.softplus(-logit) + torch.tensor(q.pdf(xv)) * -F.softplus(logit)).numpy()
-    value = float(np.trapezoid(integrand, xv))
+    value = _gan_value(D, p, q)
     jsd = divergence("js", p, q).value
     return OptimalDResult(p.spec(), q.spec(), method, steps, region, float(err.max()), float(err.mean()),
                           value, 2.0 * jsd - LOG4, jsd, round(seconds, 3), x, d, d_star)
@@ -190,7 +202,7 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
 
 def plot_optimal_d(result: OptimalDResult, p: Mixture1D, q: Mixture1D, path: str) -> None:
     """Densities, trained D and D* on one picture."""
-    from ..report.plots import plt
+    from ..report.plots import plt  # matplotlib is heavy: imported only when a figure is asked for
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     x = result.x

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -77,6 +78,77 @@ def _as_source(d: Dist, what: str) -> Mixture1D | torch.Tensor:
     return x
 
 
+def _positive_ints(**values: Any) -> None:
+    for name, v in values.items():
+        if not isinstance(v, int) or v < 1:
+            raise GankitError(f"{name} must be a positive integer, got {v!r}")
+
+
+def _split(src: Mixture1D | torch.Tensor, n_eval: int, holdout: float, seed: int,
+           rng: torch.Generator) -> tuple[Any, torch.Tensor]:
+    """``(training source, held-out samples)``: a mixture and ``n_eval`` fresh draws, or a random split of a sample set."""
+    if isinstance(src, Mixture1D):
+        return src, src.sample(n_eval, torch.Generator().manual_seed(seed + 1))
+    perm = torch.randperm(src.shape[0], generator=rng)
+    n_hold = max(1, int(round(holdout * src.shape[0])))
+    return src[perm[n_hold:]], src[perm[:n_hold]]
+
+
+def _grid_weights(P: Mixture1D, Q: Mixture1D, grid_points: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Grid ``(n, 1)`` covering both densities and the trapezoid weights times ``p`` and ``q`` (float32)."""
+    lo = min(P.support(1 - 1e-9)[0], Q.support(1 - 1e-9)[0])
+    hi = max(P.support(1 - 1e-9)[1], Q.support(1 - 1e-9)[1])
+    xg = np.linspace(lo, hi, grid_points)
+    wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
+    wg[[0, -1]] /= 2  # trapezoid weights
+    x_grid = torch.tensor(xg, dtype=torch.float32).reshape(-1, 1)
+    return (x_grid, torch.tensor(wg * P.pdf(xg), dtype=torch.float32),  # (grid,)
+            torch.tensor(wg * Q.pdf(xg), dtype=torch.float32))
+
+
+def _quadrature_bound(div: FDivergence, P: Mixture1D, Q: Mixture1D, V: torch.nn.Module) -> float:
+    """The bound of critic ``V`` by the trapezoid rule (40,001 points over both densities)."""
+    lo = min(P.support()[0], Q.support()[0])
+    hi = max(P.support()[1], Q.support()[1])
+    x = np.linspace(lo, hi, 40001)
+    with torch.no_grad():
+        v = V(torch.tensor(x, dtype=torch.float32)).double()
+        t, conj = div.activation(v).numpy(), div.conjugate_activation(v).numpy()
+    return float(np.trapezoid(P.pdf(x) * t - Q.pdf(x) * conj, x))
+
+
+def _grid_loss(div: FDivergence, V: torch.nn.Module, x_grid: torch.Tensor, w_p: torch.Tensor,
+               w_q: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """The critic's loss, −bound, with the exact expectations on the grid."""
+    def loss() -> torch.Tensor:
+        v = V(x_grid)
+        return -((w_p * div.activation(v)).sum() - (w_q * div.conjugate_activation(v)).sum())
+    return loss
+
+
+def _sample_loss(div: FDivergence, V: torch.nn.Module, P: Any, Q: Any, batch_size: int,
+                 rng: torch.Generator) -> Callable[[], torch.Tensor]:
+    """The critic's loss, −bound, on fresh minibatches from ``P`` and ``Q`` (mixtures or sample sets)."""
+    def draw(src: Any) -> torch.Tensor:  # (batch, dim)
+        if isinstance(src, Mixture1D):
+            return src.sample(batch_size, rng)
+        return src[torch.randint(src.shape[0], (batch_size,), generator=rng)]
+
+    return lambda: fgan_discriminator_loss(div, V(draw(P)), V(draw(Q)))
+
+
+def _train(V: torch.nn.Module, loss: Callable[[], torch.Tensor], steps: int, lr: float) -> None:
+    """``steps`` Adam steps on ``loss``, the learning rate cosine-decayed to ``lr/30``."""
+    opt = torch.optim.Adam(V.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr / 30)
+    for _ in range(steps):
+        value = loss()
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        opt.step()
+        sched.step()
+
+
 def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectation: str = "grid", steps: int = 1000,
                          batch_size: int = 512, grid_points: int = 512, lr: float = 1e-2, width: int = 64,
                          depth: int = 2, n_eval: int = 200_000, holdout: float = 0.2,
@@ -108,58 +180,25 @@ def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectatio
     """
     div = get_divergence(div)
     P, Q = _as_source(p, "P"), _as_source(q, "Q")
-    for name, v in (("steps", steps), ("batch_size", batch_size), ("width", width), ("depth", depth),
-                    ("n_eval", n_eval)):
-        if not isinstance(v, int) or v < 1:
-            raise GankitError(f"{name} must be a positive integer, got {v!r}")
+    _positive_ints(steps=steps, batch_size=batch_size, width=width, depth=depth, n_eval=n_eval)
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed)
-
-    def split(src: Mixture1D | torch.Tensor) -> tuple[Any, torch.Tensor]:
-        if isinstance(src, Mixture1D):
-            return src, src.sample(n_eval, torch.Generator().manual_seed(seed + 1))
-        perm = torch.randperm(src.shape[0], generator=rng)
-        n_hold = max(1, int(round(holdout * src.shape[0])))
-        return src[perm[n_hold:]], src[perm[:n_hold]]
-
-    P_train, P_eval = split(P)
-    Q_train, Q_eval = split(Q)
+    P_train, P_eval = _split(P, n_eval, holdout, seed, rng)
+    Q_train, Q_eval = _split(Q, n_eval, holdout, seed, rng)
     if P_eval.shape[1] != Q_eval.shape[1]:
         raise GankitError(f"P and Q have different dimensions ({P_eval.shape[1]} and {Q_eval.shape[1]})")
-
-    def draw(src: Any) -> torch.Tensor:  # (batch, dim)
-        if isinstance(src, Mixture1D):
-            return src.sample(batch_size, rng)
-        return src[torch.randint(src.shape[0], (batch_size,), generator=rng)]
 
     if expectation not in ("grid", "samples"):
         raise GankitError(f"expectation must be grid or samples; got {expectation!r}")
     on_grid = expectation == "grid" and isinstance(P, Mixture1D) and isinstance(Q, Mixture1D)
-    if on_grid:
-        lo = min(P.support(1 - 1e-9)[0], Q.support(1 - 1e-9)[0])
-        hi = max(P.support(1 - 1e-9)[1], Q.support(1 - 1e-9)[1])
-        xg = np.linspace(lo, hi, grid_points)
-        wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
-        wg[[0, -1]] /= 2  # trapezoid weights
-        x_grid = torch.tensor(xg, dtype=torch.float32).reshape(-1, 1)
-        w_p = torch.tensor(wg * P.pdf(xg), dtype=torch.float32)  # (grid,)
-        w_q = torch.tensor(wg * Q.pdf(xg), dtype=torch.float32)
     pool = torch.cat([P_eval, Q_eval])
     V = StandardisedMLP(pool.mean(0), pool.std(0).clamp_min(1e-6), width, depth, dim=pool.shape[1])
-    opt = torch.optim.Adam(V.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr / 30)
-    for _ in range(steps):
-        if on_grid:
-            v = V(x_grid)
-            loss = -((w_p * div.activation(v)).sum() - (w_q * div.conjugate_activation(v)).sum())  # −bound
-        else:
-            loss = fgan_discriminator_loss(div, V(draw(P_train)), V(draw(Q_train)))  # −bound
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-
+    if on_grid:
+        loss = _grid_loss(div, V, *_grid_weights(P, Q, grid_points))
+    else:
+        loss = _sample_loss(div, V, P_train, Q_train, batch_size, rng)
+    _train(V, loss, steps, lr)
     with torch.no_grad():
         a = div.activation(V(P_eval).double())  # T on P, (n,)
         b = div.conjugate_activation(V(Q_eval).double())  # f*(T) on Q, (m,)
@@ -168,20 +207,14 @@ def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectatio
     bound_quad = exact = None
     if isinstance(P, Mixture1D) and isinstance(Q, Mixture1D):
         exact = divergence(div, P, Q).value
-        lo = min(P.support()[0], Q.support()[0])
-        hi = max(P.support()[1], Q.support()[1])
-        x = np.linspace(lo, hi, 40001)
-        with torch.no_grad():
-            v = V(torch.tensor(x, dtype=torch.float32)).double()
-            t, conj = div.activation(v).numpy(), div.conjugate_activation(v).numpy()
-        bound_quad = float(np.trapezoid(P.pdf(x) * t - Q.pdf(x) * conj, x))
+        bound_quad = _quadrature_bound(div, P, Q, V)
     return VariationalResult(div.name, "grid" if on_grid else "samples", bound, stderr, len(b), bound_quad, exact, steps,
                              round(time.perf_counter() - t0, 3))
 
 
 def plot_variational(results: list[VariationalResult], path: str) -> None:
     """Bars: the trained critic's bound (± 2 stderr) beside the exact value, per divergence."""
-    from ..report.plots import plt
+    from ..report.plots import plt  # matplotlib is heavy: imported only when a figure is asked for
 
     fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(results) + 2), 3.6))
     idx = np.arange(len(results))
