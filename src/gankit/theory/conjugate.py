@@ -27,6 +27,7 @@ import numpy as np
 from scipy import optimize
 
 from ..divergences.fdiv import FDivergence, get_divergence
+from ..report.plots import plt
 
 __all__ = ["ConjugateCheck", "biconjugate", "check_biconjugate", "plot_conjugate"]
 
@@ -36,7 +37,6 @@ T_LIMIT = 1e4  # |t| searched over when dom f* is unbounded on that side
 @dataclass
 class ConjugateCheck:
     """``f**`` against ``f`` on a grid of ``u``."""
-
     name: str
     formula: str
     domain: str
@@ -122,8 +122,6 @@ def check_biconjugate(name: str | FDivergence, u_min: float = 0.1, u_max: float 
 
 def plot_conjugate(check: ConjugateCheck, path: str) -> None:
     """Left: ``f`` and the numeric ``f**``; right: ``f*`` on its domain."""
-    from ..report.plots import plt  # matplotlib is heavy: imported only when a figure is asked for
-
     div = get_divergence(check.name)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     a1.plot(check.u, check.f, "k", lw=2, label="f(u)")

@@ -42,6 +42,7 @@ from torch import nn
 from ..data.toy import Mixture1D, parse_mixture
 from ..divergences.exact import divergence
 from ..errors import GankitError
+from ..report.plots import plt
 from ._nets import StandardisedMLP
 
 __all__ = ["OptimalDResult", "optimal_discriminator", "plot_optimal_d", "mass_interval", "DEFAULT_DATA", "DEFAULT_GEN"]
@@ -55,7 +56,6 @@ LOG4 = math.log(4.0)
 @dataclass
 class OptimalDResult:
     """What :func:`optimal_discriminator` measured (numbers in ``float``; arrays for the plot)."""
-
     data: str
     gen: str
     method: str
@@ -202,8 +202,6 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
 
 def plot_optimal_d(result: OptimalDResult, p: Mixture1D, q: Mixture1D, path: str) -> None:
     """Densities, trained D and D* on one picture."""
-    from ..report.plots import plt  # matplotlib is heavy: imported only when a figure is asked for
-
     fig, ax = plt.subplots(figsize=(7, 4.2))
     x = result.x
     ax.plot(x, p.pdf(x), "k", lw=1.5, label="p_data")

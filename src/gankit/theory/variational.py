@@ -35,6 +35,7 @@ from ..divergences.exact import divergence
 from ..divergences.fdiv import FDivergence, get_divergence
 from ..errors import GankitError
 from ..objectives.fgan import fgan_discriminator_loss
+from ..report.plots import plt
 from ._nets import StandardisedMLP
 
 __all__ = ["VariationalResult", "variational_estimate", "plot_variational"]
@@ -45,7 +46,6 @@ Dist = str | Mixture1D | np.ndarray | torch.Tensor
 @dataclass
 class VariationalResult:
     """What :func:`variational_estimate` measured."""
-
     divergence: str
     expectation: str  # how the critic was trained: "grid" or "samples"
     bound: float  # held-out Monte Carlo value of the trained critic's bound
@@ -214,8 +214,6 @@ def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectatio
 
 def plot_variational(results: list[VariationalResult], path: str) -> None:
     """Bars: the trained critic's bound (± 2 stderr) beside the exact value, per divergence."""
-    from ..report.plots import plt  # matplotlib is heavy: imported only when a figure is asked for
-
     fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(results) + 2), 3.6))
     idx = np.arange(len(results))
     bounds = [r.bound for r in results]

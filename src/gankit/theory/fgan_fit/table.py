@@ -12,6 +12,7 @@ import numpy as np
 from ...data.toy import Mixture1D, parse_mixture
 from ...divergences.exact import divergence, minibatch_variance_finite
 from ...divergences.fdiv import divergence_names, get_divergence
+from ...report.plots import plt
 from .exact import exact_fit, gaussian
 from .fit import fgan_fit
 
@@ -24,7 +25,6 @@ DEFAULT_TARGET = "0.3*N(-2,0.5) + 0.7*N(1,1)"
 @dataclass
 class FitRow:
     """One row of the table: exact optimum vs f-GAN's learned Gaussian."""
-
     divergence: str
     d_f_star: float  # D_f(P‖Q*) by QUADPACK
     d_f_learned: float  # D_f(P‖Q_{μ̂,σ̂}) by QUADPACK
@@ -102,8 +102,6 @@ def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] =
 
 def plot_fits(p: Mixture1D, rows: list[FitRow], path: str) -> None:
     """The target density with each divergence's exact (solid) and learned (dashed) Gaussian."""
-    from ...report.plots import plt  # matplotlib only when a figure is asked for
-
     lo, hi = p.support(1 - 1e-4)
     pad = 0.25 * (hi - lo)
     x = np.linspace(lo - pad, hi + pad, 800)
