@@ -1,118 +1,163 @@
-"""``--seeds N``: N replicas in one process equal N separate runs with the same seeds."""
+"""``--seeds N``: N replicas trained by :func:`fit_replicas` equal N separate ``Trainer.fit()`` runs."""
 
 from __future__ import annotations
 
-import json
+import signal
+from dataclasses import replace
 
 import pytest
 import torch
 
 from gankit.config import RunConfig, apply_overrides
+from gankit.data.toy import make_source
 from gankit.errors import GankitError
-from gankit.train.checkpoint import load_latest
-from gankit.train.run import train_run
-from gankit.train.seeds import train_seeds
+from gankit.models.mlp import make_mlp
+from gankit.models.pack import Packed, packed_shape
+from gankit.objectives import make_objective
+from gankit.objectives.penalty import Regularized
+from gankit.train.averaging import EMA, LRSchedule
+from gankit.train.callbacks import Checkpointer, History
+from gankit.train.checkpoint import list_checkpoints, load_latest
+from gankit.train.health import HealthGuard
+from gankit.train.seeds import StackedTrainer, check_supported, fit_replicas
+from gankit.train.trainer import Callback, Trainer, TrainingInterrupted, seed_everything
 
-BASE = ["train.steps=50", "train.batch_size=64", "train.eval_every=25", "train.checkpoint_every=0",
-        "model.g_width=32", "model.d_width=32", "model.g_depth=2", "model.d_depth=2",
-        "eval.n_samples=200", "eval.w1_samples=100", "train.progress=false"]
+SMALL = ["train.steps=12", "train.batch_size=32", "train.eval_every=4", "train.checkpoint_every=6",
+         "train.health_every=5", "model.g_width=16", "model.d_width=16", "model.g_depth=2", "model.d_depth=2"]
 
 
-@pytest.mark.parametrize("objective,extra,n", [("ns", [], 3), ("minimax", ["train.d_steps=2"], 2),
-                                               ("fgan:kl", ["train.optimizer=rmsprop"], 2),
-                                               ("ns", ["train.optimizer=sgd", "model.activation=leaky_relu"], 2)])
-def test_vectorised_seeds_equal_separate_runs(tmp_path, objective, extra, n):
-    torch.set_num_threads(1)
-    cfg = apply_overrides(RunConfig(), BASE + extra + [f"objective.name={objective}", "train.seed=3"])
-    summary = train_seeds(cfg, n, tmp_path / "vec", pictures=False)
-    assert summary["seeds"] == list(range(3, 3 + n))
-    for s in range(3, 3 + n):
-        one = apply_overrides(cfg, [f"train.seed={s}"])
-        sep = train_run(one, tmp_path / f"sep{s}", pictures=False)
-        a = load_latest(tmp_path / "vec" / f"seed{s}" / "checkpoints")
-        b = load_latest(tmp_path / f"sep{s}" / "checkpoints")
-        assert a["step"] == b["step"] == 50
-        for net in ("G", "D"):
-            assert a[net].keys() == b[net].keys()
-            for k in a[net]:
-                assert torch.allclose(a[net][k], b[net][k], atol=1e-5), (s, net, k)
-        for opt in ("opt_g", "opt_d"):
-            for idx, st in b[opt]["state"].items():
-                for name, v in st.items():
-                    assert torch.allclose(a[opt]["state"][idx][name].float(), v.float(), atol=1e-5), (opt, name)
+class CtrlCAt(Callback):
+    """Ctrl-C at ``step`` of the replica with ``seed`` (any seed if ``None``), as a user's Ctrl-C between steps."""
+
+    def __init__(self, step: int, seed: int | None) -> None:
+        self.at, self.seed = step, seed
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step == self.at and self.seed in (None, trainer.cfg.seed):
+            signal.raise_signal(signal.SIGINT)
+
+
+def replica(cfg: RunConfig, seed: int, folder, extra: list[Callback] = ()) -> tuple[Trainer, EMA | None]:
+    """One seed's trainer and callbacks, built as a lone run builds them (seed, models, objective, callbacks)."""
+    c = replace(cfg, train=replace(cfg.train, seed=seed))
+    source = make_source(c.data.name)
+    seed_everything(seed)
+    G, D = make_mlp(c.model, source.shape)
+    if c.model.pack > 1:
+        D = Packed(make_mlp(c.model, packed_shape(source.shape, c.model.pack))[1], c.model.pack)
+    obj = make_objective(c.objective)
+    if c.objective.r1 or c.objective.r2:
+        obj = Regularized(obj, c.objective.r1, c.objective.r2)
+    t = Trainer(G, D, obj, source, c.train)
+    ema = EMA(G, c.train.ema) if c.train.ema else None
+    z, x = torch.randn(64, G.latent_dim, generator=torch.Generator().manual_seed(1)), source.sample(64, torch.Generator())
+
+    def evaluate(tr: Trainer) -> dict[str, float]:  # reads the averaged G, D and the learning rate at record time
+        with torch.no_grad():
+            return {"g": float((ema.model if ema else tr.G)(z).mean()), "d": float(tr.D(x.repeat(c.model.pack, 1)).mean()),
+                    "lr_d": tr.opt_d.param_groups[0]["lr"]}
+
+    t.callbacks = [HealthGuard(c.train)]
+    t.callbacks += [LRSchedule(c.train.lr_schedule, c.train.lr_final)] if c.train.lr_schedule != "constant" else []
+    t.callbacks += [ema] if ema else []
+    t.callbacks += [History(c.train.eval_every, evaluate),
+                    Checkpointer(folder, c.train.checkpoint_every, 10, lambda: {"G_ema": ema.state_dict()} if ema else {}),
+                    *extra]
+    return t, ema
+
+
+def assert_close(a, b, where=""):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            assert_close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_close(x, y, f"{where}[{k}]")
+    elif torch.is_tensor(a):
+        assert a.shape == b.shape, where
+        assert torch.allclose(a.double(), b.double(), atol=1e-5, rtol=0), where
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, abs=1e-5), where
+    else:
+        assert a == b, where
+
+
+def check_equal_to_separate(tmp_path, cfg, n, extra=lambda vectorised: []):
+    seeds = [3 + i for i in range(n)]
+    vec = [replica(cfg, s, tmp_path / f"vec{s}", extra(True)) for s in seeds]
+    sep = [replica(cfg, s, tmp_path / f"sep{s}", extra(False)) for s in seeds]
+    n_extra = len(extra(True))
+    outcome = []
+    for fit in (lambda: fit_replicas([t for t, _ in vec]), *[t.fit for t, _ in sep]):
+        try:
+            fit()
+            outcome.append(None)
+        except TrainingInterrupted as exc:
+            outcome.append(str(exc))
+    for s, (tv, ev), (ts, es) in zip(seeds, vec, sep, strict=True):
+        a, b = tv.state_dict(), ts.state_dict()
+        for k in ("step", "G", "D", "opt_g", "opt_d", "pending"):
+            assert_close(a[k], b[k], f"seed {s} {k}")
         assert torch.equal(a["rng"]["data"], b["rng"]["data"]) and torch.equal(a["rng"]["noise"], b["rng"]["noise"])
-        vec_hist = [json.loads(x) for x in (tmp_path / "vec" / f"seed{s}" / "history.jsonl").read_text().splitlines()]
-        sep_hist = [json.loads(x) for x in (tmp_path / f"sep{s}" / "history.jsonl").read_text().splitlines()]
-        assert [h["step"] for h in vec_hist] == [h["step"] for h in sep_hist] == [25, 50]
-        for hv, hs in zip(vec_hist, sep_hist, strict=True):
-            for k in ("d_loss", "g_loss", "estimate"):
-                assert hv[k] == pytest.approx(hs[k], abs=1e-5)
-        vec_metrics = json.loads((tmp_path / "vec" / f"seed{s}" / "metrics.json").read_text())
-        assert vec_metrics["seed"] == s and "w1" in vec_metrics and "w1" in sep
-        assert (tmp_path / "vec" / f"seed{s}" / "config.toml").read_text().count(f"seed = {s}\n") == 1
-    m = summary["metrics"]["w1"]
-    assert len(m["values"]) == n and m["mean"] == pytest.approx(sum(m["values"]) / n)
+        assert tv.interrupted == ts.interrupted
+        hv, hs = tv.callbacks[-2 - n_extra], ts.callbacks[-2 - n_extra]
+        assert [r["step"] for r in hv.records] == [r["step"] for r in hs.records]
+        assert_close([{k: v for k, v in r.items() if k != "time"} for r in hv.records],
+                     [{k: v for k, v in r.items() if k != "time"} for r in hs.records], f"seed {s} history")
+        assert [st for st, _ in list_checkpoints(tmp_path / f"vec{s}")] == [st for st, _ in list_checkpoints(tmp_path / f"sep{s}")]
+        ca, cb = load_latest(tmp_path / f"vec{s}"), load_latest(tmp_path / f"sep{s}")
+        assert_close({k: ca[k] for k in ("step", "G", "D", "opt_g")}, {k: cb[k] for k in ("step", "G", "D", "opt_g")})
+        if ev is not None:
+            assert_close(ev.state_dict(), es.state_dict(), f"seed {s} ema")
+            assert_close(ca["G_ema"], cb["G_ema"], f"seed {s} checkpointed ema")
+    return outcome
 
 
-def test_vectorised_seeds_reject_unsupported(tmp_path):
-    cfg = RunConfig()
-    for bad in (["model.name=dcgan"], ["objective.name=wgan-gp"], ["train.compile=true"]):
-        with pytest.raises(GankitError, match="--seeds supports"):
-            train_seeds(apply_overrides(cfg, bad), 2, tmp_path / "x")
+@pytest.mark.parametrize("extra,n", [([], 3),  # the default objective (ns) with Adam
+                                     (["model.pack=2", "objective.r1=1.0", "train.ema=0.9", "train.lr_schedule=linear",
+                                       "train.lr_final=0.1"], 2),
+                                     (["objective.r2=0.5", "model.scale=2.0", "train.lr_schedule=cosine"], 2),
+                                     (["objective.name=minimax", "train.d_steps=2"], 2),
+                                     (["objective.name=fgan:kl", "train.optimizer=rmsprop"], 2),
+                                     (["train.optimizer=sgd", "model.activation=leaky_relu"], 2),
+                                     (["objective.name=wgan", "train.d_steps=2", "train.optimizer=sgd"], 2),  # (Adam turns the rounding of
+                                     # near-zero gradients of clipped weights into steps of size lr)
+                                     (["objective.name=hinge", "model.activation=tanh"], 2)])
+def test_vectorised_seeds_equal_separate_runs(tmp_path, extra, n):
+    cfg = apply_overrides(RunConfig(), SMALL + extra)
+    assert check_equal_to_separate(tmp_path, cfg, n) == [None] * (n + 1)
+
+
+def test_ctrl_c_stops_every_replica_as_a_lone_run_stops(tmp_path):
+    cfg = apply_overrides(RunConfig(), SMALL + ["train.ema=0.5"])
+    # one Ctrl-C (raised by seed 4's callback) stops every replica after step 6, as it stops every lone run
+    outcome = check_equal_to_separate(tmp_path, cfg, 2, extra=lambda vectorised: [CtrlCAt(6, 4 if vectorised else None)])
+    assert outcome == ["stopped at step 6"] * 3
+
+
+def test_stacked_trainer_shows_one_progress_bar(tmp_path, capsys):
+    cfg = apply_overrides(RunConfig(), SMALL + ["train.steps=3"])
+    reps = [replica(cfg, s, tmp_path)[0] for s in (0, 1)]
+    for r in reps:
+        r.callbacks = []
+    st = fit_replicas(reps, progress=True)
+    assert isinstance(st, StackedTrainer) and st.step == 3 and [r.step for r in reps] == [3, 3]
+    assert "3/3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad,why", [(["model.name=dcgan"], "model.name=dcgan"),
+                                     (["objective.name=wgan-gp"], "global generator"),
+                                     (["model.spectral_norm=true"], "model.spectral_norm"),
+                                     (["train.on_nan=rollback"], "train.on_nan=stop"),
+                                     (["train.compile=true"], "train.compile"),
+                                     (["train.precision=bf16"], "fp32 only")])
+def test_refusals_name_the_setting(bad, why):
+    with pytest.raises(GankitError, match=why):
+        check_supported(apply_overrides(RunConfig(), bad), 2)
     with pytest.raises(GankitError, match="--seeds must be >= 1"):
-        train_seeds(cfg, 0, tmp_path / "y")
-
-
-def test_cli_seeds(tmp_path, capsys):
-    from gankit.cli import main
-
-    out = tmp_path / "runs"
-    rc = main(["train", "--seeds", "2", "--seed", "7", "--steps", "4", "--out", str(out), "--json",
-               "--set", "model.g_width=8", "--set", "model.d_width=8", "--set", "eval.n_samples=50",
-               "--set", "eval.w1_samples=20", "--set", "train.batch_size=8"])
-    assert rc == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["seeds"] == [7, 8] and summary["run_dir"] == str(out)
-    assert sorted(p.name for p in out.iterdir()) == ["seed7", "seed8", "summary.json"]
-    assert {"config.toml", "metrics.json", "history.jsonl", "checkpoints", "samples.png", "losses.png"} <= {
-        p.name for p in (out / "seed8").iterdir()}
-    assert main(["train", "--seeds", "2", "--model", "dcgan", "--out", str(tmp_path / "x")]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--seeds supports model mlp" in err
-    assert main(["train", "--seeds", "2", "--resume", str(out / "seed7")]) == 2
-    assert "--seeds cannot be combined with --resume" in capsys.readouterr().err
-
-
-def test_interrupted_seeds_resume_as_normal_runs(tmp_path, monkeypatch):
-    import signal
-
-    from gankit.train import seeds as seeds_mod
-    from gankit.train.trainer import Callback, TrainingInterrupted
-
-    class CtrlC(Callback):
-        def on_step_end(self, trainer):
-            if trainer.step == 10 and trainer.cfg.seed == 1:
-                signal.raise_signal(signal.SIGINT)
-
-    orig = seeds_mod.Trainer
-
-    def with_ctrl_c(*a, **k):
-        t = orig(*a, **k)
-        t.callbacks.append(CtrlC())
-        return t
-
-    monkeypatch.setattr(seeds_mod, "Trainer", with_ctrl_c)
-    torch.set_num_threads(1)
-    small = ["train.batch_size=16", "model.g_width=8", "model.d_width=8", "eval.n_samples=50", "eval.w1_samples=20",
-             "train.progress=false", "train.eval_every=0", "train.checkpoint_every=10"]
-    cfg = apply_overrides(RunConfig(), small + ["train.steps=20"])
-    with pytest.raises(TrainingInterrupted, match="stopped at step 10"):
-        train_seeds(cfg, 2, tmp_path / "vec", pictures=False)
-    train_run(apply_overrides(cfg, ["train.seed=1"]), tmp_path / "vec" / "seed1", resume=True, pictures=False)
-    train_run(apply_overrides(cfg, ["train.seed=1"]), tmp_path / "sep1", pictures=False)
-    a = load_latest(tmp_path / "vec" / "seed1" / "checkpoints")
-    b = load_latest(tmp_path / "sep1" / "checkpoints")
-    assert a["step"] == b["step"] == 20
-    for net in ("G", "D"):
-        for k in b[net]:
-            assert torch.allclose(a[net][k], b[net][k], atol=1e-5), (net, k)
+        check_supported(RunConfig(), 0)
+    check_supported(apply_overrides(RunConfig(), ["model.pack=4", "objective.r1=1", "train.ema=0.99"]), 2)
+    with pytest.raises(GankitError, match="model.name=auto"):  # auto on images is the DCGAN
+        check_supported(apply_overrides(RunConfig(), ["model.name=auto"]), 2, data_shape=(3, 8, 8))

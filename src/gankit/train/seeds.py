@@ -1,370 +1,400 @@
-"""Train N seeds of one run in one process: stacked MLP weights and batched matmuls.
+"""Train N seeds of one run in one process: one trainer over stacked replica weights.
 
-``gankit train --seeds N`` trains the seeds ``train.seed, train.seed + 1, ..., train.seed + N - 1``
-as N independent replicas of the same run. Replica ``i`` gets exactly what a separate run
-with seed ``s_i`` gets:
+``gankit train --seeds N`` trains N independent replicas of the same run. The run layer
+builds one normal :class:`~gankit.train.trainer.Trainer` per seed, each with its own
+callbacks (history, checkpoints, health guard, EMA, LR schedule, ...), and hands them to
+:func:`fit_replicas`. Replica ``i`` gets exactly what a separate run with seed ``s_i`` gets:
 
-- initialisation: ``seed_everything(s_i)`` then the model factory (the weights are then
-  stacked along a new leading axis, ``(N, out, in)`` per linear layer);
-- its own data stream ``torch.Generator().manual_seed(s_i)`` and noise stream
-  ``manual_seed(s_i + 7919)`` (the generators of a normal :class:`Trainer`);
-- its own optimiser state: Adam, RMSprop and SGD-with-momentum act element by element, so
-  one optimiser over the stacked tensors *is* N optimisers (fused Adam/SGD, foreach RMSprop:
-  one kernel per stacked tensor);
-- its own loss: the per-replica losses (``torch.vmap`` of the objective's pure loss
-  functions, shape ``(N,)``) are summed, and replica ``i``'s weights only receive the
-  gradient of its own loss.
+- its initialisation (the run layer's ``seed_everything(s_i)`` and model factory): the
+  weights are stacked along a new leading axis (:mod:`gankit.train.stacked`);
+- its own data and noise streams: the replica trainer's ``data_gen`` and ``noise_gen`` draw
+  its batches (:meth:`Trainer.real_batch`, :meth:`Trainer.noise`);
+- its own optimiser state: Adam, RMSprop and SGD act element by element, so one optimiser
+  over the stacked tensors (fused Adam/SGD, foreach RMSprop) *is* N optimisers;
+- its own loss: the objective's losses are evaluated per replica (:func:`torch.vmap` over
+  the logits), summed, and replica ``i``'s weights only receive the gradient of its own
+  loss; R1/R2 penalties are per replica as well.
 
-Each layer ``y = x Wᵀ + b`` becomes one ``torch.baddbmm`` over the N replicas, so small
-models fill the cores N times better than N separate runs. The discriminator sees the real
-and the fake rows of a step in one pass, and the forward and backward of the stacked MLPs are
-written out by hand into buffers reused at every step (:mod:`gankit.train.stacked`); autograd
-only differentiates the losses with respect to the logits. Results equal N separate runs to
-float rounding (``tests/train/test_seeds_vectorised.py``).
+:class:`StackedTrainer` is a :class:`Trainer` whose step is the stacked step; it inherits
+``fit``: the loop, Ctrl-C handling and callbacks (a :class:`~gankit.train.callbacks.ProgressBar`
+for all seeds). Each replica's own callbacks are driven by :class:`ReplicaCallbacks`:
 
-Each seed gets a normal run directory (``<out>/seed<s>/``: config.toml, metrics.json,
-history.jsonl, checkpoints loadable by ``gankit sample``/``eval``, pictures) written by the
-same callbacks as a normal run (through one :class:`Trainer` per replica whose weights and
-optimiser state are synchronised from the stacked ones whenever a callback is due), and
-``<out>/summary.json`` holds mean ± std (sample std, ``ddof=1``) of every final metric.
+- every step, each replica's ``step`` and ``pending`` losses are brought up to date;
+- :class:`~gankit.train.averaging.EMA` and :class:`~gankit.train.averaging.LRSchedule` run
+  once per step on the stacked trainer (a twin of the replica's callback); the replica's
+  callback receives the twin's state whenever the replica is synchronised;
+- every other callback (history, checkpoints, health guard, pictures) is called at the
+  steps where one of ``train.eval_every``, ``train.checkpoint_every`` or
+  ``train.health_every`` is due and at the end, after that replica's weights, gradients and
+  optimiser state have been copied out of the stack, in the replica's callback order.
 
-Supported: the ``mlp`` model with the ``ns``, ``minimax`` and ``fgan:*`` objectives.
+Results equal N separate ``Trainer.fit()`` runs to float rounding
+(``tests/train/test_seeds_vectorised.py``). The process-wide RNG states (torch, NumPy,
+Python) that a replica's checkpoint records are the process's; training draws nothing
+from them.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import threading
-import time
-from dataclasses import replace
-from pathlib import Path
+import copy
+from dataclasses import is_dataclass, replace
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
-from torch.optim.adam import adam
 
-from ..config import RunConfig, dumps_toml
+from ..config import RunConfig
 from ..errors import GankitError
-from ..io import atomic_write_bytes, json_safe
-from ..objectives.base import LogitObjective
-from .callbacks import Checkpointer, History
-from .stacked import StackedMLP
-from .trainer import Trainer, TrainingInterrupted, make_optimizer
+from ..models import resolve_model_name
+from ..objectives import WGAN, LogitObjective
+from ..objectives.penalty import Regularized
+from .averaging import EMA, LRSchedule
+from .callbacks import ProgressBar
+from .stacked import stack_discriminators, stack_generators
+from .trainer import Callback, Trainer, make_optimizer
 
-__all__ = ["StackedMLP", "VectorisedTrainer", "train_seeds", "check_supported", "SUPPORTED"]
+__all__ = ["StackedTrainer", "ReplicaCallbacks", "fit_replicas", "check_supported", "SUPPORTED"]
 
-SUPPORTED = "model mlp with objectives ns, minimax, fgan:<divergence>"
+SUPPORTED = "model mlp (packing, scale) with objectives ns, minimax, hinge, wgan, fgan:<divergence> (R1/R2 too)"
+
+#: replica callbacks run once per step on the stacked trainer (a twin), their state copied out at syncs
+_TWINS = (EMA, LRSchedule)
+#: replica callbacks called on the replica at every step (they read only ``step`` and ``pending``)
+_EVERY_STEP = (ProgressBar,)
+#: optimiser settings that pick an implementation, not a hyper-parameter (kept per optimiser)
+_IMPL_KEYS = ("params", "fused", "foreach", "capturable", "differentiable")
 
 
-def check_supported(cfg: RunConfig, n_seeds: int) -> None:
-    """Raise :class:`GankitError` unless ``cfg`` can be trained with ``--seeds``."""
+def check_supported(cfg: RunConfig, n_seeds: int, data_shape: tuple[int, ...] | None = None) -> None:
+    """Raise :class:`GankitError` naming the first setting that ``--seeds`` cannot vectorise.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+    n_seeds : int
+    data_shape : tuple of int, optional
+        Shape of one data sample, to resolve ``model.name = "auto"`` (without it, ``auto`` is
+        checked when the replicas are stacked).
+    """
     if n_seeds < 1:
         raise GankitError(f"--seeds must be >= 1, got {n_seeds}")
-    from .presets import is_image_data
-
+    model = cfg.model.name if data_shape is None else resolve_model_name(cfg.model.name, data_shape)
     obj = cfg.objective.name
-    model = cfg.model.name
-    if model == "auto":  # auto: mlp for vector data, dcgan for images
-        model = "dcgan" if is_image_data(cfg.data.name) else "mlp"
-    if model != "mlp" or not (obj in ("ns", "minimax") or obj.startswith("fgan:")):
-        raise GankitError(
-            f"--seeds supports {SUPPORTED}; got model {cfg.model.name!r} with objective {obj!r}")
-    extras = {"model.pack": (cfg.model.pack, 1), "model.scale": (cfg.model.scale, 1.0), "objective.r1": (cfg.objective.r1, 0.0),
-              "objective.r2": (cfg.objective.r2, 0.0), "train.ema": (cfg.train.ema, 0.0),
-              "train.lr_schedule": (cfg.train.lr_schedule, "constant"), "model.spectral_norm": (cfg.model.spectral_norm, False)}
-    off = [f"--set {k}={'constant' if v == 'constant' else str(v).lower()}" for k, (got, v) in extras.items() if got != v]
-    if off:
-        raise GankitError("--seeds trains plain Algorithm 1 replicas (no packing, R1/R2, EMA, LR schedule, "
-                          f"spectral norm, scale); add {' '.join(off)}")
-    if cfg.train.compile or cfg.train.precision != "fp32":
-        raise GankitError("--seeds supports train.compile=false and train.precision=fp32 only")
+    refusals = [
+        (model not in ("mlp", "auto"), f"model.name={cfg.model.name}: --seeds stacks MLP weights into batched "
+         "matrix products; other architectures are not stacked"),
+        (obj == "wgan-gp", "objective.name=wgan-gp: its penalty draws interpolation points from torch's global "
+         "generator, which N replicas in one process cannot each reproduce"),
+        (not (obj in ("ns", "minimax", "hinge", "wgan", "wgan-gp") or obj.startswith("fgan:")),
+         f"objective.name={obj}: --seeds supports {SUPPORTED}"),
+        (bool(cfg.model.spectral_norm), "model.spectral_norm=true: its power-iteration vectors are per-model "
+         "buffers that --seeds does not stack; set model.spectral_norm=false"),
+        (cfg.train.on_nan == "rollback", "train.on_nan=rollback: a rollback lowers one seed's learning rates, "
+         "but the seeds share one optimiser over stacked weights; use train.on_nan=stop"),
+        (bool(cfg.train.compile), "train.compile=true: the stacked step is not compiled; set train.compile=false"),
+        (cfg.train.precision != "fp32", f"train.precision={cfg.train.precision}: --seeds trains in fp32 only"),
+    ]
+    for refused, why in refusals:
+        if refused:
+            raise GankitError(f"--seeds cannot vectorise {why}")
 
 
-class _AdamStep:
-    """``opt.step()`` of a fused Adam through the functional ``torch.optim.adam.adam``.
-
-    The first call is a normal ``opt.step()`` (it creates the state); later calls pass the
-    same parameter, gradient and state tensors straight to the functional form, skipping the
-    per-call bookkeeping of ``Optimizer.step`` (hooks, state look-ups per tensor: ~40 % of a
-    fused step of 8 small tensors). The state stays in ``opt.state`` (updated in place), so
-    ``opt.state_dict()`` is unchanged. Other optimisers: plain ``opt.step()``.
-    """
-
-    def __init__(self, opt: torch.optim.Optimizer) -> None:
-        self.opt = opt
-        self._args: tuple | None = None
-        self._kw: dict[str, Any] = {}
-
-    def __call__(self) -> None:
-        opt = self.opt
-        if self._args is not None:
-            adam(*self._args, **self._kw)
-            return
-        opt.step()
-        (g,) = opt.param_groups
-        if not isinstance(opt, torch.optim.Adam) or not g["fused"] or g["amsgrad"] or g.get("decoupled_weight_decay"):
-            return  # not the fast path: keep calling opt.step()
-        ps = list(g["params"])
-        st = [opt.state[p] for p in ps]
-        self._args = (ps, [p.grad for p in ps], [s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], [],
-                      [s["step"] for s in st])
-        self._kw = {"fused": True, "amsgrad": False, "beta1": g["betas"][0], "beta2": g["betas"][1], "lr": g["lr"],
-                    "weight_decay": g["weight_decay"], "eps": g["eps"], "maximize": g["maximize"]}
+def _identity(t: Tensor) -> Tensor:
+    return t
 
 
-def _slice_optimizer_state(state: dict[str, Any], i: int) -> dict[str, Any]:
-    """Replica ``i``'s part of a state dict of an optimiser over stacked tensors."""
-    per = {k: {name: (v[i] if torch.is_tensor(v) and v.dim() > 0 else v) for name, v in s.items()}
-           for k, s in state["state"].items()}
-    return {"state": per, "param_groups": state["param_groups"]}
+def _slice_optimizer(stacked: torch.optim.Optimizer, opt: torch.optim.Optimizer, i: int) -> dict[str, Any]:
+    """Replica ``i``'s optimiser state (for ``opt``) out of the optimiser over stacked tensors."""
+    sd = stacked.state_dict()
+    state = {k: {name: (v[i] if v.dim() > 0 else v).clone() if torch.is_tensor(v) else v for name, v in s.items()}
+             for k, s in sd["state"].items()}
+    groups = opt.state_dict()["param_groups"]
+    for g, sg in zip(groups, sd["param_groups"], strict=True):
+        g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
+    return {"state": state, "param_groups": groups}
 
 
-class VectorisedTrainer:
-    """Algorithm 1 for N replicas at once (see the module docstring).
+def _stack_optimizers(stacked: torch.optim.Optimizer, opts: list[torch.optim.Optimizer]) -> None:
+    """Load the replicas' optimiser states (e.g. after a resume) into the optimiser over stacked tensors."""
+    sds = [o.state_dict() for o in opts]
+    groups = stacked.state_dict()["param_groups"]
+    for g, sg in zip(groups, sds[0]["param_groups"], strict=True):
+        g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
+    state = {k: {name: torch.stack([sd["state"][k][name] for sd in sds]) if torch.is_tensor(v) and v.dim() > 0 else v
+                 for name, v in s.items()} for k, s in sds[0]["state"].items()}
+    stacked.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _pairs(ref: dict, other: dict) -> list[tuple[Any, Any, Any]]:
+    """(key, ref value, other value): by key when the keys agree, else by position (a stacked module's names differ)."""
+    if other.keys() == ref.keys():
+        return [(k, v, other[k]) for k, v in ref.items()]
+    if len(other) != len(ref):
+        raise GankitError(f"--seeds cannot match a stacked state of {len(other)} entries to one of {len(ref)}")
+    return [(k, v, o) for (k, v), o in zip(ref.items(), other.values(), strict=True)]
+
+
+def take_replica(ref: Any, stacked: Any, i: int, n: int) -> Any:
+    """Replica ``i``'s part of ``stacked`` (a stacked twin's state) in the structure of ``ref`` (the replica's)."""
+    if isinstance(ref, dict):
+        return {k: take_replica(v, o, i, n) for k, v, o in _pairs(ref, stacked)}
+    if isinstance(ref, (list, tuple)):
+        return type(ref)(take_replica(v, o, i, n) for v, o in zip(ref, stacked, strict=True))
+    if torch.is_tensor(ref):
+        return (stacked[i] if stacked.shape == (n, *ref.shape) else stacked).clone()
+    return stacked
+
+
+def stack_replicas(ref: Any, states: list[Any], n: int) -> Any:
+    """The replicas' ``states`` stacked in the structure of ``ref`` (the stacked twin's state)."""
+    if isinstance(ref, dict):
+        per = [_pairs(ref, s) for s in states]
+        return {k: stack_replicas(v, [p[j][2] for p in per], n) for j, (k, v, _) in enumerate(per[0])}
+    if isinstance(ref, (list, tuple)):
+        return type(ref)(stack_replicas(v, [s[j] for s in states], n) for j, v in enumerate(ref))
+    if torch.is_tensor(ref):
+        return torch.stack(states) if ref.shape == (n, *states[0].shape) else states[0].clone()
+    return states[0]
+
+
+class StackedTrainer(Trainer):
+    """Algorithm 1 for N replica trainers at once (see the module docstring).
 
     Parameters
     ----------
     replicas : list of Trainer
-        One normal trainer per seed (its models, data and noise generators); the stacked
-        weights start from their models.
+        One normal trainer per seed, same configuration apart from ``seed``, each with its
+        own models, data and noise streams and callbacks.
+    callbacks : list of Callback, optional
+        Callbacks of the stacked run itself (e.g. one progress bar for all seeds); they see
+        the mean losses over the replicas. The replicas' callbacks are driven by
+        :class:`ReplicaCallbacks` (always the first callback).
     """
 
-    def __init__(self, replicas: list[Trainer]) -> None:
-        self.replicas = replicas
+    def __init__(self, replicas: list[Trainer], callbacks: list[Callback] | None = None) -> None:
+        if not replicas:
+            raise GankitError("--seeds needs at least one replica trainer")
         r0 = replicas[0]
-        self.cfg, self.objective, self.source = r0.cfg, r0.objective, r0.source
-        if not isinstance(self.objective, LogitObjective):
-            raise GankitError(f"--seeds supports {SUPPORTED}")
-        self.latent_dim = r0.G.latent_dim
-        self.G = StackedMLP([r.G.net for r in replicas], tuple(r0.G.data_shape)).to(r0.device)
-        self.D = StackedMLP([r.D.net for r in replicas], None).to(r0.device)
-        betas = (self.cfg.beta1, self.cfg.beta2)
-        # One kernel per stacked tensor (fused Adam/SGD, foreach RMSprop): the same element-wise
-        # update as the replicas' optimisers, without the per-tensor Python loop.
-        impl = {"foreach": True} if self.cfg.optimizer == "rmsprop" else {"fused": True}
-        self.opt_g = make_optimizer(self.cfg.optimizer, self.G.parameters(), self.cfg.lr_g, betas, **impl)
-        self.opt_d = make_optimizer(self.cfg.optimizer, self.D.parameters(), self.cfg.lr_d, betas, **impl)
-        self._step_g, self._step_d = _AdamStep(self.opt_g), _AdamStep(self.opt_d)
-        obj = self.objective
-        est = obj.estimate_fn
+        for r in replicas[1:]:
+            same = replace(r.cfg, seed=0) == replace(r0.cfg, seed=0) if is_dataclass(r.cfg) else True
+            if not same or r.step != r0.step or repr(r.objective) != repr(r0.objective):
+                raise GankitError("--seeds replicas must share their configuration (all but train.seed) and step")
+        obj = r0.objective
+        self._r1, self._r2 = (obj.r1, obj.r2) if isinstance(obj, Regularized) else (0.0, 0.0)
+        self._base = obj.base if isinstance(obj, Regularized) else obj
+        if not isinstance(self._base, (LogitObjective, WGAN)):
+            raise GankitError(f"--seeds cannot vectorise objective {obj.name!r}; it supports {SUPPORTED}")
+        G = stack_generators([r.G for r in replicas]).to(r0.device)
+        D = stack_discriminators([r.D for r in replicas]).to(r0.device)
+        D.fast = D.fast and not (self._r1 or self._r2)  # the penalties differentiate D's input gradient again
+        super().__init__(G, D, obj, r0.source, r0.cfg, callbacks, device=r0.device)
+        self.replicas = replicas
+        self.step = r0.step
+        cfg = self.cfg
+        # one kernel per stacked tensor: the replicas' element-wise update without a per-tensor loop
+        impl = {"foreach": True} if cfg.optimizer == "rmsprop" else {"fused": True}
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_g = make_optimizer(cfg.optimizer, G.parameters(), cfg.lr_g, betas, **impl)
+        self.opt_d = make_optimizer(cfg.optimizer, D.parameters(), cfg.lr_d, betas, **impl)
+        for stacked, opts in ((self.opt_g, [r.opt_g for r in replicas]), (self.opt_d, [r.opt_d for r in replicas])):
+            _stack_optimizers(stacked, opts)
+        base = self._base
+        # per-replica losses, shape (N,): the objective applied to each replica's logits
+        self._d_losses = torch.vmap(lambda rl, fl: base.discriminator_loss(_identity, rl, fl))
+        self._g_losses = torch.vmap(lambda fl: base.generator_loss(_identity, fl))
+        #: the latest step's per-replica losses and logs, each of shape (N,)
+        self.logs: dict[str, Tensor] = {}
+        self.callbacks.insert(0, ReplicaCallbacks(self))
+        self._means = any(isinstance(cb, ProgressBar) for cb in self.callbacks)
 
-        def d_loss_and_estimate(real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
-            loss = obj.d_loss_fn(real_logits, fake_logits)
-            return loss, (est(real_logits.detach(), fake_logits.detach()) if est is not None else loss)
+    def _update(self, loss: Tensor, opt: torch.optim.Optimizer, scaler: Any) -> None:
+        for group in opt.param_groups:  # zero_grad(set_to_none=True) without its per-call bookkeeping
+            for p in group["params"]:
+                p.grad = None
+        loss.backward()
+        opt.step()
 
-        # Per-replica losses (and estimates), shape (N,): one vmap call each.
-        self._d_losses = torch.vmap(d_loss_and_estimate)
-        self._g_losses = torch.vmap(obj.g_loss_fn)
-        n, bs, dev = len(replicas), self.cfg.batch_size, r0.device
-        shape = tuple(r0.G.data_shape)
-        self._x = torch.empty(n, 2 * bs, *shape, device=dev)  # D step input: real rows, then fake rows
-        self._z_d = torch.empty(n, bs, self.latent_dim, device=dev)
-        self._z_g = torch.empty(n, bs, self.latent_dim, device=dev)
-        self.step = 0
-        self.pending: dict[str, list[Tensor]] = {}  # per-step (N,) tensors
+    def real_batch(self) -> Tensor:
+        """Each replica's next real batch from its own data stream, ``(N, n_batch, *shape)``."""
+        return torch.stack([r.real_batch() for r in self.replicas])
 
-    def real_batch(self, out: Tensor | None = None) -> Tensor:  # (N, batch, *shape)
-        """Each replica's next real batch from its own data stream (into ``out`` if given)."""
-        bs = self.cfg.batch_size
-        if out is None:
-            out = torch.empty(len(self.replicas), bs, *self.source.shape, device=self.replicas[0].device)
-        for i, r in enumerate(self.replicas):
-            out[i].copy_(r.source.sample(bs, r.data_gen))
-        return out
+    def noise(self, n: int) -> Tensor:
+        """Each replica's next ``n`` latent vectors from its own noise stream, ``(N, n, latent)``."""
+        return torch.stack([r.noise(n) for r in self.replicas])
 
-    def noise(self, out: Tensor | None = None) -> Tensor:  # (N, batch, latent)
-        """Each replica's next latent batch from its own noise stream (into ``out`` if given)."""
-        bs = self.cfg.batch_size
-        if out is None:
-            out = torch.empty(len(self.replicas), bs, self.latent_dim, device=self.replicas[0].device)
-        for i, r in enumerate(self.replicas):
-            torch.randn(bs, self.latent_dim, generator=r.noise_gen, out=out[i])
-        return out
+    def _penalty(self, logits: Tensor, x: Tensor) -> Tensor:
+        """Per replica E‖∇ₓ l‖² over D's inputs (``gankit.objectives.penalty``; per pack when packed), ``(N,)``."""
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+        return grad.reshape(logits.shape[0], logits.shape[1], -1).pow(2).sum(2).mean(1)
 
-    @staticmethod
-    def _logit_grad(fn: Any, logits: Tensor, *split: int) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """Gradient of ``Σ_i loss_i`` w.r.t. ``logits`` (replica i's weights only see loss_i) and ``fn``'s outputs."""
-        leaf = logits.detach().requires_grad_()
-        with torch.enable_grad():
-            out = fn(*leaf.split(split, dim=1)) if split else fn(leaf)
-            out = out if isinstance(out, tuple) else (out,)
-            (grad,) = torch.autograd.grad(out[0].sum(), leaf)
-        return grad, tuple(o.detach() for o in out)
+    def _discriminator_losses(self, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """Per-replica D losses ``(N,)`` and logs; real and fake rows go through D in one pass."""
+        if self._r1:
+            real = real.detach().requires_grad_(True)
+        if self._r2:
+            fake = fake.detach().requires_grad_(True)
+        logits = self.D(torch.cat((real, fake), dim=1))  # (N, 2 · inputs per side)
+        real_logits, fake_logits = logits.chunk(2, dim=1)
+        losses, logs = self._d_losses(real_logits, fake_logits)
+        logs = dict(logs)
+        for name, gamma, x, lg in (("r1", self._r1, real, real_logits), ("r2", self._r2, fake, fake_logits)):
+            if gamma > 0:
+                pen = self._penalty(lg, x)
+                losses = losses + 0.5 * gamma * pen
+                logs[name] = pen.detach()
+        return losses, logs
 
     def train_step(self) -> None:
-        """One step of Algorithm 1 for every replica (forward and backward by :class:`StackedMLP`)."""
-        G, D, bs, x = self.G, self.D, self.cfg.batch_size, self._x
-        for _ in range(self.cfg.d_steps):
-            # Discriminator, G fixed: real and fake rows in one pass; each replica minimises its own loss.
-            self.real_batch(out=x[:, :bs])
-            x[:, bs:].copy_(G.run(self.noise(out=self._z_d), "g"))
-            grad, (d_losses, estimate) = self._logit_grad(self._d_losses, D.run(x, "d"), bs, bs)
-            D.backward_from(grad, "d", param_grads=True, input_grad=False)
-            self._step_d()
-        # Generator, D fixed: D's input gradient only.
-        fake = G.run(self.noise(out=self._z_g), "g")
-        grad, (g_losses,) = self._logit_grad(self._g_losses, D.run(fake, "d"))
-        G.backward_from(D.backward_from(grad, "d", param_grads=False, input_grad=True), "g")
-        self._step_g()
-        p = self.pending
-        p.setdefault("d_loss", []).append(d_losses)
-        p.setdefault("g_loss", []).append(g_losses)
-        if self.objective.estimate_fn is not None:
-            p.setdefault("estimate", []).append(estimate)
+        """One step of Algorithm 1 for every replica; each minimises its own loss."""
+        obj, bs = self.objective, self.n_batch
+        for _ in range(obj.critic_steps(self.step, self.cfg.d_steps)):
+            real = self.real_batch()
+            with torch.no_grad():
+                fake = self.G(self.noise(bs))
+            d_losses, logs = self._discriminator_losses(real, fake)
+            self._update(d_losses.sum(), self.opt_d, None)
+            obj.after_discriminator_step(self.D)  # e.g. WGAN's clipping, element-wise on the stack
+        for q in self._d_params:
+            q.requires_grad_(False)
+        g_losses = self._g_losses(self.D(self.G(self.noise(bs))))
+        self._update(g_losses.sum(), self.opt_g, None)
+        for q in self._d_params:
+            q.requires_grad_(True)
+        self.logs = {"d_loss": d_losses.detach(), "g_loss": g_losses.detach(), **logs}
+        if self._means:  # what this trainer's own callbacks (a progress bar) read
+            self.pending = {k: [v.mean()] for k, v in self.logs.items()}
 
-    def sync(self) -> None:
-        """Copy weights, optimiser states, step and pending logs into the per-replica trainers."""
-        sg, sd = self.opt_g.state_dict(), self.opt_d.state_dict()
-        for i, r in enumerate(self.replicas):
-            self.G.copy_to(i, r.G.net)
-            self.D.copy_to(i, r.D.net)
-            r.opt_g.load_state_dict(_slice_optimizer_state(sg, i))
-            r.opt_d.load_state_dict(_slice_optimizer_state(sd, i))
-            r.step = self.step
-            r.pending = {k: [t[i] for t in v] for k, v in self.pending.items()}
+    @torch.no_grad()
+    def sync_replica(self, i: int) -> None:
+        """Copy replica ``i``'s weights, gradients and optimiser states out of the stack."""
+        r = self.replicas[i]
+        for mine, stacked in ((r.G, self.G), (r.D, self.D)):
+            for p, s in zip(mine.parameters(), stacked.parameters(), strict=True):
+                p.copy_(s[i])
+                p.grad = None if s.grad is None else s.grad[i].clone()
+        r.opt_g.load_state_dict(_slice_optimizer(self.opt_g, r.opt_g, i))
+        r.opt_d.load_state_dict(_slice_optimizer(self.opt_d, r.opt_d, i))
+        r.step = self.step
 
-    def fit(self, progress: bool = False) -> VectorisedTrainer:
-        """Run until ``train.steps``; callbacks of the replicas run when one of them is due.
 
-        Ctrl-C stops between two steps, saves every seed's checkpoint and raises
-        :class:`TrainingInterrupted` (each seed's directory then resumes as a normal run).
-        """
-        cfg = self.cfg
-        for r in self.replicas:
+class ReplicaCallbacks(Callback):
+    """Drives each replica's own callbacks from the stacked trainer (see the module docstring)."""
+
+    def __init__(self, st: StackedTrainer) -> None:
+        self.st = st
+        kinds = [[type(cb) for cb in r.callbacks] for r in st.replicas]
+        if any(k != kinds[0] for k in kinds):
+            raise GankitError("--seeds needs the same kinds of callbacks, in the same order, on every replica")
+        self.kinds = ["twin" if issubclass(t, _TWINS) else "every" if issubclass(t, _EVERY_STEP) else "due"
+                      for t in kinds[0]]
+        self.twins: dict[int, Callback] = {}
+        #: (stacked trainer, twins) state versions, and the versions each replica was last synced to
+        self._versions = (0, 0)
+        self._seen: list[tuple[int, int]] = [(-1, -1)] * len(st.replicas)
+        c = st.cfg
+        self.every = [e for e in (getattr(c, "eval_every", 0), getattr(c, "checkpoint_every", 0),
+                                  getattr(c, "health_every", 0)) if e]
+
+    def _twin(self, j: int) -> Callback:
+        reps = self.st.replicas
+        cb = reps[0].callbacks[j]
+        if isinstance(cb, EMA):  # the same average over the stacked generator, from the replicas' averages
+            twin = type(cb)(self.st.G, cb.beta)
+            twin.load_state_dict(stack_replicas(twin.state_dict(), [r.callbacks[j].state_dict() for r in reps],
+                                                len(reps)))
+            return twin
+        return copy.deepcopy(cb)
+
+    def pull(self, i: int) -> None:
+        """Bring replica ``i`` (trainer and twinned callbacks) up to the stacked state where it moved."""
+        st, r = self.st, self.st.replicas[i]
+        if self._seen[i][0] != self._versions[0]:
+            st.sync_replica(i)
+        elif self._seen[i][1] != self._versions[1]:  # only the twins moved (e.g. the learning rates)
+            for mine, stacked in ((r.opt_g, st.opt_g), (r.opt_d, st.opt_d)):
+                for g, sg in zip(mine.param_groups, stacked.param_groups, strict=True):
+                    g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
+        if self._seen[i][1] != self._versions[1]:
+            for j, twin in self.twins.items():
+                cb = r.callbacks[j]
+                if hasattr(twin, "state_dict") and hasattr(cb, "load_state_dict"):
+                    cb.load_state_dict(take_replica(cb.state_dict(), twin.state_dict(), i, len(st.replicas)))
+        self._seen[i] = self._versions
+
+    def on_train_start(self, st: Trainer) -> None:
+        reps = self.st.replicas
+        self.twins = {j: self._twin(j) for j, kind in enumerate(self.kinds) if kind == "twin"}
+        for r in reps:
             for cb in r.callbacks:
                 cb.on_train_start(r)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+        for twin in self.twins.values():
+            twin.on_train_start(self.st)
+        self._versions = (self._versions[0] + 1, self._versions[1] + 1)
 
-            bar = tqdm(total=cfg.steps, initial=self.step, unit="step", desc=f"{len(self.replicas)} seeds")
-        stop = _StopOnSigint()
-        with stop:
-            self._loop(bar, stop)
-        if stop.requested and self.step < cfg.steps:
-            self._callbacks("on_interrupt")  # every seed's Checkpointer saves
-            if bar is not None:
-                bar.close()
-            raise TrainingInterrupted(f"stopped at step {self.step}")
-        self._callbacks("on_train_end")
-        if bar is not None:
-            bar.close()
-        return self
+    def on_step_end(self, st: Trainer) -> None:
+        s = self.st
+        self._versions = (self._versions[0] + 1, self._versions[1] + 1)
+        per = {k: v.unbind(0) for k, v in s.logs.items()}  # 0-d views, as a lone trainer logs them
+        for i, r in enumerate(s.replicas):
+            r.step = s.step
+            pending = r.pending
+            for k, vals in per.items():
+                pending.setdefault(k, []).append(vals[i])
+        due = s.step >= s.cfg.steps or any(s.step % e == 0 for e in self.every)
+        for j, kind in enumerate(self.kinds):
+            if kind == "twin":
+                self.twins[j].on_step_end(s)
+                self._versions = (self._versions[0], self._versions[1] + 1)
+            elif kind == "every":
+                for r in s.replicas:
+                    r.callbacks[j].on_step_end(r)
+            elif due:
+                for i, r in enumerate(s.replicas):
+                    self.pull(i)
+                    r.callbacks[j].on_step_end(r)
 
-    def _loop(self, bar: Any, stop: _StopOnSigint) -> None:
-        cfg = self.cfg
-        while self.step < cfg.steps and not stop.requested:
-            self.train_step()
-            self.step += 1
-            if bar is not None and (self.step % 25 == 0 or self.step == cfg.steps):
-                bar.update(self.step - bar.n)
-            due = any(e and self.step % e == 0 for e in (cfg.eval_every, cfg.checkpoint_every))
-            if due and self.step < cfg.steps:
-                self._callbacks("on_step_end")
-
-    def _callbacks(self, hook: str) -> None:
-        self.sync()
-        for r in self.replicas:
+    def _all(self, hook: str) -> None:
+        for i, r in enumerate(self.st.replicas):
+            self.pull(i)
+            if hook == "on_interrupt":
+                r.interrupted = True
             for cb in r.callbacks:
                 getattr(cb, hook)(r)
-        if not self.replicas[0].pending:  # History popped the logs
-            self.pending = {}
+
+    def on_train_end(self, st: Trainer) -> None:
+        self._all("on_train_end")
+
+    def on_interrupt(self, st: Trainer) -> None:
+        self._all("on_interrupt")
+
+    def on_error(self, st: Trainer, exc: BaseException) -> None:
+        # no sync: a replica's health guard may just have restored that replica's last good state
+        for r in self.st.replicas:
+            for cb in r.callbacks:
+                getattr(cb, "on_error", lambda t, e: None)(r, exc)
 
 
-class _StopOnSigint:
-    """Ctrl-C asks the loop to stop between two steps (a second Ctrl-C stops at once)."""
+def fit_replicas(replicas: list[Trainer], progress: bool = False) -> StackedTrainer:
+    """Train N replica trainers together; leave each as its own ``replica.fit()`` would have.
 
-    def __init__(self) -> None:
-        self.requested = False
-        self._old: Any = None
+    Parameters
+    ----------
+    replicas : list of Trainer
+        One trainer per seed (same configuration apart from ``train.seed``), each with its
+        own callbacks.
+    progress : bool
+        Show one progress bar for all replicas (mean losses).
 
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+    Returns
+    -------
+    StackedTrainer
+        The stacked trainer (its ``replicas`` are the trainers passed in).
 
-    def __enter__(self) -> _StopOnSigint:
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-
-
-def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample std (``ddof=1``; 0 for one seed) of every numeric final metric."""
-    out: dict[str, Any] = {"seeds": [f["seed"] for f in finals], "n": len(finals), "metrics": {}}
-    for k in finals[0]:
-        vals = [f.get(k) for f in finals]
-        if k == "seed" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
-            continue
-        a = np.asarray(vals, dtype=float)
-        out["metrics"][k] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
-                             "values": vals}
-    return out
-
-
-def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool = False,
-                pictures: bool = True) -> dict[str, Any]:
-    """Train seeds ``cfg.train.seed + i`` (``i < n_seeds``) vectorised into ``out/seed<s>/``.
-
-    Returns the summary (also written to ``out/summary.json``).
+    Raises
+    ------
+    TrainingInterrupted
+        After Ctrl-C, once every replica's callbacks ran ``on_interrupt`` (checkpoints saved).
     """
-    from .preflight import check_output
-    from .run import _eval_fn, _write_json, build
-
-    check_supported(cfg, n_seeds)
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
-    builts, replicas = [], []
-    source = None
-    for i in range(n_seeds):
-        cfg_i = replace(cfg, train=replace(cfg.train, seed=cfg.train.seed + i))
-        b = build(cfg_i, source=source)  # seed_everything(seed) + model factory, as a separate run
-        source = b.source
-        run_dir = out / f"seed{cfg_i.train.seed}"
-        check_output(run_dir)
-        config_text = dumps_toml(cfg_i)
-        atomic_write_bytes(run_dir / "config.toml", config_text.encode())
-        history = History(cfg.train.eval_every, _eval_fn(b), run_dir / "history.jsonl")
-        ckpt = Checkpointer(run_dir / "checkpoints", cfg.train.checkpoint_every, cfg.train.keep_checkpoints,
-                            extra=lambda t=config_text, h=history: {"config": t,
-                                                                    "history_last": json.dumps(json_safe(h.last))})
-        builts.append(b)
-        replicas.append(Trainer(b.G, b.D, b.objective, b.source, cfg_i.train, [history, ckpt], device=b.device))
-    vt = VectorisedTrainer(replicas)
-    t0 = time.perf_counter()
-    vt.fit(progress=progress)
-    wall = round(time.perf_counter() - t0, 3)
-    finals = []
-    for b, r in zip(builts, replicas, strict=True):
-        run_dir = out / f"seed{b.cfg.train.seed}"
-        final = dict(r.callbacks[0].last)
-        if cfg.eval.drs:  # discriminator rejection sampling, as `gankit train` scores it (gankit.train.run)
-            from ..metrics.evaluate import final_evaluate
-
-            try:
-                from ..sampling import RATIO_FILE
-
-                final.update(final_evaluate(b.G, b.source, b.cfg.eval, b.device, test=b.eval_source,
-                                            ratio_cache=run_dir / RATIO_FILE, save_ratio=True))
-            except GankitError as exc:
-                final["drs_error"] = str(exc)
-        final.update(wall_time=wall, data=cfg.data.name, objective=cfg.objective.name, seed=b.cfg.train.seed,
-                     vectorised_seeds=n_seeds)
-        _write_json(run_dir / "metrics.json", final)
-        if pictures:
-            from ..report.plots import save_run_pictures
-
-            save_run_pictures(run_dir, b, r)
-        finals.append(final)
-    summary = summarise(finals)
-    _write_json(out / "summary.json", summary)
-    return summary
+    st = StackedTrainer(replicas, [ProgressBar()] if progress else None)
+    st.fit()
+    return st

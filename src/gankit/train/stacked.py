@@ -1,207 +1,206 @@
-"""N MLPs with stacked weights: batched forward and a hand-written backward into reused buffers.
+"""N MLPs of one architecture as one module: weights stacked along a leading replica axis.
 
 The ``--seeds N`` trainer (:mod:`gankit.train.seeds`) keeps the N replicas' weights of each
-linear layer stacked, ``W: (N, out, in)`` and ``b: (N, out)``, so one layer of all N
-replicas is one batched product ``y = x Wᵀ + b`` (``torch.baddbmm``).
+linear layer stacked, ``W: (N, out, in)`` and ``b: (N, out)`` (built with
+:func:`torch.func.stack_module_state`), so one layer of all N replicas is one batched
+product ``y = x Wᵀ + b`` (:func:`torch.baddbmm`) and autograd differentiates the stack
+like any module. Inputs and outputs carry the replica axis first: ``(N, batch, ...)``.
 
-:meth:`StackedMLP.forward` is the plain autograd version. :meth:`StackedMLP.run` and
-:meth:`StackedMLP.backward_from` are the fast path the trainer uses: the forward writes
-every activation into a buffer that is allocated once per call site (``tag``) and reused at
-every step, and the backward is written out by hand (for layer ``j`` with input ``h_j`` and
-upstream gradient ``g``: ``dW_j = gᵀ h_j``, ``db_j = Σ_batch g``, ``dh_j = g W_j`` and the
-activation's derivative, with the ATen backward kernels autograd itself calls). It computes
-only what is asked for — no weight gradients for a frozen discriminator, no gradient for an
-input that needs none — which is what autograd does, without its per-node bookkeeping,
-without fresh allocations (on a CPU each fresh multi-megabyte tensor costs page faults) and
-with weight gradients written straight into ``.grad`` in the parameters' layout (autograd
-produces the transpose of ``W``'s gradient and copies it). The result equals autograd's to
-float rounding (``tests/train/test_stacked_backward.py``).
+The stacked module's parameters come in the order of one replica's ``parameters()``, so
+optimiser states and weight averages slice per replica by position.
+
+Fast path. Autograd records some ten nodes per layer (the product, the transposed weight,
+the bias broadcast, the activation); on a CPU their bookkeeping costs more than the small
+batched products themselves. :class:`StackedMLPFunction` is the whole stacked MLP as one
+autograd node: its backward runs the same products (``dW = gᵀ h``, ``db = Σ g``,
+``dh = g W``, the activation's derivative) and computes only what autograd asks for (no
+weight gradients for a frozen discriminator, no input gradient for data). It is
+once-differentiable, so :meth:`StackedMLP.forward` takes it unless ``fast`` is off (the
+R1/R2 penalties differentiate the input gradient again). ``tests/train/test_seeds_vectorised.py``
+checks it with :func:`torch.autograd.gradcheck`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from ..errors import GankitError
+from ..models.mlp import MLPDiscriminator, MLPGenerator
+from ..models.pack import Packed
 
-__all__ = ["StackedMLP"]
+__all__ = ["StackedMLP", "StackedMLPFunction", "stack_generators", "stack_discriminators"]
 
-_A = torch.ops.aten
-#: forward(a, h) -> activation of a (in place into a, or into h); backward(g, a, h) -> g · act'(a),
-#: written into g; in_place: whether the forward overwrites a (the backward then reads only h).
-#: layers with fewer inputs than this (and more outputs) get the transposed products in the backward
+
+def _act_backward(act: nn.Module, g: Tensor, a: Tensor, h: Tensor) -> Tensor:
+    """``g · act'(a)`` for the output ``h = act(a)`` (in place into ``g``; ReLU and tanh overwrite ``h``).
+
+    Steps are written with ``sign`` (one float kernel) rather than comparisons: multiplying by
+    a boolean mask converts it to float first, several times slower on a CPU.
+    """
+    if isinstance(act, nn.ReLU):  # (the saved output is used up in place: no allocation)
+        return g.mul_(h.sign_())  # h ≥ 0: 1 where a > 0, else 0 (autograd's convention at 0)
+    if isinstance(act, nn.Tanh):
+        return g.mul_(h.mul_(h).neg_().add_(1.0))
+    step = a.sign().clamp_min_(0.0)  # 1 where a > 0, else 0
+    if isinstance(act, nn.LeakyReLU):
+        return g.mul_(step.mul_(1.0 - act.negative_slope).add_(act.negative_slope))
+    if isinstance(act, nn.ELU):  # a ≤ 0: α eᵃ = h + α
+        return g.mul_((h + act.alpha).mul_(1.0 - step).add_(step))
+    s = torch.sigmoid(a)  # SiLU: (a σ(a))' = σ(a) (1 + a (1 − σ(a)))
+    return g.mul_(s * (1.0 + a * (1.0 - s)))
+
+
+#: activations whose derivative needs only their output (computed in place in the fast path)
+_IN_PLACE = (nn.ReLU, nn.Tanh)
+#: a layer with fewer inputs than this (and more outputs) runs its backward products transposed
 _SKINNY = 8
-ActOps = tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor, Tensor, Tensor], Tensor], bool]
+#: activations with a derivative in :func:`_act_backward`
+FAST_ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.SiLU)
 
 
-def activation_ops(m: nn.Module) -> ActOps:
-    """Forward and backward kernels of the activation module ``m`` (``gankit.models.mlp.ACTIVATIONS``)."""
-    if isinstance(m, nn.ReLU):
-        return (lambda a, h: a.clamp_min_(0.0)), (lambda g, a, h: _A.threshold_backward.grad_input(
-            g, h, 0.0, grad_input=g)), True
-    if isinstance(m, nn.Tanh):
-        return (lambda a, h: a.tanh_()), (lambda g, a, h: _A.tanh_backward.grad_input(g, h, grad_input=g)), True
-    if isinstance(m, nn.LeakyReLU):
-        s = m.negative_slope
-        return (lambda a, h: _A.leaky_relu.out(a, s, out=h)), (lambda g, a, h: _A.leaky_relu_backward.grad_input(
-            g, a, s, False, grad_input=g)), False
-    if isinstance(m, nn.ELU):
-        al = m.alpha
-        return (lambda a, h: _A.elu.out(a, al, 1, 1, out=h)), (lambda g, a, h: _A.elu_backward.grad_input(
-            g, al, 1, 1, False, a, grad_input=g)), False
-    if isinstance(m, nn.SiLU):
-        return (lambda a, h: _A.silu.out(a, out=h)), (lambda g, a, h: _A.silu_backward.grad_input(
-            g, a, grad_input=g)), False
-    raise GankitError(f"--seeds supports the activations relu, leaky_relu, elu, tanh, silu; got {type(m).__name__}")
+class StackedMLPFunction(torch.autograd.Function):
+    """``h ↦ … act(h Wⱼᵀ + bⱼ) …`` over stacked weights as one autograd node (see the module docstring).
+
+    ``apply(x, ops, *params)``: ``x`` of shape ``(N, batch, in)``, ``ops`` the layer list of a
+    :class:`StackedMLP` (layer indices and activation modules), ``params`` ``W0, b0, W1, b1, …``.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, ops: list, *params: Tensor) -> Tensor:
+        h, saved = x, []  # saved: per op, its input (a layer) or (pre-activation, output) (an activation)
+        for op in ops:
+            if isinstance(op, int):
+                saved.append(h)
+                h = torch.baddbmm(params[2 * op + 1].unsqueeze(1), h, params[2 * op].transpose(1, 2))
+            elif isinstance(op, _IN_PLACE):  # the derivative needs only the output: overwrite the product
+                h = torch.relu_(h) if isinstance(op, nn.ReLU) else torch.tanh_(h)
+                saved.append((None, h))
+            else:
+                a, h = h, op(h)
+                saved.append((a, h))
+        ctx.ops, ctx.saved = ops, saved
+        ctx.save_for_backward(*params)
+        return h
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if ctx.saved is None:
+            raise RuntimeError("StackedMLPFunction's backward uses its saved activations up; it runs once per forward")
+        params, need = ctx.saved_tensors, ctx.needs_input_grad
+        grads: list[Tensor | None] = [None] * len(params)
+        g = grad.contiguous() if isinstance(ctx.ops[-1], int) else grad.clone()  # (activations work in place)
+        first = min(i for i, op in enumerate(ctx.ops) if isinstance(op, int))
+        for i in range(len(ctx.ops) - 1, -1, -1):
+            op, saved = ctx.ops[i], ctx.saved[i]
+            if not isinstance(op, int):
+                g = _act_backward(op, g, *saved)
+                continue
+            w = params[2 * op]
+            # a layer with few inputs and more outputs: its products are several times faster in MKL
+            # computed transposed (or on a column-major copy of W); the results are the same
+            skinny = w.shape[2] < _SKINNY < w.shape[1]
+            if need[2 + 2 * op]:
+                grads[2 * op] = (torch.bmm(saved.transpose(1, 2), g).transpose(1, 2) if skinny
+                                 else torch.bmm(g.transpose(1, 2), saved))  # (N, out, batch) @ (N, batch, in)
+            if need[3 + 2 * op]:
+                grads[2 * op + 1] = g.sum(1)
+            if i == first and not need[0]:
+                break
+            if w.shape[1] == 1:  # one output (D's logit): g @ W is an outer product, faster as one multiply
+                g = g * w
+            else:
+                g = torch.bmm(g, w.transpose(1, 2).contiguous().transpose(1, 2) if skinny else w)
+        ctx.saved = None
+        return (g if need[0] else None, None, *grads)
 
 
 class StackedMLP(nn.Module):
-    """N MLPs of one architecture with their weights stacked: ``(N, out, in)`` and ``(N, out)``.
-
-    Parameters are ``[W0, b0, W1, b1, ...]``, the order of ``nn.Sequential.parameters()`` of
-    one replica, so optimiser states can be sliced per replica.
+    """N copies of one ``nn.Sequential`` of linear layers and element-wise activations.
 
     Parameters
     ----------
     nets : list of nn.Sequential
-        Linear layers alternating with stateless activations (``gankit.models.mlp``).
+        The replicas' networks (same architecture); their current weights are copied.
     out_shape : tuple of int or None
-        Shape of one output sample (generator), or ``None`` to squeeze the last axis
-        (discriminator logits).
+        Shape of one output sample (generator), or ``None`` for one logit per input
+        (discriminator: the last axis of size 1 is dropped).
+    scale : float
+        The models' ``scale``: generator outputs are multiplied by it, discriminator inputs
+        divided by it (``gankit.models.mlp``).
+    pack : int
+        The discriminator's pack size (PacGAN, ``gankit.models.pack``): ``pack`` consecutive
+        samples of a replica form one input.
     """
 
-    def __init__(self, nets: list[nn.Sequential], out_shape: tuple[int, ...] | None) -> None:
+    def __init__(self, nets: list[nn.Sequential], out_shape: tuple[int, ...] | None, scale: float = 1.0,
+                 pack: int = 1) -> None:
         super().__init__()
-        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
-        self.act = next((m for m in nets[0] if not isinstance(m, nn.Linear)), nn.ReLU())
-        self._act_fwd, self._act_bwd, self._in_place = activation_ops(self.act)
-        self.params = nn.ParameterList()
-        for j in range(len(layers[0])):
-            self.params.append(nn.Parameter(torch.stack([ls[j].weight.detach() for ls in layers]).clone()))
-            self.params.append(nn.Parameter(torch.stack([ls[j].bias.detach() for ls in layers]).clone()))
-        self.out_shape = out_shape
-        #: per layer (W, b): a plain list (indexing a ParameterList costs microseconds per call)
-        self._layers = [(self.params[2 * j], self.params[2 * j + 1]) for j in range(len(self.params) // 2)]
-        #: per layer: whether the backward uses the transposed products (few inputs, more outputs)
-        self._skinny = [w.shape[2] < _SKINNY < w.shape[1] for w, _ in self._layers]
-        self._storage: dict[tuple, Tensor] = {}
-        self._plans: dict[tuple, list[tuple[Tensor, Tensor, Tensor]]] = {}
-        self._saved: dict[str, tuple[torch.Size, list[Tensor], list[Tensor]]] = {}
-
-    def _shape_out(self, y: Tensor, n: int, b: int) -> Tensor:
-        return y.squeeze(2) if self.out_shape is None else y.view(n, b, *self.out_shape)
-
-    def forward(self, x: Tensor) -> Tensor:  # x: (N, batch, *shape)
-        """Autograd forward (reference for :meth:`run`)."""
-        n, b = x.shape[:2]
-        h = x.reshape(n, b, -1)
-        for j, (w, bias) in enumerate(self._layers):
-            if j:
-                h = self.act(h)
-            h = torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2))  # (N, batch, out)
-        return self._shape_out(h, n, b)
-
-    def _buffer(self, key: tuple, shape: tuple[int, ...]) -> Tensor:
-        """A contiguous ``shape`` view of the start of the storage ``key`` (grown when too small)."""
-        numel = math.prod(shape)
-        t = self._storage.get(key)
-        if t is None or t.numel() < numel:
-            p = self._layers[0][0]
-            t = self._storage[key] = torch.empty(numel, dtype=p.dtype, device=p.device)
-            self._plans.clear()  # views of the old storage
-        return t[:numel].view(shape)
-
-    def _plan(self, tag: str, n: int, b: int) -> list[tuple[Tensor, Tensor, Tensor]]:
-        """Per layer: (pre-activation, activation, input gradient) buffers for ``n × b`` rows."""
-        plan = self._plans.get((tag, n, b))
-        if plan is None:
-            plan = []
-            for j, (w, _) in enumerate(self._layers):
-                a = self._buffer((tag, "a", j), (n, b, w.shape[1]))
-                h = a if self._in_place else self._buffer((tag, "h", j), (n, b, w.shape[1]))
-                plan.append((a, h, self._buffer((tag, "g", j), (n, b, w.shape[2]))))
-            self._plans[(tag, n, b)] = plan
-        return plan
-
-    @torch.no_grad()
-    def run(self, x: Tensor, tag: str) -> Tensor:
-        """Forward without autograd, activations kept for :meth:`backward_from` under ``tag``.
-
-        The output is a view of a buffer that the next :meth:`run` with the same ``tag``
-        overwrites; ``x`` must not change until the backward of this ``tag``.
-
-        Parameters
-        ----------
-        x : Tensor, shape (N, batch, *shape)
-        tag : str
-            One set of buffers per tag (calls whose activations are not needed at the same
-            time can share a tag, e.g. the generator's forward in the D step and in the G step;
-            sharing keeps the working set small).
-        """
-        n, b = x.shape[0], x.shape[1]
-        h = x.reshape(n, b, -1)
-        plan = self._plan(tag, n, b)
-        last = len(plan) - 1
-        ins = []
-        for j, (w, bias) in enumerate(self._layers):
-            a, act_out, _ = plan[j]
-            torch.baddbmm(bias.unsqueeze(1), h, w.transpose(1, 2), out=a)  # (N, batch, out)
-            ins.append(h)
-            if j < last:
-                h = self._act_fwd(a, act_out)
-        self._saved[tag] = (x.shape, ins, plan)
-        return self._shape_out(plan[-1][0], n, b)
-
-    @torch.no_grad()
-    def backward_from(self, grad: Tensor, tag: str, *, param_grads: bool = True,
-                      input_grad: bool = False) -> Tensor | None:
-        """Backward of the last :meth:`run` under ``tag`` for the output gradient ``grad``.
-
-        Parameters
-        ----------
-        grad : Tensor
-            Gradient of the (summed) loss with respect to the output of :meth:`run`.
-        tag : str
-        param_grads : bool
-            Write the weight and bias gradients into ``.grad`` (overwriting, not adding).
-        input_grad : bool
-            Compute and return the gradient with respect to ``x`` (shape of ``x``; a buffer
-            reused by the next backward of this tag); otherwise return ``None``.
-        """
-        x_shape, ins, plan = self._saved[tag]
-        n, b = grad.shape[0], grad.shape[1]
-        g = grad.reshape(n, b, -1)
-        for j in range(len(plan) - 1, -1, -1):
-            w, bias = self._layers[j]
-            # A product whose output has only a few columns (a layer with a 1- or 2-D input) is
-            # several times faster in MKL computed as its transpose; the results are the same.
-            skinny = self._skinny[j]
-            if param_grads:
-                if w.grad is None:
-                    w.grad, bias.grad = torch.empty_like(w), torch.empty_like(bias)
-                if skinny:
-                    w.grad.copy_(torch.bmm(ins[j].transpose(1, 2), g).transpose(1, 2))
-                else:
-                    torch.bmm(g.transpose(1, 2), ins[j], out=w.grad)  # (N, out, batch) @ (N, batch, in)
-                torch.sum(g, dim=1, out=bias.grad)
-            if j == 0 and not input_grad:
-                return None
-            dh = plan[j][2]
-            if w.shape[1] == 1:  # one output (D's logit): g @ W is an outer product, 3x faster as one multiply
-                torch.mul(g, w, out=dh)
+        kinds = [tuple(type(m) for m in net) for net in nets]
+        if any(k != kinds[0] for k in kinds):
+            raise GankitError("--seeds needs replicas of one architecture; the models differ")
+        params, buffers = torch.func.stack_module_state(nets)
+        if buffers:
+            raise GankitError(f"--seeds stacks stateless MLP layers; the model has buffers {sorted(buffers)}")
+        # parameter order of one replica (nn.Sequential order), so states slice by position
+        self.params = nn.ParameterList(nn.Parameter(params[name].detach().clone()) for name, _ in
+                                       nets[0].named_parameters())
+        self.ops: list[nn.Module | int] = []  # a layer index into the stacked weights, or an activation module
+        j = 0
+        for m in nets[0]:
+            if isinstance(m, nn.Linear):
+                self.ops.append(j)
+                j += 1
+            elif any(True for _ in m.parameters()):
+                raise GankitError(f"--seeds stacks linear layers and parameter-free activations; got {type(m).__name__}")
             else:
-                torch.bmm(g, w.transpose(1, 2).contiguous().transpose(1, 2) if skinny else w, out=dh)  # g @ W
-            if j == 0:
-                return dh.view(x_shape)
-            g = self._act_bwd(dh, plan[j - 1][0], ins[j])
-        return None  # pragma: no cover (the loop returns at j == 0)
+                self.ops.append(m)
+        self.out_shape, self.scale, self.pack = out_shape, float(scale), int(pack)
+        #: use :class:`StackedMLPFunction` (once-differentiable) when every activation has a fast derivative
+        self.fast = all(isinstance(op, (int, *FAST_ACTIVATIONS)) for op in self.ops)
+        self._weights = list(self.params)  # plain list: indexing a ParameterList costs microseconds per call
 
-    @torch.no_grad()
-    def copy_to(self, i: int, net: nn.Sequential) -> None:
-        """Copy replica ``i``'s weights into ``net`` (same architecture)."""
-        for p, stacked in zip(net.parameters(), self.params, strict=True):
-            p.copy_(stacked[i])
+    def forward(self, x: Tensor) -> Tensor:
+        """``x: (N, batch, *shape)`` → ``(N, batch, *out_shape)`` or logits ``(N, batch // pack)``."""
+        n, b = x.shape[0], x.shape[1] // self.pack
+        h = x.reshape(n, b, -1)  # packing: a replica's consecutive samples concatenated, as Packed does
+        if self.out_shape is None and self.scale != 1.0:
+            h = h / self.scale
+        p = self._weights
+        if self.fast and torch.is_grad_enabled():
+            h = StackedMLPFunction.apply(h, self.ops, *p)
+        else:
+            for op in self.ops:
+                if isinstance(op, int):
+                    h = torch.baddbmm(p[2 * op + 1].unsqueeze(1), h, p[2 * op].transpose(1, 2))  # (N, batch, out)
+                else:
+                    h = op(h)
+        if self.out_shape is None:
+            return h.squeeze(2)
+        h = h.view(n, b, *self.out_shape)
+        return h * self.scale if self.scale != 1.0 else h
+
+
+def stack_generators(Gs: list[nn.Module]) -> StackedMLP:
+    """The replicas' :class:`~gankit.models.mlp.MLPGenerator` s as one :class:`StackedMLP` (with ``latent_dim``)."""
+    if not all(type(G) is MLPGenerator for G in Gs):
+        raise GankitError(f"--seeds stacks MLP generators; got {type(Gs[0]).__name__}")
+    st = StackedMLP([G.net for G in Gs], tuple(Gs[0].data_shape), Gs[0].scale)
+    st.latent_dim = Gs[0].latent_dim
+    st.data_shape = tuple(Gs[0].data_shape)
+    return st
+
+
+def stack_discriminators(Ds: list[nn.Module]) -> StackedMLP:
+    """The replicas' (packed) :class:`~gankit.models.mlp.MLPDiscriminator` s as one :class:`StackedMLP`."""
+    packs = {D.pack if isinstance(D, Packed) else 1 for D in Ds}
+    inner = [D.inner if isinstance(D, Packed) else D for D in Ds]
+    if not all(type(D) is MLPDiscriminator for D in inner) or len(packs) != 1:
+        raise GankitError(f"--seeds stacks (packed) MLP discriminators; got {type(Ds[0]).__name__}")
+    st = StackedMLP([D.net for D in inner], None, inner[0].scale, packs.pop())
+    st.in_features = math.prod(inner[0].data_shape)
+    return st
