@@ -16,7 +16,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from ..io import atomic_write_bytes
-from ..metrics.evaluate import generate
+from ..sampling import generate
 from ..train.trainer import Callback, Trainer
 
 __all__ = ["image_grid", "save_image_grid", "save_generator_grid", "SampleGrids", "GRID_SAMPLES"]

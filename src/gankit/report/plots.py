@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ..metrics.evaluate import generate  # noqa: E402
+from ..sampling import generate  # noqa: E402
 from .grids import save_generator_grid
 
 __all__ = ["plot_samples", "plot_losses", "save_run_pictures", "read_history"]

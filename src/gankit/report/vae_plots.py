@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ..metrics.evaluate import generate  # noqa: E402
+from ..sampling import generate  # noqa: E402
 from ..train.vae_trainer import reconstruct  # noqa: E402
 from .plots import read_history  # noqa: E402
 
