@@ -20,7 +20,7 @@ from ..config import RunConfig
 from ..errors import GankitError
 from ..io import SUMMARY_FILE, write_json
 from ..train.distributed import DistInfo
-from ..train import seeds as vectorised
+from ..train.seeds import check_supported, fit_replicas
 from .preflight import dir_is_nonempty
 from .run import Run
 
@@ -46,7 +46,7 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
 
     Raises :class:`GankitError` for what ``--seeds`` cannot vectorise (it names the setting).
     """
-    vectorised.check_supported(cfg, n_seeds)
+    check_supported(cfg, n_seeds)
     out = Path(out)
     if dir_is_nonempty(out):
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
@@ -61,7 +61,7 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
         run.trainer = trainer
         runs.append(run), sessions.append(session), trainers.append(trainer)
     t0 = time.perf_counter()
-    vectorised.fit_replicas(trainers, progress=progress)
+    fit_replicas(trainers, progress=progress)
     wall = time.perf_counter() - t0
     finals = []
     for run, session, trainer in zip(runs, sessions, trainers, strict=True):
