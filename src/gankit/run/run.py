@@ -29,7 +29,7 @@ from typing import Any
 import torch.distributed as dist
 from torch import Tensor
 
-from ..config import RunConfig, load_toml, loads_toml
+from ..config import RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource
 from ..errors import GankitError
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_json
@@ -112,7 +112,7 @@ class Run:
         self.state = self._resume_state(info, warn) if resume else None
         if out is not None and info.is_main:
             check_output(out, checkpoint_bytes(parts.G, parts.D) * (cfg.train.keep_checkpoints + 1))
-        return Session(parts, out, info, warn, resume)
+        return Session(parts, out, info, warn, resume, dumps_toml(self.cfg))
 
     def _resume_state(self, info: DistInfo, warn: Any) -> dict[str, Any] | None:
         if self.out is None:

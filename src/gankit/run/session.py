@@ -29,7 +29,8 @@ class Session:
     ``history.jsonl`` and checkpoints to ``checkpoints/``; without one, history stays in memory.
     """
 
-    def __init__(self, parts: Parts, out: Path | None, info: DistInfo, warn: Any = None, resume: bool = False) -> None:
+    def __init__(self, parts: Parts, out: Path | None, info: DistInfo, warn: Any = None, resume: bool = False,
+                 config_text: str | None = None) -> None:
         self.parts, self.out, self.info, self.warn, self.resume = parts, out, info, warn, resume
         cfg = parts.cfg
         if cfg.train.tensorboard and out is not None:
@@ -41,7 +42,8 @@ class Session:
         self.guard = HealthGuard(cfg.train, self.history_path, warn=warn)
         self.ranks = RankStates(cfg.train.checkpoint_every) if info.enabled else None
         self.checkpointer: Checkpointer | None = None
-        self.config_text = dumps_toml(cfg)
+        #: the config as the user resolved it (under torchrun the parts carry each rank's own device)
+        self.config_text = config_text or dumps_toml(cfg)
 
     @property
     def generator(self) -> Any:
