@@ -11,11 +11,5 @@ from .gmm import GaussianMixtureModel
 from .naive_bayes import GaussianNaiveBayesGenerator
 from .text import MultinomialNBText, nb_text, read_labeled_csv
 
-__all__ = [
-    "NotFittedError",
-    "GaussianMixtureModel",
-    "GaussianNaiveBayesGenerator",
-    "MultinomialNBText",
-    "nb_text",
-    "read_labeled_csv",
-]
+__all__ = ["NotFittedError", "GaussianMixtureModel", "GaussianNaiveBayesGenerator", "MultinomialNBText",
+           "nb_text", "read_labeled_csv"]

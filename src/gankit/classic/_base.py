@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError as _SkNotFitted
 
 from ..errors import GankitError
 
-__all__ = ["NotFittedError", "as_features", "as_labels", "check_fitted", "rng_from"]
+__all__ = ["NotFittedError", "as_features", "fitted_features", "as_labels", "check_fitted", "rng_from"]
 
 
 class NotFittedError(GankitError, _SkNotFitted):
@@ -46,6 +46,14 @@ def as_features(x: Any, what: str = "X") -> tuple[np.ndarray, tuple[int, ...]]:
     if not np.all(np.isfinite(arr)):
         raise GankitError(f"{what} holds NaN or infinite values")
     return arr.reshape(len(arr), -1), tuple(arr.shape[1:])
+
+
+def fitted_features(model: Any, X: Any) -> np.ndarray:
+    """``as_features(X)`` checked against the ``n_features_in_`` that ``model`` was fitted on."""
+    x, _ = as_features(X)
+    if x.shape[1] != model.n_features_in_:
+        raise GankitError(f"X has {x.shape[1]} features per sample, the model was fitted on {model.n_features_in_}")
+    return x
 
 
 def as_labels(y: Any, n: int, what: str = "y") -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 
 from ..errors import GankitError
-from ._base import as_features, check_fitted, rng_from
+from ._base import as_features, check_fitted, fitted_features, rng_from
 
 __all__ = ["GaussianMixtureModel"]
 
@@ -79,7 +79,7 @@ class GaussianMixtureModel:
     def score_samples(self, X: Any) -> np.ndarray:
         """log p(x) for each sample, shape (n,)."""
         check_fitted(self, "gmm_", "score_samples")
-        return self.gmm_.score_samples(self._features(X))
+        return self.gmm_.score_samples(fitted_features(self, X))
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood per sample, :math:`\\frac1n \\sum_i \\log p(x_i)` (nats)."""
@@ -110,9 +110,3 @@ class GaussianMixtureModel:
         if self.covariance_type == "tied":
             return z @ np.linalg.cholesky(cov).T
         return z * np.sqrt(cov[k])  # diag: (d,) variances; spherical: one variance
-
-    def _features(self, X: Any) -> np.ndarray:
-        x, _ = as_features(X)
-        if x.shape[1] != self.n_features_in_:
-            raise GankitError(f"X has {x.shape[1]} features per sample, the model was fitted on {self.n_features_in_}")
-        return x

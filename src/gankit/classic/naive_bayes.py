@@ -9,7 +9,7 @@ from scipy.special import logsumexp
 from sklearn.naive_bayes import GaussianNB
 
 from ..errors import GankitError
-from ._base import as_features, as_labels, check_fitted, rng_from
+from ._base import as_features, as_labels, check_fitted, fitted_features, rng_from
 
 __all__ = ["GaussianNaiveBayesGenerator"]
 
@@ -72,7 +72,7 @@ class GaussianNaiveBayesGenerator:
     def joint_log_likelihood(self, X: Any) -> np.ndarray:
         r""":math:`\log p(x, y=k)` for every sample and class, shape (n, K)."""
         check_fitted(self, "nb_", "joint_log_likelihood")
-        x = self._features(X)  # (n, d)
+        x = fitted_features(self, X)  # (n, d)
         log_norm = -0.5 * np.log(2 * np.pi * self.var_).sum(axis=1)  # (K,)
         inv = 1.0 / self.var_  # (K, d)
         # sum_j (x_j - θ_kj)² / σ²_kj expanded, so no (n, K, d) array is formed
@@ -137,9 +137,3 @@ class GaussianNaiveBayesGenerator:
         z = rng.standard_normal((n, self.n_features_in_))
         x = self.theta_[k] + np.sqrt(self.var_[k]) * z
         return x.reshape(n, *self.feature_shape_), self.classes_[k]
-
-    def _features(self, X: Any) -> np.ndarray:
-        x, _ = as_features(X)
-        if x.shape[1] != self.n_features_in_:
-            raise GankitError(f"X has {x.shape[1]} features per sample, the model was fitted on {self.n_features_in_}")
-        return x

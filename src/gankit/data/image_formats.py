@@ -26,27 +26,13 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import GankitError
 
-__all__ = [
-    "IDX_DTYPES",
-    "SafeUnpickler",
-    "safe_pickle_load",
-    "read_idx",
-    "is_idx_file",
-    "read_cifar_batch",
-    "read_array_file",
-    "read_image_folder",
-    "to_nchw",
-    "IMAGE_SUFFIXES",
-]
+__all__ = ["IDX_DTYPES", "SafeUnpickler", "safe_pickle_load", "read_idx", "is_idx_file", "read_cifar_batch",
+           "read_array_file", "read_image_folder", "to_nchw", "IMAGE_SUFFIXES"]
 
 # IDX type code → big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 IDX_DTYPES: dict[int, np.dtype] = {
-    0x08: np.dtype(">u1"),
-    0x09: np.dtype(">i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
+    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _CHUNK = 1 << 20

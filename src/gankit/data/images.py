@@ -49,19 +49,8 @@ from .image_formats import (
     to_nchw,
 )
 
-__all__ = [
-    "ImageDataset",
-    "SPLITS",
-    "ACCEPTED_FORMATS",
-    "split_indices",
-    "make_image_dataset",
-    "load_images",
-    "load_digits_images",
-    "load_idx",
-    "load_cifar",
-    "load_array",
-    "load_folder",
-]
+__all__ = ["ImageDataset", "SPLITS", "ACCEPTED_FORMATS", "split_indices", "make_image_dataset", "load_images",
+           "load_digits_images", "load_idx", "load_cifar", "load_array", "load_folder"]
 
 ACCEPTED_FORMATS = (
     "a named data set (digits); an MNIST IDX file (plain or .gz) or a folder with train-/t10k- IDX files; "

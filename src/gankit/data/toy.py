@@ -25,15 +25,7 @@ from torch import Tensor
 from ..errors import GankitError
 from ..registry import DATA
 
-__all__ = [
-    "DataSource",
-    "GaussianMixture",
-    "Mixture1D",
-    "parse_mixture",
-    "ring8",
-    "grid25",
-    "make_source",
-]
+__all__ = ["DataSource", "GaussianMixture", "Mixture1D", "parse_mixture", "ring8", "grid25", "make_source"]
 
 
 class DataSource:

@@ -22,8 +22,8 @@ Example CSV with weights::
 from __future__ import annotations
 
 import csv
+import io
 import os
-import tempfile
 import tokenize
 import zipfile
 import zlib
@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import GankitError
+from ..io import atomic_write_bytes
 from ._points import as_points, as_weights
 from .wasserstein import DEFAULT_MAX_SIZE, emd
 
@@ -170,30 +171,17 @@ def emd_command(
         parent = Path(plan_path).parent
         if not parent.is_dir():
             raise GankitError(f"directory for the plan file does not exist: {parent}")
-    r = emd(
-        sa.points,
-        sb.points,
-        sa.weights,
-        sb.weights,
-        p=p,
-        normalize=normalize,
-        max_size=max_size,
-        return_plan=plan_path is not None,
-        sparse=sparse,
-    )
+    r = emd(sa.points, sb.points, sa.weights, sb.weights, p=p, normalize=normalize, max_size=max_size,
+            return_plan=plan_path is not None, sparse=sparse)
     if plan_path is not None:
-        _write_plan_atomically(Path(plan_path), r.plan)
-    return {
-        "cost": r.cost,
-        "distance": r.distance,
-        "n_nonzero": r.n_nonzero,
-        "n": r.n,
-        "m": r.m,
-        "p": r.p,
-        "dim": sa.dim,
-        "method": r.method,
-        "plan": None if plan_path is None else str(plan_path),
-    }
+        buf = io.BytesIO()
+        if sparse:
+            scipy.sparse.save_npz(buf, scipy.sparse.coo_array(r.plan))
+        else:
+            np.save(buf, r.plan, allow_pickle=False)
+        atomic_write_bytes(plan_path, buf.getvalue())
+    return {"cost": r.cost, "distance": r.distance, "n_nonzero": r.n_nonzero, "n": r.n, "m": r.m, "p": r.p,
+            "dim": sa.dim, "method": r.method, "plan": None if plan_path is None else str(plan_path)}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -264,18 +252,3 @@ def _is_number(cell: str) -> bool:
         return False
     return True
 
-
-def _write_plan_atomically(path: Path, plan: Any) -> None:
-    """Write to a temporary file in the same directory, then ``os.replace`` it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(plan, np.ndarray):
-                np.save(fh, plan, allow_pickle=False)
-            else:
-                scipy.sparse.save_npz(fh, scipy.sparse.coo_array(plan))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

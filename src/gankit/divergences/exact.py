@@ -1,29 +1,15 @@
 r"""Exact f-divergences between 1-D Gaussian mixtures, their closed forms, and Monte Carlo.
 
-Quadrature
-----------
-:func:`divergence` integrates ``q(x) f(p(x)/q(x))`` over the whole real line with
-``scipy.integrate.quad`` (QUADPACK; infinite end intervals are mapped onto ``(0, 1]``).
-The line is split at every component mean and at ``mean ± 3 std``, so narrow peaks are
-never missed. The integrand is formed from ``log p`` and ``log q`` only
-(:meth:`Mixture1D.log_pdf`, log-sum-exp), with ``r = log p − log q``:
+:func:`divergence` integrates ``q f(p/q)`` over the whole line with ``scipy.integrate.quad``,
+split at every component mean and ``mean ± 3 std``. The integrand comes from ``log p`` and
+``log q`` only (:func:`perspective`): ``q f(e^r)`` where ``r = log p − log q ≤ 0``, else
+``p f̃(e^{−r})`` with the reverse generator ``f̃(w) = w f(1/w)``, so nothing overflows in the
+tails and they are integrated, not cut off.
 
-* ``r ≤ 0``: ``q f(e^r)``  via ``div.weighted(log q, r)``;
-* ``r > 0``:  ``p f̃(e^{−r})`` via ``reverse.weighted(log p, −r)``, where
-  ``f̃(w) = w f(1/w)`` generates the reverse divergence.
-
-So ``u = p/q`` is never formed, nothing overflows in the far tails, and the tails are
-integrated rather than cut off: the returned ``abs_error`` is QUADPACK's estimate, summed
-over the pieces.
-
-Infinite divergences
---------------------
-χ²-type divergences contain ``∫ p^α q^{1−α}`` with ``α ∉ [0, 1]`` (Pearson α = 2,
-Neyman α = −1, ``alpha:<α>``). Between Gaussian mixtures each tail of that integrand is
-``exp(a x² + b x + …)``, decided by the widest component of each mixture on that side;
-:func:`is_finite` checks ``a < 0`` (or ``a = 0`` and the linear term decays) and
-:func:`divergence` reports ``inf`` honestly instead of integrating a divergent tail.
-Every other registered divergence is finite between Gaussian mixtures.
+χ²-type divergences (Pearson, Neyman, ``alpha:<α>``) contain ``∫ p^α q^{1−α}`` with
+``α ∉ [0, 1]``, which can diverge: each tail of that integrand is ``exp(a x² + b x + …)``,
+set by the widest component on that side, and :func:`is_finite` reads the answer off ``a``
+and ``b``; :func:`divergence` then reports ``inf`` instead of integrating a divergent tail.
 
 Example
 -------
@@ -48,25 +34,10 @@ from scipy.special import ndtr
 from ..data.toy import Mixture1D
 from .fdiv import FDivergence, divergence_names, get_divergence
 
-__all__ = [
-    "Quadrature",
-    "MonteCarloEstimate",
-    "perspective",
-    "is_finite",
-    "power_integral_finite",
-    "growth_exponents",
-    "minibatch_variance_finite",
-    "divergence",
-    "monte_carlo_divergence",
-    "divergence_table",
-    "kl_gaussians",
-    "hellinger_gaussians",
-    "pearson_gaussians",
-    "neyman_gaussians",
-    "alpha_gaussians",
-    "tv_gaussians_equal_std",
-    "tv_mixtures",
-]
+__all__ = ["Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "power_integral_finite",
+           "growth_exponents", "minibatch_variance_finite", "divergence", "monte_carlo_divergence",
+           "divergence_table", "kl_gaussians", "hellinger_gaussians", "pearson_gaussians", "neyman_gaussians",
+           "alpha_gaussians", "tv_gaussians_equal_std", "tv_mixtures"]
 
 
 class Quadrature(NamedTuple):
@@ -155,13 +126,10 @@ def _ratio_tail(side: int, p: Mixture1D, q: Mixture1D) -> int:
 def growth_exponents(div: str | FDivergence) -> dict[str, tuple[float, float]]:
     """Power-law growth of the optimal critic's two terms as ``u = p/q → ∞`` and ``u → 0``.
 
-    Returns ``{"T": (k∞, k₀), "f*(T)": (k∞, k₀)}`` with ``|T*(u)| ~ u^k`` for
-    ``T* = f'(u)`` and ``|f*(T*)| = |u f'(u) − f(u)| ~ u^k``; ``k = 0`` where the term
-    stays bounded or grows only logarithmically (KL's ``log u``), ``k > 0`` at ∞ and
-    ``k < 0`` at 0 where it blows up. Exact for the α family (``f' = (u^{α−1} − 1)/(α − 1)``,
-    ``u f' − f = (u^α − 1)/α``); for the other rows read off ``f'`` and ``f`` at
-    ``u = e^{±10}, e^{±20}`` and rounded to the nearest ½ (every such row grows like
-    ``u^{±1}``, ``u^{±½}``, ``u^{±2}`` or a logarithm).
+    Returns ``{"T": (k∞, k₀), "f*(T)": (k∞, k₀)}`` with ``|T*(u)| ~ u^k`` for ``T* = f'(u)``
+    and ``|f*(T*)| = |u f'(u) − f(u)| ~ u^k``; ``k = 0`` where the term stays bounded or
+    grows like a logarithm. Exact for the α family; for the other rows read off at
+    ``u = e^{±10}, e^{±20}`` and rounded to the nearest ½.
     """
     div = get_divergence(div)
     if div.name.startswith("alpha:"):
@@ -186,17 +154,13 @@ def growth_exponents(div: str | FDivergence) -> dict[str, tuple[float, float]]:
 
 
 def minibatch_variance_finite(div: str | FDivergence, p: Mixture1D, q: Mixture1D) -> dict[str, bool]:
-    r"""Whether f-GAN's minibatch objective has finite variance at the optimal critic.
+    r"""Whether f-GAN's minibatch objective has finite variance at the optimal critic ``T* = f'(p/q)``.
 
-    With ``T* = f'(p/q)`` the saddle value is ``E_P[T*] − E_Q[f*(T*)] = D_f(P‖Q)``; a
-    minibatch estimates the two means from samples, with finite variance only if
-    ``E_P[T*²]`` and ``E_Q[f*(T*)²]`` are finite. Where a term grows like ``u^k`` along a
-    tail on which ``r = p/q → ∞`` (``k > 0``) or ``→ 0`` (``k < 0``), these are
-    ``∫ p^{1+2k} q^{−2k}`` and ``∫ p^{2k} q^{1−2k}`` there (:func:`growth_exponents`,
-    decided per tail like :func:`is_finite`). Where they are infinite, no sample size
-    makes the estimate of the objective, or of the generator's reparameterised gradient
-    (the same powers times polynomials in ``x``), concentrate: f-GAN training near such
-    ``Q`` follows rare samples.
+    That needs ``E_P[T*²]`` and ``E_Q[f*(T*)²]`` finite. A term growing like ``u^k``
+    (:func:`growth_exponents`) along a tail where ``p/q → ∞`` (``k > 0``) or ``→ 0`` (``k < 0``)
+    gives ``∫ p^{1+2k} q^{−2k}`` or ``∫ p^{2k} q^{1−2k}`` there, decided like :func:`is_finite`.
+    Where they are infinite no batch size makes the objective (or the generator's gradient)
+    concentrate.
 
     Returns
     -------
@@ -367,12 +331,10 @@ def tv_gaussians_equal_std(m1: float, m2: float, s: float) -> float:
 def tv_mixtures(p: Mixture1D, q: Mixture1D, grid: int = 4001) -> float:
     """``½∫|p − q|`` between 1-D mixtures, exactly, from the crossings of ``p`` and ``q`` and the CDFs.
 
-    The roots of ``p − q`` are bracketed by sign changes on ``grid`` points covering both
-    mixtures and refined by Brent's method; between consecutive roots ``p − q`` keeps its
-    sign, so ``½∫|p − q| = ½ Σ_k |ΔF(I_k)|`` with ``F = cdf_P − cdf_Q``. No integrand with a
-    kink is ever integrated numerically (QUADPACK's difficulty with ``|p − q|``), and the
-    result is smooth in the parameters of ``q``. Two crossings closer than the grid spacing
-    would be missed (their contribution is below the spacing times the density gap).
+    Roots of ``p − q`` are bracketed by sign changes on ``grid`` points and refined by Brent's
+    method; between roots ``p − q`` keeps its sign, so ``½∫|p − q| = ½ Σ_k |ΔF(I_k)|`` with
+    ``F = cdf_P − cdf_Q`` (no kinked integrand for QUADPACK). Two crossings closer than the
+    grid spacing would be missed.
     """
     lo_p, hi_p = p.support(1 - 1e-15)
     lo_q, hi_q = q.support(1 - 1e-15)

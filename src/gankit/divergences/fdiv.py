@@ -1,14 +1,9 @@
 r"""f-divergences as small records: ``f``, its conjugate ``f*``, the output activation ``g_f``.
 
-An f-divergence (Csiszár 1963; Ali & Silvey 1966) between densities ``p`` and ``q`` is
-
-.. math::  D_f(P \| Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx,
-
-with ``f`` convex on ``[0, ∞)``. f-GAN (Nowozin, Cseke & Tomioka 2016, Table 1/2 and §3)
-trains with the Fenchel lower bound ``D_f ≥ sup_T E_P[T] − E_Q[f*(T)]``, where
-``f*(t) = sup_u (u t − f(u))`` and ``T = g_f(V)`` maps the raw discriminator output ``V``
-into ``dom f*``. Every record below was checked against a numeric Legendre transform
-(``tests/divergences/test_fdiv.py``).
+``D_f(P‖Q) = ∫ q(x) f(p(x)/q(x)) dx`` with ``f`` convex on ``[0, ∞)`` (Csiszár 1963; Ali &
+Silvey 1966). f-GAN (Nowozin, Cseke & Tomioka 2016, Tables 1–2) trains with the Fenchel
+bound ``D_f ≥ sup_T E_P[T] − E_Q[f*(T)]``, ``f*(t) = sup_u (u t − f(u))``, where
+``T = g_f(V)`` maps the raw discriminator output ``V`` into ``dom f*``.
 
 =================  ===================================  ==============================  ========================
 name               f(u)                                 f*(t), dom f*                   g_f(v)
@@ -25,27 +20,20 @@ total_variation    ½|u − 1|                             t, |t| ≤ ½        
 alpha:<α>          (u^α − 1 − α(u − 1))/(α(α − 1))      see :mod:`gankit.divergences.alpha`
 =================  ===================================  ==============================  ========================
 
-In the ``jeffrey`` row ``W = W₀(e^{1−t})`` is the Lambert W function, computed as the
-Wright omega function ``ω(1 − t)`` so that it never overflows (:func:`wright_omega`).
+Jeffrey's ``W = W₀(e^{1−t})`` is the Wright omega ``ω(1 − t)`` (:func:`wright_omega`, never
+overflows). Departures from the paper's Table 1, all checked by ``tests/divergences/test_fdiv.py``
+against a numeric Legendre transform:
 
-Three deliberate departures from the paper's Table 1, all checked by the tests:
+* **pearson**: ``f*(t) = −1`` for ``t < −2``: over ratios ``u ≥ 0`` the supremum sits at
+  ``u = 0`` there (the table's ``t²/4 + t`` takes ``u ∈ ℝ``). Same maximiser
+  ``T* = f'(p/q) ≥ −2``, a tighter bound, and ``f** = f``.
+* **js**: the paper's ``f`` generates twice its own ``D_JS``; we halve it (``f*`` and ``g_f``
+  rescaled) so that ``D_JS ∈ [0, log 2]`` and ``D_GAN = 2·D_JS − log 4`` exactly.
+* **gan** is the one row with ``f(1) ≠ 0``: ``f(1) = −log 4``, so ``D_GAN(P‖P) = −log 4``.
 
-* **pearson**: the table's ``f*(t) = t²/4 + t`` is the conjugate of ``(u − 1)²`` taken
-  over all ``u ∈ ℝ``. A density ratio is ``u ≥ 0``; over ``u ≥ 0`` the supremum sits at
-  ``u = 0`` once ``t < −2``, so ``f*(t) = −1`` there (the numeric Legendre transform
-  gives ``−1`` at ``t = −3``, the table ``−0.75``). Both give valid lower bounds with the
-  same maximiser ``T* = f'(p/q) ≥ −2``; ours is the tight one and satisfies ``f** = f``.
-
-* **js**: the paper prints ``D_JS = ½∫ p log(2p/(p+q)) + q log(2q/(p+q))`` but pairs it
-  with ``f(u) = −(u+1) log((1+u)/2) + u log u``, which generates *twice* that. We keep the
-  standard ``D_JS ∈ [0, log 2]`` and halve ``f`` (so ``f*`` and ``g_f`` are rescaled:
-  ``(cf)*(t) = c f*(t/c)``). Then ``D_GAN = 2·D_JS − log 4`` holds exactly.
-* **gan** is the one row whose ``f`` is *not* normalised: ``f(1) = −log 4``, so ``D_GAN``
-  can be negative (``D_GAN(P‖P) = −log 4``). Every other row has ``f(1) = 0``, ``D_f ≥ 0``.
-
-Every function accepts a ``torch.Tensor`` (differentiable, dtype and device kept) or a
-NumPy array / float (computed in float64, returned as NumPy). Outside ``dom f*`` the
-conjugate is ``+inf`` (its true value), and ``f(u) = +inf`` for ``u < 0``.
+Every function accepts a ``torch.Tensor`` (differentiable, dtype and device kept) or a NumPy
+array / float (float64, returned as NumPy). Outside ``dom f*`` the conjugate is ``+inf``, and
+``f(u) = +inf`` for ``u < 0``.
 
 Example
 -------
@@ -72,14 +60,8 @@ from torch import Tensor
 from ..errors import GankitError
 from ..registry import DIVERGENCES
 
-__all__ = [
-    "FDivergence",
-    "Interval",
-    "get_divergence",
-    "divergence_names",
-    "wright_omega",
-    "KL", "REVERSE_KL", "PEARSON", "NEYMAN", "HELLINGER", "JEFFREY", "JS", "GAN", "TOTAL_VARIATION",
-]
+__all__ = ["FDivergence", "Interval", "get_divergence", "divergence_names", "wright_omega",
+           "KL", "REVERSE_KL", "PEARSON", "NEYMAN", "HELLINGER", "JEFFREY", "JS", "GAN", "TOTAL_VARIATION"]
 
 ArrayLike = Any  # Tensor | np.ndarray | float
 LOG2 = math.log(2.0)
@@ -114,9 +96,8 @@ class Interval:
     def contains(self, t: ArrayLike, closure: bool = False) -> ArrayLike:
         """Elementwise ``t ∈ dom`` (``closure=True``: in the closed interval).
 
-        In floating point an activation onto an open end saturates onto it for large
-        ``|v|`` (``1 − e^{−40} == 1.0``), which is why the losses use
-        :attr:`FDivergence.conjugate_activation` and never form ``t`` there.
+        An activation onto an open end saturates onto it in floating point for large ``|v|``,
+        which is why the losses use :attr:`FDivergence.conjugate_activation` instead.
         """
         lo_ok = (t >= self.lo) if (closure or self.lo_closed) else (t > self.lo)
         hi_ok = (t <= self.hi) if (closure or self.hi_closed) else (t < self.hi)
@@ -288,10 +269,8 @@ HELLINGER = _make(
 
 
 def _jeffrey_conjugate(t: Tensor) -> Tensor:
-    # u* = 1/W(e^{1−t}) solves f'(u) = log u + 1 − 1/u = t; then f*(t) = W + 1/W + t − 2.
-    # W + log W = 1 − t turns that into f*(t) = 1/W − log W − 1 = e^{−y} − y − 1 (y = log W):
-    # no cancellation between W ≈ −t and t for very negative t (W + t lost every digit once
-    # |t| > 1e7 in float32, 1e16 in float64), and 1/W = e^{−y} (no 1/W² overflow backwards).
+    # f*(t) = W + 1/W + t − 2 with W + log W = 1 − t is e^{−y} − y − 1 (y = log W): no
+    # cancellation between W ≈ −t and t for very negative t, no 1/W² overflow backwards.
     y = _log_wright_omega(1.0 - t)
     return torch.exp(-y) - y - 1.0
 

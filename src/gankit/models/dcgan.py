@@ -1,18 +1,13 @@
 """DCGAN-style convolutional generator and discriminator for small images (Radford et al. 2016).
 
-The architecture adapts to the image size: a square ``H×W`` image with ``H = s0·2^k``
-(``s0`` the smallest side in 4..7 reached by halving) gets ``k`` up-sampling stages in G
-and ``k`` down-sampling stages in D. So 8×8 starts from 4×4 (one stage), 28×28 from 7×7
-(two stages), 32×32 and 64×64 from 4×4 (three and four stages). Any number of channels
-(gray 1, colour 3) works.
+A square image of side ``H = s0·2^k`` (:func:`stages_for`) gets ``k`` up-sampling stages in G
+and ``k`` down-sampling stages in D, so 8×8, 28×28, 32×32 and 64×64 all work, with any
+number of channels. ``c`` is ``ModelConfig.channels``.
 
 - G: ``z → Linear → (c·2^k, s0, s0)`` → k × [ConvTranspose 4×4 stride 2 → BatchNorm → ReLU]
-  (channels halving each stage) → Conv 3×3 → ``tanh`` (images in [-1, 1]).
-- D: Conv 3×3 → LeakyReLU(0.2) → k × [Conv 4×4 stride 2 → LeakyReLU(0.2)] (channels
-  doubling) → Linear → one logit per image. D has no batch norm, so gradient-penalty
-  objectives (which need per-example gradients) work with it unchanged.
-
-``c`` is ``ModelConfig.channels`` (the width of G's last and D's first stage).
+  → Conv 3×3 → ``tanh`` (images in [-1, 1]).
+- D: Conv 3×3 → LeakyReLU(0.2) → k × [Conv 4×4 stride 2 → LeakyReLU(0.2)] → Linear → one
+  logit per image. No batch norm, so gradient penalties (per-example gradients) work.
 
 Example
 -------

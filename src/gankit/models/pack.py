@@ -1,15 +1,8 @@
-"""Packing (PacGAN, Lin et al. 2018): the discriminator judges ``m`` samples jointly.
+"""Packing (PacGAN, Lin, Khetan, Fanti & Oh, NeurIPS 2018): the discriminator judges ``m`` samples jointly.
 
-A packed discriminator sees ``m`` samples from the same distribution (all real or all
-fake) concatenated into one input, so it can notice a lack of diversity that a
-one-sample discriminator cannot; the paper shows this penalises mode collapse. The
-wrapper is model-agnostic: it reshapes a batch of ``batch·m`` samples of shape
-``(C, *rest)`` into ``batch`` inputs of shape ``(m·C, *rest)`` — features concatenated for
-vectors, channels concatenated for images — and hands them to an ordinary discriminator
-built for that packed shape. The trainer draws ``m × batch_size`` real and fake samples.
-
-Lin, Khetan, Fanti, Oh, "PacGAN: The power of two samples in generative adversarial
-networks", NeurIPS 2018.
+``m`` samples from the same distribution (all real or all fake) are concatenated into one
+input, features for vectors and channels for images, so the discriminator can notice a lack
+of diversity; this penalises mode collapse. The trainer draws ``m × batch_size`` samples.
 """
 
 from __future__ import annotations

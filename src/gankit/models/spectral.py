@@ -1,11 +1,9 @@
-"""Spectral normalisation of any discriminator, applied after construction (model-agnostic).
+"""Spectral normalisation of any discriminator, applied after construction (Miyato et al. 2018).
 
-Miyato, Kataoka, Koyama & Yoshida 2018: each layer's weight ``W`` is replaced by
-``W / σ(W)``, ``σ`` the largest singular value estimated by one power iteration per
-training forward pass (``torch.nn.utils.parametrizations.spectral_norm``). For
-convolutions torch normalises the weight reshaped to (out_channels, in_channels·k·k), as
-the paper does. With 1-Lipschitz activations (ReLU, leaky ReLU, tanh, ...) the whole MLP
-is then 1-Lipschitz.
+Each layer's weight ``W`` becomes ``W / σ(W)``, ``σ`` its largest singular value estimated by
+one power iteration per training forward pass
+(``torch.nn.utils.parametrizations.spectral_norm``; convolutions reshaped to
+(out, in·k·k) as in the paper).
 """
 
 from __future__ import annotations

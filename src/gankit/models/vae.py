@@ -1,51 +1,22 @@
 r"""Variational auto-encoder (Kingma & Welling, 2014) and a plain auto-encoder, as MLPs.
 
-The model is a pair registered as ``vae`` (and ``autoencoder``) in
-:data:`gankit.registry.MODELS`, returned in the ``(G, D)`` slots every run uses:
+Registered as ``vae`` and ``autoencoder`` in :data:`gankit.registry.MODELS`, the pair fills
+the ``(G, D)`` slots of a run: ``G`` = :class:`VAEDecoder` (``z → x``; called like a
+generator it returns the decoder mean :math:`E[x \mid z]`, so sampling and evaluation work
+unchanged) and ``D`` = :class:`VAEEncoder` (``x → (mu, logvar)``, the Gaussian
+:math:`q(z \mid x)`). Training is :class:`gankit.train.vae_trainer.VAETrainer`.
 
-- ``G`` = :class:`VAEDecoder`, ``z (batch, latent_dim) → x (batch, *shape)``. Called
-  like a generator it returns the decoder **mean** :math:`E[x \mid z]`, so
-  ``gankit sample``, ``gankit eval`` and :func:`gankit.metrics.evaluate.generate` work on
-  a VAE unchanged (sampling = :math:`z \sim N(0, I)` then decode).
-- ``D`` = :class:`VAEEncoder`, ``x → (mu, logvar)``, each (batch, latent_dim): the
-  Gaussian :math:`q(z \mid x) = N(\mu, \operatorname{diag} e^{\mathrm{logvar}})`.
+The loss is :math:`\frac1B \sum_b [-\log p(x_b \mid z_b) + \beta\,\mathrm{KL}_b]` with one
+reparameterised draw of :math:`z` and the KL in closed form (``vae.beta``; 1 is the ELBO,
+otherwise the β-VAE of Higgins et al., 2017); the reported ``elbo`` is always the β = 1 value.
+KL warm-up (``vae.kl_warmup``) raises the KL weight linearly from 0 to β (Bowman et al., 2016).
 
-Training is :class:`gankit.train.vae_trainer.VAETrainer` (a subclass of the GAN trainer
-with its own one-line ``train_step``; same callbacks, same ``state_dict``).
-
-Objective (per sample, in nats)
--------------------------------
-.. math::
-    \mathrm{ELBO}(x) = E_{q(z|x)}[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, N(0, I))
-    \le \log p(x),
-
-estimated with one reparameterised draw :math:`z = \mu + e^{\mathrm{logvar}/2} \odot
-\varepsilon`, :math:`\varepsilon \sim N(0, I)`, and the KL in closed form. The loss
-minimised is :math:`\frac1B \sum_b [-\log p(x_b \mid z_b) + \beta\,\mathrm{KL}_b]`
-(``vae.beta``; :math:`\beta = 1` is the ELBO, :math:`\beta \ne 1` the β-VAE of
-Higgins et al., 2017). Reported ``elbo`` is always the :math:`\beta = 1` value.
-
-Reconstruction likelihood :math:`p(x \mid z)` (``vae.likelihood``)
-- ``"gaussian"`` (default): :math:`N(x; \mu_\theta(z), \operatorname{diag}\sigma^2)` with
-  one learned standard deviation per feature, bounded below by ``min_std = 1e-3`` (a
-  "calibrated decoder", Rybkin et al., 2021). It is parameterised as
-  :math:`\log\sigma = 10\,\rho` (``std_speed``) so that Adam, whose steps are about the
-  learning rate in size, moves :math:`\log\sigma` ten times faster than the weights:
-  with :math:`\log\sigma = \rho` the decoder stayed blurry for thousands of steps and
-  the VAE collapsed onto the prior on ring8. A proper density on the data scale (images in
-  [-1, 1]), so the ELBO is a lower bound on :math:`\log p(x)` comparable with the GMM's
-  log-likelihood on the same pixels.
-- ``"bernoulli"``: pixels rescaled to :math:`[0, 1]` by :math:`(x+1)/2` and scored with
-  binary cross-entropy on logits; the decoder mean is :math:`2\,\sigma(\text{logits}) - 1`.
-  A density only for binary pixels: on grey levels this "ELBO" is not a bound on a
-  log-likelihood (use it for sharper samples, not for numbers).
-
-KL warm-up (``vae.kl_warmup``, default 500 steps) raises the KL weight linearly from 0
-to :math:`\beta` (Bowman et al., 2016; Sønderby et al., 2016): without it the VAE
-ignores :math:`z` on ring8 (posterior collapse, ELBO stuck at the single-Gaussian value).
-
-The plain auto-encoder (``autoencoder``) uses the same encoder/decoder with
-:math:`z = \mu` (no noise, no KL, ``beta`` ignored); its ``elbo`` is not reported.
+Likelihoods (``vae.likelihood``): ``"gaussian"`` has one learned standard deviation per
+feature, at least ``min_std`` (a "calibrated decoder", Rybkin et al., 2021), with
+:math:`\log\sigma = 10\rho` so that Adam moves it as fast as the decoder mean; a proper
+density on the data scale, so the ELBO bounds :math:`\log p(x)`. ``"bernoulli"`` scores
+pixels mapped to [0, 1] with binary cross-entropy (not a density for grey levels). The
+``autoencoder`` uses :math:`z = \mu`, no KL. Why each choice: ``docs/vae_classic.md``.
 """
 
 from __future__ import annotations
@@ -61,21 +32,9 @@ from ..errors import GankitError
 from ..registry import MODELS
 from .mlp import _mlp
 
-__all__ = [
-    "lecture_kl_term",
-    "gaussian_kl",
-    "reparameterise",
-    "gaussian_nll",
-    "bernoulli_nll",
-    "vae_loss",
-    "VAEEncoder",
-    "VAEDecoder",
-    "elbo_terms",
-    "importance_log_likelihood",
-    "is_vae",
-    "LIKELIHOODS",
-    "make_vae",
-]
+__all__ = ["lecture_kl_term", "gaussian_kl", "reparameterise", "gaussian_nll", "bernoulli_nll", "vae_loss",
+           "VAEEncoder", "VAEDecoder", "elbo_terms", "importance_log_likelihood", "is_vae", "LIKELIHOODS",
+           "make_vae"]
 
 LIKELIHOODS = ("gaussian", "bernoulli")
 _LOG_2PI = math.log(2 * math.pi)
