@@ -11,12 +11,10 @@ from ..divergences import get_divergence
 from ..registry import OBJECTIVES
 from .base import LogitObjective, Objective
 from .fgan import (
-    FGANTerms,
     fgan_discriminator_loss,
     fgan_generator_loss,
     fgan_nonsaturating_generator_loss,
     variational_bound,
-    variational_terms,
 )
 from .gan import gan_value, minimax_discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss
 from .wgan import (
@@ -36,32 +34,12 @@ from .wgan import (
 )
 
 __all__ = [
-    "Objective",
-    "LogitObjective",
-    "make_objective",
-    "gan_value",
-    "minimax_discriminator_loss",
-    "minimax_generator_loss",
-    "nonsaturating_generator_loss",
-    "FGANTerms",
-    "fgan_discriminator_loss",
-    "fgan_generator_loss",
-    "fgan_nonsaturating_generator_loss",
-    "variational_bound",
-    "variational_terms",
-    "WGAN",
-    "WGANGP",
-    "wasserstein_estimate",
-    "wgan_critic_loss",
-    "wgan_generator_loss",
-    "hinge_discriminator_loss",
-    "hinge_generator_loss",
-    "interpolates",
-    "critic_gradient_norms",
-    "gradient_penalty",
-    "clip_weights_",
-    "lipschitz_estimate",
-    "critic_report",
+    "Objective", "LogitObjective", "make_objective",
+    "gan_value", "minimax_discriminator_loss", "minimax_generator_loss", "nonsaturating_generator_loss",
+    "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss", "variational_bound",
+    "WGAN", "WGANGP", "wasserstein_estimate", "wgan_critic_loss", "wgan_generator_loss", "hinge_discriminator_loss",
+    "hinge_generator_loss", "interpolates", "critic_gradient_norms", "gradient_penalty", "clip_weights_",
+    "lipschitz_estimate", "critic_report",
 ]
 
 

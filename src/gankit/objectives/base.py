@@ -1,19 +1,4 @@
-"""An objective composes pure loss functions into the two steps of Algorithm 1.
-
-The trainer knows only this interface:
-
-- ``discriminator_loss(D, real, fake) -> (loss, logs)`` — the quantity the
-  discriminator step minimises (``fake`` is already detached: G is fixed);
-- ``generator_loss(D, fake) -> loss`` — the quantity the generator step minimises
-  (D's parameters are frozen during that step);
-- ``after_discriminator_step(D)`` — e.g. weight clipping for WGAN;
-- ``critic_steps(step, default)`` — how many discriminator steps precede generator step
-  ``step`` (``default`` is ``train.d_steps``; WGAN's warm-up schedule overrides it);
-- ``evaluate(D, real, fake, seed)`` — extra numbers about D computed at evaluation time
-  only (the WGAN critic's W1 estimate and Lipschitz constant); empty by default;
-- ``logs`` values are 0-d tensors (no host sync); ``"estimate"`` is the objective's
-  running estimate of its divergence / value (logged as ``estimate``).
-"""
+"""The interface between an objective and the trainer: the two steps of Algorithm 1 and a few hooks."""
 
 from __future__ import annotations
 
@@ -26,7 +11,11 @@ __all__ = ["Objective", "LogitObjective"]
 
 
 class Objective:
-    """Base class: subclass and implement the two losses."""
+    """Base class: subclass and implement the two losses.
+
+    Logged values are 0-d tensors (no host sync); ``"estimate"`` is the objective's
+    running estimate of its divergence / value.
+    """
 
     name: str = ""
     #: what ``estimate`` means, for logs and pictures
@@ -36,12 +25,15 @@ class Objective:
     defaults: dict[str, Any] = {}
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """``(loss, logs)``: what the discriminator step minimises (``fake`` is detached: G is fixed)."""
         raise NotImplementedError
 
     def generator_loss(self, D: nn.Module, fake: Tensor) -> Tensor:
+        """What the generator step minimises (D's parameters are frozen)."""
         raise NotImplementedError
 
     def after_discriminator_step(self, D: nn.Module) -> None:
+        """Hook after each discriminator step (WGAN clips weights here)."""
         return None
 
     def critic_steps(self, step: int, default: int) -> int:

@@ -6,8 +6,6 @@ place among the layers of a config is set out in :mod:`gankit.run.presets`.
 
 The rule is "explicitly set or not", never "equal to the TrainConfig default or not": a
 user who writes ``--set train.lr_d=0.001`` (the TrainConfig default) keeps 0.001 with WGAN.
-The resolved values are what ``--print-config`` shows and what ``config.toml`` records,
-so a finished run never depends on these presets again (resuming reads the resolved file).
 
 Example
 -------
@@ -23,21 +21,11 @@ Example
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from ..config import RunConfig, apply_overrides
 from ..registry import OBJECTIVES
 
-__all__ = ["objective_defaults", "with_objective_defaults"]
-
-
-def objective_defaults(cfg: RunConfig) -> dict[str, Any]:
-    """The objective's defaults as dotted keys (``{"train.lr_d": 5e-5, ...}``); ``{}`` if none."""
-    objective = OBJECTIVES.get(cfg.objective.name)(cfg.objective)
-    out = {}
-    for key, value in dict(getattr(objective, "defaults", {}) or {}).items():
-        out[key if "." in key else f"train.{key}"] = value
-    return out
+__all__ = ["with_objective_defaults"]
 
 
 def with_objective_defaults(cfg: RunConfig, explicit: Iterable[str] = ()) -> RunConfig:
@@ -55,7 +43,8 @@ def with_objective_defaults(cfg: RunConfig, explicit: Iterable[str] = ()) -> Run
     RunConfig
     """
     explicit = set(explicit)
-    chosen = {k: v for k, v in objective_defaults(cfg).items()
-              if k not in explicit and k.split(".", 1)[0] not in explicit}
+    defaults = getattr(OBJECTIVES.get(cfg.objective.name)(cfg.objective), "defaults", None) or {}
+    dotted = {k if "." in k else f"train.{k}": v for k, v in defaults.items()}  # "lr_d" means "train.lr_d"
+    chosen = {k: v for k, v in dotted.items() if k not in explicit and k.split(".", 1)[0] not in explicit}
     return apply_overrides(cfg, chosen) if chosen else cfg
 

@@ -1,20 +1,13 @@
 r"""f-GAN losses (Nowozin, Cseke & Tomioka 2016, §3): pure functions of raw discriminator outputs.
 
-The discriminator outputs raw values ``V(x)`` (logits, any real number); the activation
-``g_f`` of the chosen :class:`~gankit.divergences.FDivergence` maps them to ``T = g_f(V)``
-inside ``dom f*``. The variational (Fenchel) lower bound of f-GAN eq. (6) is
+The activation ``g_f`` of the :class:`~gankit.divergences.FDivergence` maps a raw output
+``v`` into ``dom f*``; the variational lower bound of f-GAN eq. (6) is
 
-.. math::  F(θ, ω) = E_{x∼P}[g_f(V_ω(x))] − E_{x∼Q_θ}[f^*(g_f(V_ω(x)))] \le D_f(P \| Q_θ),
+.. math::  F = E_{x∼P}[g_f(v(x))] − E_{x∼Q}[f^*(g_f(v(x)))] \le D_f(P \| Q).
 
-with equality at ``T*(x) = f'(p(x)/q(x))``. The discriminator maximises ``F``; the
-generator minimises it (the *saturating* loss below), or, as in §3.2 of the paper,
-maximises ``E_Q[g_f(V(G(z)))]`` (the *non-saturating* alternative, the f-GAN analogue of
-Goodfellow et al.'s ``−log D(G(z))`` trick). For ``gan`` these reduce exactly to the usual
-binary cross-entropy losses on logits.
-
-All functions reduce by mean, keep dtype/device of their inputs and evaluate
-``f*(g_f(v))`` through ``conjugate_activation``, finite with finite gradients for large
-``|v|``. They know nothing of models or optimisers.
+D maximises ``F``; G minimises it (saturating) or maximises ``E_Q[g_f(v)]``
+(non-saturating, §3.2). For ``gan`` these are the usual cross-entropy losses on logits.
+Every loss reduces by mean and stays finite, with finite gradients, for large ``|v|``.
 
 Example
 -------
@@ -26,33 +19,11 @@ Example
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from torch import Tensor
 
 from ..divergences.fdiv import FDivergence, get_divergence
 
-__all__ = [
-    "FGANTerms",
-    "variational_bound",
-    "variational_terms",
-    "fgan_discriminator_loss",
-    "fgan_generator_loss",
-    "fgan_nonsaturating_generator_loss",
-]
-
-
-class FGANTerms(NamedTuple):
-    """The f-GAN quantities of one batch (scalars).
-
-    ``bound = E_P[g_f(v)] − E_Q[f*(g_f(v))]``; ``d_loss = −bound``;
-    ``g_loss = −E_Q[f*(g_f(v))]`` (saturating); ``g_loss_nonsaturating = −E_Q[g_f(v)]``.
-    """
-
-    bound: Tensor
-    d_loss: Tensor
-    g_loss: Tensor
-    g_loss_nonsaturating: Tensor
+__all__ = ["variational_bound", "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss"]
 
 
 def variational_bound(div: str | FDivergence, v_real: Tensor, v_fake: Tensor) -> Tensor:
@@ -109,24 +80,3 @@ def fgan_nonsaturating_generator_loss(div: str | FDivergence, v_fake: Tensor) ->
     Shapes as in :func:`fgan_generator_loss`.
     """
     return -get_divergence(div).activation(v_fake).mean()
-
-
-def variational_terms(div: str | FDivergence, v_real: Tensor, v_fake: Tensor) -> FGANTerms:
-    """All f-GAN quantities of one batch, sharing one evaluation of the activations.
-
-    Parameters
-    ----------
-    div : str or FDivergence
-    v_real : Tensor, shape (n,) or (n, 1)
-    v_fake : Tensor, shape (m,) or (m, 1)
-
-    Returns
-    -------
-    FGANTerms
-        ``(bound, d_loss, g_loss, g_loss_nonsaturating)``, each a scalar tensor.
-    """
-    div = get_divergence(div)
-    e_p = div.activation(v_real).mean()  # E_P[T]
-    e_q_conj = div.conjugate_activation(v_fake).mean()  # E_Q[f*(T)]
-    bound = e_p - e_q_conj
-    return FGANTerms(bound, -bound, -e_q_conj, -div.activation(v_fake).mean())

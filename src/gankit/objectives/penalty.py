@@ -5,10 +5,8 @@
     R_1(D) = \\frac{\\gamma}{2} E_{x \\sim p_{data}} \\|\\nabla_x l(x)\\|^2, \\qquad
     R_2(D) = \\frac{\\gamma}{2} E_{x \\sim p_g} \\|\\nabla_x l(x)\\|^2
 
-with ``l`` the discriminator's logit. Added to the discriminator's loss they make the
-GAN game locally convergent at the equilibrium (Mescheder et al., "Which training methods
-for GANs do actually converge?", ICML 2018, eq. 9 and 10): the discriminator is pushed
-to be flat on the data, so it stops pushing the generator back and forth across it.
+with ``l`` the discriminator's logit. Added to D's loss they make the GAN game locally
+convergent at the equilibrium (Mescheder et al. 2018, eq. 9 and 10).
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
 r"""Wasserstein GANs and the hinge game: pure functions on critic outputs, and their objectives.
 
-By Kantorovich–Rubinstein duality the earth mover's distance is
-
-.. math::  W_1(P, Q) = \sup_{\lVert f \rVert_L \le 1} E_{x∼P}[f(x)] − E_{x∼Q}[f(x)],
-
-so a critic ``D`` (no sigmoid: its raw output) maximises ``E_P[D] − E_Q[D]`` over a set of
-Lipschitz functions, and the generator minimises ``−E_Q[D(G(z))]``. The set is enforced
-
-- by **weight clipping** (WGAN, Arjovsky, Chintala & Bottou 2017): every weight in
-  ``[−c, c]`` makes ``D`` K-Lipschitz for some unknown K, so ``E_P[D] − E_Q[D] ≈ K·W_1``;
-- by a **gradient penalty** (WGAN-GP, Gulrajani et al. 2017):
-  ``λ·E[(‖∇D(x̂)‖ − 1)²]`` on ``x̂ = εx + (1 − ε)x̃``, ``ε ∼ U[0, 1]`` drawn per example;
-- or by **spectral normalisation** of D's layers (Miyato et al. 2018), a model option
-  (``model.spectral_norm``) usable with every objective, typically with the hinge loss.
-
-Every loss reduces by mean; functions of outputs accept shape (n,) or (n, 1).
+By Kantorovich–Rubinstein duality ``W_1(P, Q) = sup_{‖f‖_L ≤ 1} E_P[f] − E_Q[f]``: the critic
+``D`` (raw output) maximises ``E_P[D] − E_Q[D]`` over Lipschitz functions, kept so by weight
+clipping (WGAN, Arjovsky et al. 2017), a gradient penalty on interpolates (WGAN-GP,
+Gulrajani et al. 2017) or spectral normalisation (``model.spectral_norm``, Miyato et al.
+2018). Every loss reduces by mean; functions of outputs accept shape (n,) or (n, 1).
 
 Example
 -------
@@ -35,28 +25,12 @@ from torch import Tensor, nn
 
 from .base import Objective
 
-__all__ = [
-    "wasserstein_estimate",
-    "wgan_critic_loss",
-    "wgan_generator_loss",
-    "hinge_discriminator_loss",
-    "hinge_generator_loss",
-    "interpolates",
-    "critic_gradient_norms",
-    "gradient_penalty",
-    "clip_weights_",
-    "lipschitz_estimate",
-    "critic_report",
-    "WGAN",
-    "WGANGP",
-    "WARMUP_STEPS",
-]
+__all__ = ["wasserstein_estimate", "wgan_critic_loss", "wgan_generator_loss", "hinge_discriminator_loss",
+           "hinge_generator_loss", "interpolates", "critic_gradient_norms", "gradient_penalty", "clip_weights_",
+           "lipschitz_estimate", "critic_report", "WGAN", "WGANGP", "WARMUP_STEPS"]
 
 #: The original WGAN code: 100 critic steps for the first 25 generator steps and every 500th.
 WARMUP_STEPS = (100, 25, 500)
-
-
-# --------------------------------------------------------------------------- pure losses
 
 
 def wasserstein_estimate(real_out: Tensor, fake_out: Tensor) -> Tensor:
@@ -100,9 +74,6 @@ def hinge_discriminator_loss(real_out: Tensor, fake_out: Tensor) -> Tensor:
 def hinge_generator_loss(fake_out: Tensor) -> Tensor:
     r"""Hinge-game generator loss ``−E_z[D(G(z))]`` (Miyato et al. 2018, eq. 17)."""
     return -fake_out.mean()
-
-
-# --------------------------------------------------------------------------- Lipschitz constraints
 
 
 def interpolates(real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -183,11 +154,9 @@ def critic_report(D: nn.Module, real: Tensor, fake: Tensor, seed: int = 0) -> di
     r"""The critic as an estimator of ``W_1``, for evaluation (not per step).
 
     Returns ``critic_estimate`` (``E_P[D] − E_Q[D]``), ``critic_lipschitz`` (max gradient
-    norm on interpolates, a lower bound on D's Lipschitz constant ``K``) and
-    ``critic_estimate_normalized`` (their ratio, the estimate of a critic rescaled to have
-    that measured constant 1). Compare them with the exact ``w1`` of the same samples.
-    D is put in eval mode (spectral-norm power iterations are not advanced) and ε comes
-    from a generator seeded ``seed``, so evaluation leaves training bit-for-bit unchanged.
+    norm on interpolates, a lower bound on D's Lipschitz constant ``K``) and their ratio
+    ``critic_estimate_normalized``. D runs in eval mode (spectral-norm power iterations do
+    not advance) and ε comes from a generator seeded ``seed``, so training is unchanged.
     """
     was_training = D.training
     D.eval()
@@ -200,9 +169,6 @@ def critic_report(D: nn.Module, real: Tensor, fake: Tensor, seed: int = 0) -> di
         D.train(was_training)
     return {"critic_estimate": est, "critic_lipschitz": k,
             "critic_estimate_normalized": est / k if k > 0 else float("nan")}
-
-
-# --------------------------------------------------------------------------- objectives
 
 
 class _Critic(Objective):
@@ -223,10 +189,9 @@ class _Critic(Objective):
 class WGAN(_Critic):
     """WGAN with weight clipping (Arjovsky, Chintala & Bottou 2017).
 
-    Defaults from the official code: RMSProp lr 5e-5, 5 critic steps per generator step,
-    clip 0.01; ``warmup=True`` adds the code's schedule of 100 critic steps for the first
-    25 generator steps and every 500th. Weights are clipped after every critic step (the
-    code clamps before each one; the two differ only for the very first step).
+    Defaults from the official code: RMSProp lr 5e-5, 5 critic steps, clip 0.01;
+    ``warmup=True`` adds its schedule (:data:`WARMUP_STEPS`). Weights are clipped after
+    every critic step (the code clamps before each; they differ only on the first step).
     """
 
     name = "wgan"
@@ -262,8 +227,8 @@ class WGANGP(_Critic):
     """
 
     name = "wgan-gp"
-    defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9, "objective.r1": 0.0,
-                                "d_steps": 5}
+    defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9,
+                                "d_steps": 5, "objective.r1": 0.0}
 
     def __init__(self, weight: float = 10.0, one_sided: bool = False) -> None:
         self.weight, self.one_sided = float(weight), bool(one_sided)
