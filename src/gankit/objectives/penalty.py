@@ -85,7 +85,7 @@ class Regularized(Objective):
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
         return self.base.evaluate(*args, **kwargs)
 
-    def __getattr__(self, name: str) -> Any:  # anything else the base objective offers (e.g. d_boundary)
+    def __getattr__(self, name: str) -> Any:  # anything else the base objective offers (e.g. WGAN's clip)
         if name == "base":
             raise AttributeError(name)
         return getattr(self.base, name)

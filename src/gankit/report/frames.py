@@ -1,20 +1,11 @@
 """GAN-Lab-style pictures of one moment of training, and the callback that saves them.
 
-A frame of a 2-D run shows, on fixed axes:
-
-* the discriminator's output ``objective.d_output(D(x))`` as a heatmap, with its decision
-  contour (``D = 0.5`` for a GAN, ``0`` for a critic whose ``d_output`` is the identity:
-  the level is ``d_output(0)``, or ``objective.d_boundary`` where an objective sets it);
-* real samples (black) and generated samples (orange);
-* on a subset of generated samples, arrows of ``-∇_x L_G``: where the generator's loss
-  pushes each fake point (arrow lengths are rescaled for display; directions are exact);
-* for 1-D and 2-D latents, the image ``G(grid)`` of a regular latent grid drawn as a
-  deformed mesh (the generator's mapping of the plane, as in GAN Lab).
-
-A frame of a 1-D run shows ``p_data`` (exact density where the source has one), ``p_g``
-(histogram of generated samples), ``D(x)`` on a second axis and the same arrows along x.
-
-Frames go to ``RUN_DIR/frames/step_XXXXXXX.png`` at each evaluation (and at step 0).
+A 2-D frame shows, on fixed axes, D's output ``objective.d_output(D(x))`` as a heatmap with
+its undecided contour, real (black) and generated (orange) samples, arrows of ``-∇_x L_G``
+on some fakes (where the generator's loss pushes them; lengths rescaled, directions
+exact), and for 1-D or 2-D latents the image ``G(grid)`` of a regular latent grid. A 1-D
+frame shows ``p_data``, a histogram of ``p_g``, ``D(x)`` and the same arrows along x.
+Frames go to ``RUN_DIR/frames/step_XXXXXXX.png`` at step 0 and at each evaluation.
 """
 
 from __future__ import annotations
@@ -34,23 +25,19 @@ from torch import nn  # noqa: E402
 from ..io import atomic_write_bytes  # noqa: E402
 from ..train.trainer import Callback, Trainer  # noqa: E402
 
-__all__ = ["FrameView", "Snapshots", "decision_level", "generator_push", "latent_mesh", "frame_path"]
+__all__ = ["FrameView", "Snapshots", "decision_level", "generator_push", "latent_mesh", "d_values"]
 
 
-def frame_path(folder: Path, step: int) -> Path:
-    """``folder/step_XXXXXXX.png`` (seven digits, so names sort by step)."""
-    return Path(folder) / f"step_{step:07d}.png"
+@torch.no_grad()
+def d_values(D: nn.Module, objective: Any, pts: np.ndarray, device: Any = "cpu") -> np.ndarray:
+    """``objective.d_output(D(x))`` at the points ``pts`` (n, d), shape (n,)."""
+    t = torch.as_tensor(pts, dtype=torch.float32, device=device)
+    logits = D.single(t) if hasattr(D, "single") else D(t)  # a packed D judges a pack of copies
+    return objective.d_output(logits).float().cpu().numpy()
 
 
 def decision_level(objective: Any) -> float:
-    """The level of ``d_output`` where the discriminator cannot tell real from fake.
-
-    ``objective.d_boundary`` where set; otherwise ``d_output`` of the logit 0
-    (0.5 for a sigmoid, 0 for a critic shown as is).
-    """
-    level = getattr(objective, "d_boundary", None)
-    if level is not None:
-        return float(level)
+    """The level of ``d_output`` where D cannot tell real from fake: ``d_output(0)`` (0.5 for a sigmoid)."""
     return float(objective.d_output(torch.zeros(1)).reshape(-1)[0])
 
 
@@ -134,12 +121,6 @@ class FrameView:
         gen = torch.Generator().manual_seed(self._z_gen_seed)
         return torch.randn(self.n, latent_dim, generator=gen).to(self.device)
 
-    @torch.no_grad()
-    def _d_values(self, D: nn.Module, pts: np.ndarray) -> np.ndarray:
-        t = torch.as_tensor(pts, dtype=torch.float32, device=self.device)
-        logits = D.single(t) if hasattr(D, "single") else D(t)  # a packed D judges a pack of copies
-        return self.objective.d_output(logits).float().cpu().numpy()
-
     def draw(self, G: nn.Module, D: nn.Module, path: str | Path, title: str = "", dpi: int = 72) -> Path:
         """Render one frame of the current ``G`` and ``D`` to ``path`` (PNG); returns the path.
 
@@ -151,9 +132,8 @@ class FrameView:
         D.eval()
         try:
             fake, push = generator_push(G, D, self.objective, self._noise(G.latent_dim))
-            mesh = latent_mesh(G, device=self.device) if self.dim == 2 else []
             if self.dim == 2:
-                self._update_2d(D, fake, push, mesh)
+                self._update_2d(D, fake, push, latent_mesh(G, device=self.device))
             else:
                 self._update_1d(D, fake, push)
         finally:
@@ -182,7 +162,7 @@ class FrameView:
         xs = np.linspace(self.lo[0], self.hi[0], self.grid)
         ys = np.linspace(self.lo[1], self.hi[1], self.grid)
         gx, gy = np.meshgrid(xs, ys)
-        dv = self._d_values(D, np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape)
+        dv = d_values(D, self.objective, np.stack([gx.ravel(), gy.ravel()], 1), self.device).reshape(gx.shape)
         a = self._arrows(push[: self.arrows])
         k = self.arrows
         if self._fig is None:
@@ -228,7 +208,7 @@ class FrameView:
         grid = np.linspace(self.lo[0], self.hi[0], 300)
         edges = np.linspace(grid[0], grid[-1], 61)
         hist, _ = np.histogram(fake[:, 0], bins=edges, density=True)
-        dvals = self._d_values(D, grid.reshape(-1, 1))
+        dvals = d_values(D, self.objective, grid.reshape(-1, 1), self.device)
         a = self._arrows(push[: self.arrows])
         k = self.arrows
         if self._fig is None:
@@ -290,7 +270,7 @@ class Snapshots(Callback):
 
     def save(self, trainer: Trainer) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.view.draw(trainer.G, trainer.D, frame_path(self.folder, trainer.step),
+        path = self.view.draw(trainer.G, trainer.D, self.folder / f"step_{trainer.step:07d}.png",
                               title=f"{self.title} · step {trainer.step}")
         self.saved[trainer.step] = path
         return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,32 +12,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from ..io import HISTORY_FILE, read_jsonl  # noqa: E402
 from ..sampling import generate  # noqa: E402
-from .grids import save_generator_grid
+from .frames import d_values  # noqa: E402
+from .grids import save_generator_grid  # noqa: E402
 
-__all__ = ["plot_samples", "plot_losses", "save_run_pictures", "read_history"]
-
-
-def read_history(path: str | Path) -> list[dict[str, Any]]:
-    out = []
-    p = Path(path)
-    if not p.exists():
-        return out
-    for line in p.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
+__all__ = ["plot_samples", "plot_losses", "save_run_pictures", "save_figure"]
 
 
-@torch.no_grad()
-def _d_grid(D: torch.nn.Module, objective: Any, xs: np.ndarray, ys: np.ndarray, device: Any) -> np.ndarray:
-    gx, gy = np.meshgrid(xs, ys)
-    pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32, device=device)
-    logits = D.single(pts) if hasattr(D, "single") else D(pts)  # a packed D judges a pack of copies
-    out = objective.d_output(logits).float().cpu().numpy()
-    return out.reshape(gx.shape)
+def save_figure(fig: Any, path: str | Path, dpi: int = 100, title: str = "") -> None:
+    """Lay out ``fig`` (with ``title`` as its suptitle, if any), write it to ``path`` and close it."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
 
 
 def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective: Any, path: str | Path,
@@ -54,7 +42,8 @@ def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective:
         pad = 0.15 * (hi - lo) + 1e-3
         xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], 160)
         ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], 160)
-        dv = _d_grid(D, objective, xs, ys, device)
+        gx, gy = np.meshgrid(xs, ys)
+        dv = d_values(D, objective, np.stack([gx.ravel(), gy.ravel()], 1), device).reshape(gx.shape)
         im = ax.pcolormesh(xs, ys, dv, cmap="RdBu_r", shading="auto", alpha=0.75)
         fig.colorbar(im, ax=ax, label=f"discriminator output ({getattr(objective, 'name', '')})")
         ax.scatter(real[:, 0], real[:, 1], s=3, c="k", alpha=0.5, label="real")
@@ -72,16 +61,11 @@ def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective:
         else:
             ax.hist(real[:, 0], bins=80, range=(grid[0], grid[-1]), density=True, alpha=0.4, color="k", label="p_data (samples)")
         ax2 = ax.twinx()
-        with torch.no_grad():
-            g1 = torch.tensor(grid, dtype=torch.float32, device=device).reshape(-1, 1)
-            dv = objective.d_output(D.single(g1) if hasattr(D, "single") else D(g1))
-        ax2.plot(grid, dv.float().cpu().numpy(), "C3", lw=1.5, label="D(x)")
+        ax2.plot(grid, d_values(D, objective, grid.reshape(-1, 1), device), "C3", lw=1.5, label="D(x)")
         ax2.set_ylabel("discriminator output", color="C3")
     ax.legend(loc="upper right", fontsize=8, markerscale=3)
     ax.set_title(title or "samples")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def plot_losses(history: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
@@ -100,11 +84,7 @@ def plot_losses(history: list[dict[str, Any]], path: str | Path, title: str = ""
         a.plot(steps, [r.get(k) if r.get(k) is not None else np.nan for r in history], marker=".", color="C2")
         a.set_xlabel("generator step")
         a.set_title(k)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, title=title)
 
 
 def save_run_pictures(out: Path, built: Any, trainer: Any) -> None:
@@ -115,6 +95,5 @@ def save_run_pictures(out: Path, built: Any, trainer: Any) -> None:
         plot_samples(built.G, built.D, built.source, built.objective, out / "samples.png", n=cfg.eval.n_samples,
                      seed=cfg.eval.seed, device=built.device, title=title)
     elif len(built.source.shape) == 3:  # images: a grid of the fixed evaluation noise
-
         save_generator_grid(built.G, out / "samples.png", cfg.eval.seed, built.device)
-    plot_losses(read_history(out / "history.jsonl"), out / "losses.png", title=title)
+    plot_losses(read_jsonl(out / HISTORY_FILE), out / "losses.png", title=title)

@@ -1,11 +1,9 @@
 """Read run directories for reports, and group runs that differ only by their seed.
 
-A run directory (``gankit train``) holds ``config.toml``, ``history.jsonl`` and, once
-training has finished, ``metrics.json``. A directory with a config and a history but no
-``metrics.json`` is a run *still being written* (or one that was interrupted): it is read,
-marked ``finished = False``, its numbers are those of its last evaluation, and it is left
-out of the mean ± std of comparisons. A directory without ``config.toml`` and
-``history.jsonl`` is not a run (:class:`GankitError`).
+A run without ``metrics.json`` (still training, or interrupted) is read with
+``finished = False`` and the numbers of its last evaluation, and is left out of the
+mean ± std of comparisons. A directory without ``config.toml`` and ``history.jsonl`` is
+not a run (:class:`GankitError`).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GankitError
-from .plots import read_history
+from ..io import read_jsonl
 
 __all__ = ["RunRecord", "Group", "load_run_record", "group_runs", "METRIC_KEYS", "IGNORED_KEYS", "mean_std"]
 
@@ -110,7 +108,7 @@ def load_run_record(path: str | Path) -> RunRecord:
         config = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise GankitError(f"cannot read {str(cfg_path)!r}: {exc}") from None
-    history = read_history(hist_path)
+    history = read_jsonl(hist_path)
     metrics_path = path / "metrics.json"
     finished = metrics_path.is_file()
     if finished:

@@ -1,9 +1,7 @@
 """TensorBoard logging (``train.tensorboard = true`` or ``gankit train --tensorboard``).
 
-Scalars (losses, divergence estimate, metrics) and the frames of
-:mod:`gankit.report.frames` go to ``RUN_DIR/tensorboard`` in TensorBoard's standard event
-format, through :class:`torch.utils.tensorboard.SummaryWriter`. TensorBoard is an optional
-extra: ``pip install gankit[tensorboard]``.
+Scalars and the frames of :mod:`gankit.report.frames` go to ``RUN_DIR/tensorboard`` through
+:class:`torch.utils.tensorboard.SummaryWriter` (optional extra: ``pip install gankit[tensorboard]``).
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ from ..errors import GankitError
 from ..train.trainer import Callback, Trainer
 
 __all__ = ["require_summary_writer", "TensorBoardLogger"]
-
-#: history keys that are not scalars to plot
-_SKIP = {"step"}
 
 
 def require_summary_writer() -> type:
@@ -60,7 +55,7 @@ class TensorBoardLogger(Callback):
         step = int(rec.get("step", -1))
         if rec and step != self._logged_record:
             for key, value in rec.items():
-                if key not in _SKIP and isinstance(value, (int, float)) and not isinstance(value, bool):
+                if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
                     group = "loss" if key.endswith("_loss") else "metrics"
                     self.writer.add_scalar(f"{group}/{key}", float(value), step)
             self._logged_record = step
