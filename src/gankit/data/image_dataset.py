@@ -71,12 +71,9 @@ class ImageDataset(DataSource):
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         return torch.randint(0, len(self.images), (n,), generator=generator)  # (n,)
 
-    def describe(self) -> str:
-        c, h, w = self.shape
-        return f"{self.name} [{self.split}] {len(self)} images {c}x{h}x{w}"
-
     def __repr__(self) -> str:
-        return f"ImageDataset({self.describe()}, n_classes={self.n_classes})"
+        c, h, w = self.shape
+        return f"ImageDataset({self.name} [{self.split}] {len(self)} images {c}x{h}x{w}, n_classes={self.n_classes})"
 
 
 def split_indices(n: int, split: str, test_fraction: float = 0.2, split_seed: int = 0) -> np.ndarray:

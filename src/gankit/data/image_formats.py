@@ -27,7 +27,8 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import GankitError
 
 __all__ = ["IDX_DTYPES", "SafeUnpickler", "safe_pickle_load", "read_idx", "is_idx_file", "read_cifar_batch",
-           "read_array_file", "read_image_folder", "to_nchw", "IMAGE_SUFFIXES"]
+           "read_array_file", "read_image_folder", "to_nchw", "concat_parts", "IMAGE_SUFFIXES",
+           "NUMPY_LOAD_ERRORS"]
 
 # IDX type code → big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -35,7 +36,16 @@ IDX_DTYPES: dict[int, np.dtype] = {
     0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+#: What ``np.load`` raises on a corrupt ``.npy`` header or data or a broken ``.npz`` archive or member.
+NUMPY_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError,
+                     MemoryError, zlib.error, NotImplementedError)
 _CHUNK = 1 << 20
+
+
+def concat_parts(parts: list[tuple[np.ndarray, np.ndarray | None]]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Images of several parts in one array; labels too when every part has them."""
+    ys = [y for _, y in parts]
+    return np.concatenate([x for x, _ in parts]), (np.concatenate(ys) if all(y is not None for y in ys) else None)
 
 
 # --------------------------------------------------------------------------- IDX
@@ -73,15 +83,10 @@ def is_idx_file(path: str | os.PathLike[str]) -> bool:
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read one IDX file (plain or gzip-compressed) into a native-endian array.
 
-    The magic number is two zero bytes, a type code (see :data:`IDX_DTYPES`) and the
-    number of dimensions; then one big-endian uint32 per dimension; then the data, whose
-    length must equal the product of the dimensions times the item size.
-
-    Raises
-    ------
-    GankitError
-        Missing file, wrong magic number, unknown type code, zero dimensions, truncated
-        header or data, trailing bytes, or a broken gzip stream.
+    Layout: two zero bytes, a type code (:data:`IDX_DTYPES`), the number of dimensions, one
+    big-endian uint32 per dimension, then exactly ``prod(dims) · itemsize`` bytes of data.
+    Anything else (missing file, wrong magic, unknown type code, zero dimensions, truncated
+    header or data, trailing bytes, broken gzip stream) raises GankitError.
     """
     path = Path(path)
     if not path.is_file():
@@ -265,19 +270,17 @@ def read_array_file(
         raise GankitError(f"array file {str(path)!r} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, SyntaxError, tokenize.TokenError, MemoryError, zipfile.BadZipFile,
-            zlib.error) as exc:  # bad .npy header, data or .npz archive
-        raise GankitError(f"cannot read {str(path)!r} without pickle (object arrays are refused): {exc}") from None
     except (OSError, EOFError) as exc:
         raise GankitError(f"cannot read array file {str(path)!r}: {exc}") from None
+    except NUMPY_LOAD_ERRORS as exc:
+        raise GankitError(f"cannot read {str(path)!r} without pickle (object arrays are refused): {exc}") from None
     if isinstance(loaded, np.ndarray):
         return loaded, None, False
     try:
         return _read_npz_members(path, loaded, split, images_key, labels_key)
     except GankitError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, SyntaxError, tokenize.TokenError,
-            MemoryError, NotImplementedError) as exc:  # a corrupt member of the archive
+    except NUMPY_LOAD_ERRORS as exc:  # a corrupt member of the archive
         raise GankitError(f"cannot read array file {str(path)!r}: {type(exc).__name__}: {exc}") from None
 
 
@@ -285,13 +288,9 @@ def _read_npz_members(path: Path, loaded: Any, split: str, images_key: str | Non
                       labels_key: str | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
     with loaded as z:
         keys = list(z.files)
-        if images_key is None and "x_train" in keys and "x_test" in keys and split != "all":
-            y = z[f"y_{split}"] if f"y_{split}" in keys else None
-            return z[f"x_{split}"], y, True
         if images_key is None and "x_train" in keys and "x_test" in keys:
-            ys = [z[f"y_{s}"] for s in ("train", "test") if f"y_{s}" in keys]
-            y = np.concatenate(ys) if len(ys) == 2 else None
-            return np.concatenate([z["x_train"], z["x_test"]]), y, True
+            parts = ["train", "test"] if split == "all" else [split]
+            return *concat_parts([(z[f"x_{s}"], z[f"y_{s}"] if f"y_{s}" in keys else None) for s in parts]), True
         ik = images_key or next((k for k in _IMAGE_KEYS if k in keys), None)
         if ik is None and len(keys) == 1:
             ik = keys[0]
@@ -326,7 +325,6 @@ def read_image_folder(
     mode : {"auto", "L", "RGB"}
         ``"auto"`` keeps one gray channel when every image is gray, else converts all to RGB.
     """
-
     folder = Path(folder)
     if mode not in ("auto", "L", "RGB"):
         raise GankitError(f"unknown image mode {mode!r}; accepted: auto, L, RGB")
@@ -352,7 +350,7 @@ def read_image_folder(
             with Image.open(p) as im:
                 im.load()
                 pics.append(im.copy())
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
             raise GankitError(f"cannot read image {str(p)!r}: {exc}") from None
     if mode == "auto":
         gray = all(im.mode in ("1", "L", "LA", "I", "I;16", "F") for im in pics)

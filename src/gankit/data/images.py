@@ -1,15 +1,10 @@
 """Image data sets: scikit-learn's digits, MNIST IDX files, CIFAR batches, ``.npy``/``.npz``, PNG/JPEG folders.
 
-Every loader returns an :class:`ImageDataset`: a :class:`~gankit.data.toy.DataSource`
-holding all its images in memory as one float32 tensor ``(N, C, H, W)`` **scaled to
-[-1, 1]** (the range of a ``tanh`` generator output), with optional int64 labels.
-
-Splits are fixed and deterministic. Formats that ship their own split use it (MNIST's
-``train-``/``t10k-`` files in one folder, a CIFAR folder's ``data_batch_*``/``test_batch``,
-an ``.npz`` with ``x_train``/``x_test``). Everything else is split by one permutation
-of ``0..N-1`` drawn from ``numpy.random.default_rng(split_seed)`` (``split_seed=0``):
-its last ``round(test_fraction * N)`` entries (``test_fraction=0.2``) are the test set,
-the rest the training set, each kept in file order. ``split="all"`` takes every image.
+Every loader returns an :class:`ImageDataset`: all images in memory as one float32 tensor
+``(N, C, H, W)`` scaled to [-1, 1] (a ``tanh`` generator's range), with optional int64 labels.
+Splits are fixed: a format's own split where it ships one (MNIST ``train-``/``t10k-`` files,
+CIFAR ``data_batch_*``/``test_batch``, an ``.npz`` with ``x_train``/``x_test``), else the
+fixed permutation of :func:`split_indices`. ``split="all"`` takes every image.
 
 Example
 -------
@@ -40,6 +35,7 @@ from ..registry import DATA
 from .image_dataset import SPLITS, ImageDataset, _check_split, make_image_dataset, split_indices
 from .image_formats import (
     IMAGE_SUFFIXES,
+    concat_parts,
     is_idx_file,
     read_array_file,
     read_cifar_batch,
@@ -110,11 +106,9 @@ def load_idx(path: str | os.PathLike[str], split: str = "train", labels: str | o
     if path.is_dir():
         parts = {"train": _find_idx(path, "train"), "test": _find_idx(path, "t10k")}
         chosen = ["train", "test"] if split == "all" else [split]
-        pairs = [_read_idx_pair(parts[s], None) for s in chosen]
-        ys = [y for _, y in pairs]
-        y = np.concatenate(ys) if all(v is not None for v in ys) else None
-        return make_image_dataset(np.concatenate([x for x, _ in pairs]), y, name=path.name or str(path), split=split,
-                                  presplit=True, value_range=value_range)
+        x, y = concat_parts([_read_idx_pair(parts[s], None) for s in chosen])
+        return make_image_dataset(x, y, name=path.name or str(path), split=split, presplit=True,
+                                  value_range=value_range)
     x, y = _read_idx_pair(path, labels)
     return make_image_dataset(x, y, name=path.name, split=split, test_fraction=test_fraction,
                               split_seed=split_seed, value_range=value_range)
@@ -154,15 +148,13 @@ def load_cifar(path: str | os.PathLike[str], split: str = "train", test_fraction
     if not chosen:
         raise GankitError(f"CIFAR folder {str(path)!r} has no batch for split {split!r} "
                           "(expected data_batch_1..5 and test_batch)")
-    batches = [read_cifar_batch(p) for p in chosen]
-    ys = [y for _, y in batches]
-    y = np.concatenate(ys) if all(v is not None for v in ys) else None
+    x, y = concat_parts([read_cifar_batch(p) for p in chosen])
     names = None
     if (path / "batches.meta").is_file():
         meta = safe_pickle_load(path / "batches.meta")
         raw = meta.get(b"label_names", meta.get("label_names")) if isinstance(meta, dict) else None
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in raw] if raw is not None else None
-    return make_image_dataset(np.concatenate([x for x, _ in batches]), y, name=path.name, split=split, presplit=True,
+    return make_image_dataset(x, y, name=path.name, split=split, presplit=True,
                               n_classes=len(names) if names else None, class_names=names)
 
 

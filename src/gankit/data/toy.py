@@ -45,9 +45,6 @@ class DataSource:
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:  # (n, *shape)
         raise NotImplementedError
 
-    def describe(self) -> str:
-        return self.name
-
 
 @dataclass
 class GaussianMixture(DataSource):
@@ -215,9 +212,6 @@ class Mixture1D(DataSource):
     def spec(self) -> str:
         """The spec string; parsing it gives back exactly this mixture."""
         return " + ".join(f"{_num(w)}*N({_num(m)},{_num(s)})" for w, m, s in zip(self.weights, self.means, self.stds))
-
-    def describe(self) -> str:
-        return self.spec()
 
 
 def _num(x: float) -> str:
