@@ -1,9 +1,7 @@
-"""User-facing errors.
+"""User-facing errors: :class:`GankitError` for anything wrong with what the user passed.
 
-Every problem caused by what the user passed (an unknown name, a malformed spec, a
-wrong type, a missing file) is raised as :class:`GankitError`. The command line turns
-it into one line on stderr and exit status 2; library users catch it like a
-``ValueError``.
+The command line turns it into one line on stderr and exit status 2; library users catch
+it like a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ class GankitError(ValueError):
 class TrainingDiverged(GankitError):
     """A loss, weight or gradient went NaN or infinite during training, and the policy is to stop.
 
-    Raised by the health guard (:mod:`gankit.train.health`, which locates the exact step by
-    replay) and, where no guard runs (the library's ``GAN.fit``), by the finite check of the
+    Raised by the health guard (:mod:`gankit.train.health`) or, where no guard runs, by the
     :class:`~gankit.train.callbacks.History` callback. ``gankit train`` exits with status 3.
 
     Attributes
@@ -30,6 +27,7 @@ class TrainingDiverged(GankitError):
         The step of the last good state (the trainer holds it when the guard raises this).
     quantity : str
         What went non-finite first: ``"d_loss"``, ``"g_loss"``, ``"D gradients"``, ``"G weights"``, ...
+        (``loss`` is the same value, under the name the History callback passes.)
     """
 
     def __init__(self, message: str, step: int = 0, good_step: int = 0, quantity: str = "", loss: str = "") -> None:

@@ -94,11 +94,9 @@ class Registry(Generic[T]):
             return self._families[prefix].obj(arg)
         raise GankitError(f"unknown {self.kind} {name!r}; known: {self.known()}")
 
-    def names(self) -> list[str]:
-        return sorted(self._entries) + sorted(f"{p}:<arg>" for p in self._families)
-
     def known(self) -> str:
-        return ", ".join(self.names()) or "(none)"
+        """The registered names, comma-separated (families as ``prefix:<arg>``)."""
+        return ", ".join(sorted(self._entries) + sorted(f"{p}:<arg>" for p in self._families)) or "(none)"
 
     def entries(self) -> Iterator[Entry[Any]]:
         yield from (self._entries[k] for k in sorted(self._entries))
@@ -106,8 +104,7 @@ class Registry(Generic[T]):
 
 
 def _first_line(obj: object) -> str:
-    doc = getattr(obj, "__doc__", None) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    return (getattr(obj, "__doc__", None) or "").strip().partition("\n")[0]
 
 
 DATA: Registry[Any] = Registry("data source")

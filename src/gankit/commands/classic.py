@@ -1,15 +1,8 @@
-"""``gankit classic``: the classical generative baselines from the command line.
+"""``gankit classic``: Gaussian mixture, Gaussian naive Bayes and text naive Bayes from the command line.
 
-- ``gankit classic nb-text FILE.csv [--label-col L --text-col T --test-fraction F --seed S --top-k K] [--json]``:
-  multinomial naive Bayes on a (label, text) CSV (:func:`gankit.classic.nb_text`).
-- ``gankit classic gmm --data NAME [--n-components K --covariance-type C] [--samples N -o FILE.npy] [--json]``
-- ``gankit classic naive-bayes --data NAME [--samples N -o FILE.npy] [--json]``
-
-Held-out data: an image source (``digits``, ``idx:PATH``, ``images:PATH``) is fitted on its
-train split and scored on its test split; any other source (``ring8``, a mixture spec, ...)
-is fitted on ``--n-train`` draws (seed ``--seed``) and scored on ``--n-test`` fresh draws
-(seed ``--seed + 1``). Log-likelihoods are mean nats per sample on the data's scale (images
-in [-1, 1], flattened). Naive Bayes needs labels (image data sets with labels).
+Image sources are fitted on their train split and scored on their test split; other
+sources on ``--n-train`` draws (seed ``--seed``) and ``--n-test`` fresh draws (seed
+``--seed + 1``). Log-likelihoods are mean nats per sample on the data's scale.
 """
 
 from __future__ import annotations
@@ -88,8 +81,6 @@ def load_split(name: str, seed: int = 0, n_train: int = 5000, n_test: int = 5000
     Image sets come back as ``ImageDataset`` objects (with labels), other sources as
     float tensors ``(n, *shape)``.
     """
-
-
     if not is_mixture_spec(name):
         factory = DATA.get(name)
         try:
@@ -113,7 +104,6 @@ def fit_classic(model: str, data: str, *, n_components: int = 10, covariance_typ
     sample, :math:`\\log p(x)`), for naive Bayes also ``train_accuracy`` / ``test_accuracy``
     of :math:`\\arg\\max_y p(x, y)`, and ``n_train``, ``n_test``, ``n_features``, ``fit_time``.
     """
-
     train, test = load_split(data, seed, n_train, n_test)
     t0 = time.perf_counter()
     if model == "gmm":

@@ -45,17 +45,12 @@ def save_array(path: str | Path, arr: np.ndarray) -> None:
         raise GankitError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
-def fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
-
-
 def print_table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> None:
+    """Rows as aligned columns (floats to 4 significant digits); ``cols`` defaults to the first row's keys."""
     if not rows:
         return
     cols = cols or list(rows[0])
-    cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]
+    cells = [[f"{v:.4g}" if isinstance(v := r.get(c, ""), float) else str(v) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
     for row in cells:

@@ -1,10 +1,7 @@
 """``gankit emd A B [--p 1] [--plan PLAN.npy] [--normalize] [--json]``: exact earth mover's distance.
 
-Reads two point files (``.npy``, ``.npz`` with optional ``weights``, ``.csv`` with an
-optional ``weight`` column; see :mod:`gankit.divergences.emd_io`), solves the transport
-problem exactly and prints the optimal cost ``W_p^p``, the distance ``W_p`` and the number
-of nonzero entries of the optimal plan; ``--plan`` writes the plan (``.npy`` dense,
-``.npz`` sparse).
+Point files as read by :mod:`gankit.divergences.emd_io`; prints ``W_p``, the cost ``W_p^p`` and
+the plan's nonzero count; ``--plan`` writes the plan (``.npy`` dense, ``.npz`` sparse).
 """
 
 from __future__ import annotations
