@@ -1,38 +1,9 @@
-"""What a registered metric is, and how the metrics that apply to a data source are run.
+"""What a registered metric is, and :func:`score`, which runs every one that applies to the data.
 
-A metric is a stateful object in the style of torchmetrics: :meth:`Metric.update` takes a
-batch of generated samples, :meth:`Metric.compute` returns a dict of named numbers,
-:meth:`Metric.reset` clears the state; the maths lives in a pure function beside it. Each
-metric class says which data it applies to (:meth:`Metric.applies`) and builds itself
-from the data (:meth:`Metric.from_data`). Metric classes are registered in
-:data:`gankit.registry.METRICS` by a decorator in their own file, and
-:func:`score` runs every registered metric that applies.
-
-Adding a metric is one file in ``src/gankit/metrics/``::
-
-    @METRICS.register("mean_norm", help="mean Euclidean norm of the samples (vector data)")
-    class MeanNorm(Metric):
-        higher_is_better = {"mean_norm": None}
-
-        @classmethod
-        def applies(cls, data: EvalData) -> bool:
-            return len(data.source.shape) == 1
-
-        @classmethod
-        def from_data(cls, data: EvalData) -> "MeanNorm":
-            return cls()
-
-        def reset(self) -> None:
-            self.total, self.n = 0.0, 0
-
-        def update(self, fake: Tensor) -> None:
-            self.total += float(fake.flatten(1).norm(dim=1).sum())
-            self.n += len(fake)
-
-        def compute(self) -> dict[str, float]:
-            return {"mean_norm": self.total / self.n}
-
-and its module name in the ``import`` list of ``metrics/__init__.py``.
+A metric is a stateful object (``update`` / ``compute`` / ``reset``, as in torchmetrics) whose
+maths lives in a pure function beside it. Adding one is a module in ``src/gankit/metrics/``
+(named in the ``import`` list of ``metrics/__init__.py``) that registers a :class:`Metric`
+subclass with ``@METRICS.register(name, help=...)``; :mod:`.count` is the smallest example.
 """
 
 from __future__ import annotations
@@ -47,28 +18,17 @@ from torch import Tensor
 from ..data.toy import DataSource
 from ..registry import METRICS
 
-__all__ = ["EvalData", "Metric", "metric_classes", "applicable", "score"]
+__all__ = ["EvalData", "Metric", "metric_classes", "score"]
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class EvalData:
-    """What generated samples are scored against, and how.
-
-    Parameters
-    ----------
-    source : DataSource
-        The training data (a toy source, a 1-D mixture, a table, an image data set's training split).
-    test : DataSource, optional
-        The test split of an image data set (the reference of the Fréchet distance).
-    seed : int
-        Seeds every draw a metric makes (fresh real samples, fixed subsets), never the training streams.
-    w1_samples : int
-        Generated and fresh real samples of the exact W1.
-    use_cache : bool
-        Whether the image metrics' feature classifier may be read from and written to its disk cache.
-    """
+    """What generated samples are scored against: the training data ``source`` (a toy source, a 1-D
+    mixture, a table, an image training split), an image data set's ``test`` split, the ``seed`` of
+    every draw a metric makes (never the training streams), the sample count ``w1_samples`` of the
+    exact W1, and whether the feature classifier may ``use_cache`` (its disk cache)."""
 
     source: DataSource
     test: DataSource | None = None
@@ -96,14 +56,9 @@ class EvalData:
 
 
 class Metric(ABC):
-    """A stateful metric of generated samples: ``update(fake)`` / ``compute()`` / ``reset()``.
+    """A stateful metric of generated samples; its state adds up over batches (and so across processes)."""
 
-    The state adds up over batches (and so across processes). Subclasses set
-    :attr:`higher_is_better` and :attr:`order`, and define :meth:`applies` and :meth:`from_data`.
-    """
-
-    #: for each key of :meth:`compute`: ``True`` when larger is better, ``False`` when smaller,
-    #: ``None`` for provenance (counts, hashes, the reference used)
+    #: per key of :meth:`compute`: True when larger is better, False when smaller, None for provenance
     higher_is_better: ClassVar[dict[str, bool | None]] = {}
     #: where this metric's keys stand among the others in :func:`score`'s output (ascending)
     order: ClassVar[int] = 100
@@ -114,9 +69,9 @@ class Metric(ABC):
         """Whether this metric is defined for ``data``."""
 
     @classmethod
-    @abstractmethod
     def from_data(cls, data: EvalData) -> Metric:
         """A fresh metric scoring samples against ``data`` (call only where :meth:`applies`)."""
+        return cls(data)  # type: ignore[call-arg]
 
     @abstractmethod
     def reset(self) -> None:
@@ -132,37 +87,15 @@ class Metric(ABC):
 
 
 def metric_classes() -> list[type[Metric]]:
-    """Every :class:`Metric` class registered in :data:`~gankit.registry.METRICS`, in :attr:`Metric.order`.
-
-    Entries of ``METRICS`` that are not :class:`Metric` classes are skipped: they are not run
-    by :func:`score`.
-    """
+    """Every :class:`Metric` class registered in :data:`~gankit.registry.METRICS`, in :attr:`Metric.order`."""
     found = [e.obj for e in METRICS.entries() if isinstance(e.obj, type) and issubclass(e.obj, Metric)]
     return sorted(found, key=lambda cls: cls.order)
 
 
-def applicable(data: EvalData) -> list[Metric]:
-    """A fresh instance of every registered metric that applies to ``data``, in output order."""
-    return [cls.from_data(data) for cls in metric_classes() if cls.applies(data)]
-
-
 def score(fake: Tensor, data: EvalData) -> dict[str, Any]:
-    """Every registered metric that applies to ``data``, on the generated samples ``fake``.
-
-    Parameters
-    ----------
-    fake : Tensor, shape (n, *data shape)
-        Generated samples.
-    data : EvalData
-        What they are scored against.
-
-    Returns
-    -------
-    dict
-        The keys of every applicable metric, in :attr:`Metric.order`.
-    """
+    """Every registered metric that applies to ``data``, on generated samples ``fake`` ``(n, *data shape)``."""
     out: dict[str, Any] = {}
-    for metric in applicable(data):
+    for metric in [cls.from_data(data) for cls in metric_classes() if cls.applies(data)]:
         metric.update(fake)
         out.update(metric.compute())
     return out

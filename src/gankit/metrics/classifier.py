@@ -1,23 +1,10 @@
 """The feature network of the image metrics: a small CNN trained on the data set's training split.
 
-Inception weights cannot be downloaded here (REFERENCES.md), so the Fréchet distance,
-class coverage and precision/recall of image runs use a classifier trained on the same
-domain. Training is deterministic — fixed seed, fixed epochs, one thread, a fixed order
-of mini-batches — so the same data gives the same weights and the same hash.
-
-The trained weights are cached under ``$GANKIT_CACHE`` (default ``~/.cache/gankit``) as
-``classifier-<key>.pt``, where the key hashes the training images, labels, architecture
-and recipe. The file is written atomically and carries the SHA-256 of its weights; a
-missing, unreadable or corrupt file (hash mismatch) is retrained. The cache is never
-required: when it cannot be written the classifier is trained in memory (digits: a few
-seconds on one core).
-
-Example
--------
->>> from gankit.data.images import load_images
->>> fc = get_classifier(load_images("digits"), load_images("digits", split="test"))  # doctest: +SKIP
->>> fc.test_accuracy > 0.9                                                           # doctest: +SKIP
-True
+Inception weights cannot be downloaded here (REFERENCES.md), so the image metrics use a
+classifier trained on the same domain, deterministically (fixed seed, epochs, batch order, one
+thread): the same data gives the same weights and hash. The weights are cached atomically as
+``$GANKIT_CACHE/classifier-<key>.pt`` (default ``~/.cache/gankit``), the key hashing the data,
+architecture and :data:`RECIPE`; a missing, corrupt or unwritable cache means training in memory.
 """
 
 from __future__ import annotations
@@ -148,15 +135,14 @@ def train_classifier(images: Tensor, labels: Tensor, n_classes: int) -> SmallCNN
     return net
 
 
-def _load_cached(path: Path, in_channels: int, n_classes: int) -> tuple[SmallCNN, float, str] | None:
+def _load_cached(path: Path, in_channels: int, n_classes: int) -> FeatureClassifier | None:
+    """The cached classifier, or None where the file is unreadable or its weights do not match their hash."""
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         net = SmallCNN(in_channels, n_classes, RECIPE["feature_dim"])
         net.load_state_dict(blob["state"])
-        digest = weights_hash(net)
-        if digest != blob["hash"]:
-            return None
-        return net, float(blob["test_accuracy"]), digest
+        fc = FeatureClassifier(net, n_classes, float(blob["test_accuracy"]), weights_hash(net), "cache")
+        return fc if fc.hash == blob["hash"] else None
     except Exception:  # unreadable, truncated, wrong keys: retrain
         return None
 
@@ -180,11 +166,6 @@ def get_classifier(train: Any, test: Any, use_cache: bool = True) -> FeatureClas
         Training split (fits the classifier) and test split (its reported accuracy).
     use_cache : bool
         Read and write ``cache_dir()``; ``False`` always trains.
-
-    Raises
-    ------
-    GankitError
-        When the training split has no labels.
     """
     if train.labels is None or train.n_classes is None:
         raise GankitError(f"image metrics need class labels to train their feature classifier; "
@@ -194,11 +175,8 @@ def get_classifier(train: Any, test: Any, use_cache: bool = True) -> FeatureClas
     if use_cache and key in _MEMO:
         return _MEMO[key]
     path = cache_dir() / f"classifier-{key}.pt"
-    loaded = _load_cached(path, train.images.shape[1], n_classes) if use_cache and path.is_file() else None
-    if loaded is not None:
-        net, acc, digest = loaded
-        fc = FeatureClassifier(net, n_classes, acc, digest, "cache")
-    else:
+    fc = _load_cached(path, train.images.shape[1], n_classes) if use_cache and path.is_file() else None
+    if fc is None:
         net = train_classifier(train.images, train.labels, n_classes)
         fc = FeatureClassifier(net, n_classes, float("nan"), weights_hash(net), "trained")
         if test is not None and test.labels is not None and len(test):

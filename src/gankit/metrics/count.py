@@ -12,7 +12,7 @@ __all__ = ["SampleCount"]
 
 @METRICS.register("n_samples", help="number of generated images scored (image data sets)")
 class SampleCount(Metric):
-    """The number of generated samples seen (``n_samples``), reported with the image metrics.
+    """The number of generated samples of shape ``shape`` seen.
 
     Examples
     --------
@@ -32,7 +32,6 @@ class SampleCount(Metric):
 
     @classmethod
     def applies(cls, data: EvalData) -> bool:
-        """Image data sets."""
         return data.is_image
 
     @classmethod

@@ -1,11 +1,4 @@
-"""Score a generator against its data source with every registered metric that applies.
-
-:func:`evaluate` draws the generator's samples (plain, or through a sampler of
-:mod:`gankit.sampling`) and scores them with :func:`score_samples`, which runs every
-metric of :data:`gankit.registry.METRICS` whose :meth:`~.base.Metric.applies` accepts the
-data (:mod:`.base`): mode coverage on mixtures, exact W1 on low-dimensional vectors, the
-image metrics on image data sets. ``gankit list`` lists them.
-"""
+"""Score a generator against its data source with every registered metric that applies (``gankit list``)."""
 
 from __future__ import annotations
 
@@ -34,10 +27,9 @@ def final_evaluate(G: nn.Module, source: DataSource, eval_cfg: Any, device: torc
                    save_ratio: bool = False) -> dict[str, Any]:
     """:func:`evaluate` with every sampler of ``eval_cfg``, discriminator rejection sampling included.
 
-    ``eval.drs`` classifier steps, or ``drs`` where given: a :func:`gankit.sampling.fit_ratio`
-    classifier is fitted to ``G`` first, seeded ``eval.seed``; ``drs_time`` reports its seconds.
-    ``ratio_cache``: a run's :data:`gankit.io.RATIO_FILE`, reused where it holds this very classifier and written
-    with ``save_ratio`` (:func:`gankit.sampling.fitted_ratio`).
+    With ``drs`` (default ``eval.drs``) classifier steps, the density ratio is
+    :func:`gankit.sampling.fitted_ratio` (seeded ``eval.seed``; ``ratio_cache``, ``save_ratio``: its file) and
+    ``drs_time`` reports its seconds.
     """
     steps = eval_cfg.drs if drs is None else drs
     ratio, extra = None, {}
@@ -58,21 +50,10 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
              ratio: nn.Module | None = None) -> dict[str, Any]:
     """Every registered metric that applies to ``source``, on ``n_samples`` samples of ``G``.
 
-    Mode coverage uses the ``n_samples`` generated samples; W1 the first ``w1_samples`` of
-    them against as many fresh real ones; image data sets (``source.shape`` is (C, H, W))
-    get the image metrics of :mod:`.images`. Noise and real draws come from generators
-    seeded by ``seed``, never from the training streams. ``test`` is the test split of an
-    image data set (the reference of the Fréchet distance).
-
-    With a sampler (``polarity ≠ 0``, ``hpd < 1`` or a density-ratio classifier ``ratio`` for
-    discriminator rejection sampling, :mod:`gankit.sampling`) the metrics are
-    those of the sampler's samples, and the plain generator's are reported beside them
-    under the same names prefixed ``plain_``: the generator itself is never hidden.
-
-    Returns
-    -------
-    dict
-        Metric name → value (:func:`score_samples`).
+    W1 uses the first ``w1_samples`` of them; ``test`` is an image data set's test split.
+    Every draw is seeded by ``seed``, never by the training streams. With a sampler of
+    :func:`gankit.sampling.sample` (``polarity``, ``hpd``, ``ratio``) the metrics are the
+    sampler's, and the plain generator's are reported beside them prefixed ``plain_``.
     """
     if polarity != 0 or hpd != 1 or ratio is not None:
         plain = evaluate(G, source, n_samples, w1_samples, seed, device, test)
@@ -85,21 +66,15 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
 
 def score_samples(fake: torch.Tensor, source: DataSource, w1_samples: int, seed: int,
                   test: DataSource | None) -> dict[str, Any]:
-    """The metrics of :func:`evaluate` for given samples ``fake`` (real draws seeded by ``seed``).
-
-    Runs every metric registered in :data:`gankit.registry.METRICS` that applies to
-    ``source`` (:func:`.base.score`).
-    """
+    """The metrics of :func:`evaluate` for given samples ``fake`` (real draws seeded by ``seed``)."""
     return score(fake, EvalData(source, test, seed=seed, w1_samples=w1_samples))
 
 
 def evaluate_discriminator(objective: Any, D: nn.Module, G: nn.Module, source: DataSource, eval_cfg: Any,
                            device: torch.device | str = "cpu") -> dict[str, float]:
-    """``objective.evaluate(D, real, fake)`` on ``eval.w1_samples`` fresh samples of each side.
+    """``objective.evaluate(D, real, fake)`` on ``eval.w1_samples`` fresh samples of each side, seeded ``eval.seed``.
 
-    Only for objectives that define it (the WGAN critics: ``critic_estimate``,
-    ``critic_lipschitz``, ...); noise, data and interpolation come from generators seeded
-    by ``eval.seed``, never from the training streams, so evaluating changes no training state.
+    Only for objectives that define it (the WGAN critics); ``{}`` for the others.
     """
     if getattr(type(objective), "evaluate", Objective.evaluate) is Objective.evaluate:
         return {}

@@ -1,14 +1,8 @@
 """Fréchet distance between Gaussians fitted to features (the maths of FID, Heusel et al. 2017).
 
-:func:`frechet_distance` is the pure formula on means and covariances;
-:class:`FrechetDistance` is the stateful metric (``update`` / ``compute`` / ``reset``)
-whose state — feature sums, sums of outer products and a count — adds up across
-processes. Without Inception weights the features come from a classifier trained on the
-same domain (:mod:`gankit.metrics.classifier`), so values are comparable only between
-runs that use the same feature network: record its hash, the sample count and the
-reference split with every number, and the real-vs-real floor beside it (REFERENCES.md).
-:class:`ClassifierFrechet`, registered as ``frechet``, reports all of these for labelled
-image data sets (:mod:`.images`).
+:class:`ClassifierFrechet` works in the feature classifier's space (:mod:`.classifier`, not
+Inception), so values compare only between runs with the same feature network: its hash, the
+sample count, the reference split and the real-vs-real floor are reported beside each number.
 """
 
 from __future__ import annotations
@@ -23,7 +17,6 @@ from torch import Tensor
 
 from ..registry import METRICS
 from .base import EvalData, Metric
-from .classifier import FeatureClassifier
 from .images import check_images, feature_classifier, reference, train_features
 
 __all__ = ["frechet_distance", "feature_stats", "FrechetDistance", "ClassifierFrechet"]
@@ -37,19 +30,8 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         d^2 = \lVert\mu_1 - \mu_2\rVert^2 + \operatorname{tr}\bigl(\Sigma_1 + \Sigma_2
               - 2 (\Sigma_1 \Sigma_2)^{1/2}\bigr)
 
-    (Fréchet 1957; Dowson & Landau 1982; used as FID by Heusel et al. 2017). The matrix
-    square root is ``scipy.linalg.sqrtm``; when the product is singular (it is not
-    finite), ``eps·I`` is added to both covariances, as in the reference FID code.
-    Negligible imaginary parts from round-off are dropped; the result is clipped at 0.
-
-    Parameters
-    ----------
-    mu1, mu2 : array, shape (d,)
-    cov1, cov2 : array, shape (d, d)
-
-    Returns
-    -------
-    float
+    (Dowson & Landau 1982) for means ``(d,)`` and covariances ``(d, d)``. Where the product is
+    singular ``eps·I`` is added to both covariances, as in the reference FID code.
 
     Examples
     --------
@@ -68,32 +50,29 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         if not np.isfinite(covmean).all():
             offset = eps * np.eye(mu1.size)
             covmean = scipy.linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
-    covmean = np.real(covmean)
-    value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(covmean))
+    value = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(np.real(covmean)))
     return max(value, 0.0)
+
+
+def _float64(features: np.ndarray | Tensor) -> np.ndarray:
+    return features.detach().cpu().double().numpy() if isinstance(features, Tensor) else np.asarray(features, np.float64)
 
 
 def feature_stats(features: np.ndarray | Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``(d,)`` and unbiased covariance ``(d, d)`` of ``features`` ``(n, d)`` in float64."""
-    f = features.detach().cpu().double().numpy() if isinstance(features, Tensor) else np.asarray(features, np.float64)
+    f = _float64(features)
     if f.ndim != 2 or f.shape[0] < 2:
         raise ValueError(f"features must have shape (n >= 2, d), got {f.shape}")
     return f.mean(axis=0), np.cov(f, rowvar=False).reshape(f.shape[1], f.shape[1])
 
 
 class FrechetDistance:
-    """Stateful Fréchet distance of accumulated features to fixed reference statistics.
-
-    Parameters
-    ----------
-    ref_mu : array (d,), ref_cov : array (d, d)
-        Statistics of the reference features (e.g. the test split).
+    """Fréchet distance of accumulated features ``(n, d)`` to reference statistics; the state sums across processes.
 
     Examples
     --------
     >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> ref = rng.normal(size=(500, 3))
+    >>> ref = np.random.default_rng(0).normal(size=(500, 3))
     >>> m = FrechetDistance(*feature_stats(ref))
     >>> m.update(ref[:250]); m.update(ref[250:])
     >>> round(m.compute(), 12)
@@ -109,13 +88,10 @@ class FrechetDistance:
 
     def reset(self) -> None:
         d = self.ref_mu.size
-        self.n = 0
-        self.sum = np.zeros(d)
-        self.outer = np.zeros((d, d))
+        self.n, self.sum, self.outer = 0, np.zeros(d), np.zeros((d, d))
 
     def update(self, features: np.ndarray | Tensor) -> None:
-        """Add features ``(n, d)``."""
-        f = features.detach().cpu().double().numpy() if isinstance(features, Tensor) else np.asarray(features, np.float64)
+        f = _float64(features)
         self.n += f.shape[0]
         self.sum += f.sum(axis=0)
         self.outer += f.T @ f
@@ -125,22 +101,20 @@ class FrechetDistance:
         if self.n < 2:
             raise ValueError("FrechetDistance needs at least 2 feature vectors")
         mu = self.sum / self.n
-        cov = (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
-        return mu, cov
+        return mu, (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
 
     def compute(self) -> float:
-        mu, cov = self.stats()
-        return frechet_distance(mu, cov, self.ref_mu, self.ref_cov)
+        return frechet_distance(*self.stats(), self.ref_mu, self.ref_cov)
 
 
 @METRICS.register("frechet", help="Frechet distance of feature-classifier features to the test split, with the "
                                   "real-vs-real floor and provenance; labelled image data sets")
 class ClassifierFrechet(Metric):
-    """Fréchet distance of the first ``len(train)`` generated images to the reference split (:mod:`.images`).
+    """Fréchet distance of the first ``m ≤ len(train)`` generated images to the reference split.
 
-    Reports ``frechet_distance``, ``frechet_floor`` (``m`` fixed training images against
-    the same reference, NaN without a test split), ``fd_samples`` (m), ``fd_reference``,
-    ``feature_net`` and ``classifier_accuracy``. The state is a :class:`FrechetDistance`.
+    Reports ``frechet_distance``, ``frechet_floor`` (``m`` fixed training images against the
+    same reference; NaN without a test split), ``fd_samples`` (m), ``fd_reference``,
+    ``feature_net`` and ``classifier_accuracy``.
     """
 
     higher_is_better = {"frechet_distance": False, "frechet_floor": None, "fd_samples": None, "fd_reference": None,
@@ -148,21 +122,14 @@ class ClassifierFrechet(Metric):
     order = 10
 
     def __init__(self, data: EvalData) -> None:
-        self.data = data
-        self.fc: FeatureClassifier = feature_classifier(data)
+        self.data, self.fc = data, feature_classifier(data)
         ref = reference(data)
         self.ref_size = len(ref)
-        self.ref_mu, self.ref_cov = feature_stats(self.fc.features(ref.images))
-        self.fd = FrechetDistance(self.ref_mu, self.ref_cov)
+        self.fd = FrechetDistance(*feature_stats(self.fc.features(ref.images)))
 
     @classmethod
     def applies(cls, data: EvalData) -> bool:
-        """Image data sets with class labels (the feature classifier is trained on them)."""
         return data.has_labels
-
-    @classmethod
-    def from_data(cls, data: EvalData) -> ClassifierFrechet:
-        return cls(data)
 
     def reset(self) -> None:
         self.fd.reset()
@@ -174,7 +141,7 @@ class ClassifierFrechet(Metric):
 
     def compute(self) -> dict[str, Any]:
         m, has_test = self.fd.n, self.data.test is not None
-        floor = (frechet_distance(*feature_stats(train_features(self.data, m)), self.ref_mu, self.ref_cov)
+        floor = (frechet_distance(*feature_stats(train_features(self.data, m)), self.fd.ref_mu, self.fd.ref_cov)
                  if has_test else math.nan)
         return {"frechet_distance": self.fd.compute(), "frechet_floor": floor,
                 "fd_samples": m, "fd_reference": f"{'test' if has_test else 'train'}:{self.ref_size}",

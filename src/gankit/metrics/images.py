@@ -1,32 +1,12 @@
-"""The image metrics: what they report, with its provenance, and the helpers they share.
+"""The image metrics on their own (:func:`image_metrics`), and the helpers they share.
 
-Generated images ``(n, C, H, W)`` in [-1, 1] are scored against an image data set's
-training and test splits by the registered metrics that apply to image data
-(:func:`image_metrics` runs them on their own):
-
-- ``n_samples``: the number of generated images (:mod:`.count`).
-- ``frechet_distance``: Fréchet distance between the feature classifier's penultimate
-  features of ``m`` generated images and of the **test split**, with
-  ``m = min(n, len(train))``; ``frechet_floor`` is the same distance for ``m`` training
-  images (a fixed subset) against the test split — the value a generator that draws
-  from the data distribution would get, up to sampling noise. Provenance:
-  ``fd_samples`` (m), ``fd_reference`` (``"test:<N>"``), ``feature_net`` (the first 16
-  hex digits of the SHA-256 of the classifier's weights) and ``classifier_accuracy``
-  (its test-split accuracy). :mod:`.frechet`.
-- ``classes_covered``, ``confident_fraction``, ``class_kl``: :mod:`.classes` on all
-  ``n`` generated images.
-- ``precision``, ``recall``: :mod:`.precision_recall` (k = 3) in feature space, the
-  first ``m`` generated images against the same ``m`` training images.
-- ``parzen_ll`` (± ``parzen_se``, bandwidth ``parzen_sigma``): :mod:`.parzen` on pixels
-  scaled to [0, 1], kernels on all ``n`` generated images, σ chosen on a fixed
-  validation subset of the training split (``parzen_valid`` images), test split scored;
-  ``parzen_floor`` is the test-split log-likelihood under kernels on the other training
-  images with the bandwidth chosen the same way.
-
-The classifier, and the features of the ``m`` training images, are computed once per
-:class:`~.base.EvalData` and shared by the metrics.
-
-Data sets without labels get only the Parzen numbers (the classifier needs labels).
+Generated images ``(n, C, H, W)`` in [-1, 1] are scored against an image data set's splits by
+the registered metrics that apply to image data: ``n_samples`` (:mod:`.count`), the Fréchet
+distance with its real-vs-real floor and provenance (:mod:`.frechet`), class coverage
+(:mod:`.classes`), precision/recall (:mod:`.precision_recall`) and the Parzen window
+(:mod:`.parzen`). All but the last need class labels (the feature classifier is trained on
+them). docs/images.md describes each number. The classifier, and the features of the fixed
+training subset, are computed once per :class:`~.base.EvalData` and shared.
 """
 
 from __future__ import annotations
@@ -43,6 +23,7 @@ from .classifier import FeatureClassifier, get_classifier
 __all__ = ["image_metrics", "PR_K", "PARZEN_VALID", "check_images", "feature_classifier", "train_features",
            "reference"]
 
+#: the k of precision/recall's k-NN balls
 PR_K = 3
 #: images of the training split held out to choose the Parzen bandwidth
 PARZEN_VALID = 300
@@ -67,11 +48,9 @@ def feature_classifier(data: EvalData) -> FeatureClassifier:
 
 def train_features(data: EvalData, m: int) -> Tensor:
     """Classifier features of the fixed subset of ``m`` training images (seeded ``data.seed``)."""
-    def make() -> Tensor:
-        train = data.source
-        return feature_classifier(data).features(train.images[_subset(len(train), m, data.seed)])
-
-    return data.shared(("train_features", m), make)
+    images = data.source.images
+    return data.shared(("train_features", m),
+                       lambda: feature_classifier(data).features(images[_subset(len(images), m, data.seed)]))
 
 
 def reference(data: EvalData) -> Any:
@@ -85,15 +64,14 @@ def image_metrics(fake: Tensor, train: Any, test: Any | None = None, seed: int =
 
     Parameters
     ----------
-    fake : Tensor, shape (n, C, H, W) — generated images in [-1, 1]
-    train, test : ImageDataset — the splits of the data set (``test=None``: the training
-        split is its own reference and the floor is NaN)
-    seed : int — seeds the fixed subsets of the training split
-    use_cache : bool — use the on-disk classifier cache
-
-    Returns
-    -------
-    dict — the keys listed in the module docstring
+    fake : Tensor, shape (n, C, H, W)
+        Generated images in [-1, 1].
+    train, test : ImageDataset
+        The splits of the data set (``test=None``: the training split is its own reference, the floor is NaN).
+    seed : int
+        Seeds the fixed subsets of the training split.
+    use_cache : bool
+        Use the on-disk classifier cache.
     """
     if len(fake) <= PR_K or len(train) <= PR_K:
         raise GankitError(f"image metrics need more than {PR_K} generated and training images; "

@@ -1,14 +1,8 @@
-"""Mode coverage on Gaussian-mixture benchmarks, exactly as DESIGN.md defines it.
+"""Mode coverage on Gaussian-mixture benchmarks (DESIGN.md; PacGAN, Lin et al. 2018; VEEGAN, Srivastava et al. 2017).
 
-- A sample is *high quality* when its Euclidean distance to the nearest centre is below
-  ``3·std`` (of that centre's component).
-- A mode is *captured* when it is the nearest centre of at least one high-quality sample.
-- *Reverse KL* is KL(p̂ ‖ uniform) where p̂ is the histogram of high-quality samples over
-  the modes (``0·log 0 = 0``); it is NaN when no sample is high quality.
-
-These are the definitions of PacGAN (Lin et al. 2018) and VEEGAN (Srivastava et al. 2017),
-scored on 2,500 samples. :class:`ModeCoverage`, registered as ``modes``, applies to vector
-data with mixture modes (ring8, grid25, 1-D mixtures).
+A sample is *high quality* when it lies within ``3·std`` of its nearest centre; a mode is
+*captured* when it is the nearest centre of a high-quality sample; *reverse KL* is
+KL(p̂ ‖ uniform) of the histogram p̂ of high-quality samples over the modes (NaN when empty).
 """
 
 from __future__ import annotations
@@ -21,45 +15,36 @@ from torch import Tensor
 from ..registry import METRICS
 from .base import EvalData, Metric
 
-__all__ = ["mode_histogram", "mode_coverage_from_counts", "mode_coverage", "ModeCoverage"]
+__all__ = ["mode_histogram", "coverage_from_counts", "mode_coverage_from_counts", "mode_coverage", "ModeCoverage"]
 
 
 def mode_histogram(samples: Tensor, centres: Tensor, std: float | Tensor) -> tuple[Tensor, int]:
-    """Count high-quality samples per mode.
+    """Counts ``(k,)`` of high-quality samples per mode, and the number of samples scored.
 
-    Parameters
-    ----------
-    samples : Tensor, shape (n, d)
-    centres : Tensor, shape (k, d)
-    std : float or Tensor of shape (k,)
-
-    Returns
-    -------
-    counts : Tensor, shape (k,), int64 — high-quality samples whose nearest centre is each mode
-    n : int — number of samples scored
+    ``samples`` has shape (n, d), ``centres`` (k, d), ``std`` is a float or a Tensor (k,).
     """
     samples = samples.reshape(samples.shape[0], -1).double()
     centres = centres.to(samples.device).reshape(centres.shape[0], -1).double()
-    dist = torch.cdist(samples, centres)  # (n, k)
-    nearest_dist, nearest = dist.min(dim=1)  # (n,), (n,)
+    nearest_dist, nearest = torch.cdist(samples, centres).min(dim=1)  # (n,), (n,)
     std_t = torch.as_tensor(std, dtype=torch.float64, device=samples.device).expand(centres.shape[0])
     hq = nearest_dist < 3 * std_t[nearest]  # (n,)
-    counts = torch.bincount(nearest[hq], minlength=centres.shape[0])
-    return counts.cpu(), int(samples.shape[0])
+    return torch.bincount(nearest[hq], minlength=centres.shape[0]).cpu(), int(samples.shape[0])
+
+
+def coverage_from_counts(counts: Tensor, n: int) -> tuple[float, float, float]:
+    """Bins hit, the fraction of the ``n`` samples counted, and KL(histogram ‖ uniform) (NaN when empty)."""
+    total = int(counts.sum())
+    kl = math.nan
+    if total:
+        p = counts.double() / total
+        nz = p[p > 0]
+        kl = float((nz * torch.log(nz * counts.numel())).sum())
+    return float(int((counts > 0).sum())), total / n if n else math.nan, kl
 
 
 def mode_coverage_from_counts(counts: Tensor, n: int) -> dict[str, float]:
     """Modes captured, high-quality fraction and reverse KL from a per-mode histogram."""
-    k = counts.numel()
-    total = int(counts.sum())
-    modes = int((counts > 0).sum())
-    if total == 0:
-        rkl = math.nan
-    else:
-        p = counts.double() / total
-        nz = p[p > 0]
-        rkl = float((nz * torch.log(nz * k)).sum())
-    return {"modes": float(modes), "high_quality": total / n if n else math.nan, "reverse_kl": rkl}
+    return dict(zip(("modes", "high_quality", "reverse_kl"), coverage_from_counts(counts, n), strict=True))
 
 
 def mode_coverage(samples: Tensor, centres: Tensor, std: float | Tensor) -> dict[str, float]:
@@ -74,8 +59,7 @@ def mode_coverage(samples: Tensor, centres: Tensor, std: float | Tensor) -> dict
     >>> m["modes"], m["high_quality"]
     (2.0, 0.75)
     """
-    counts, n = mode_histogram(samples, centres, std)
-    return mode_coverage_from_counts(counts, n)
+    return mode_coverage_from_counts(*mode_histogram(samples, centres, std))
 
 
 def _mode_std(source: object) -> float | Tensor | None:
@@ -87,9 +71,7 @@ def _mode_std(source: object) -> float | Tensor | None:
 @METRICS.register("modes", help="modes captured / high-quality fraction / reverse KL (PacGAN definitions); "
                                  "vector data with mixture modes")
 class ModeCoverage(Metric):
-    """Stateful mode-coverage metric (``update`` / ``compute`` / ``reset``).
-
-    Its state, the per-mode counts and the sample count, sums across processes.
+    """Mode coverage of the samples seen; the state (per-mode counts, sample count) sums across processes.
 
     Parameters
     ----------
@@ -108,10 +90,9 @@ class ModeCoverage(Metric):
     @classmethod
     def applies(cls, data: EvalData) -> bool:
         """Vector data whose source has mixture centres of its own dimension and a per-mode std."""
-        src = data.source
-        centres = getattr(src, "centres", None)
-        return (centres is not None and _mode_std(src) is not None
-                and tuple(src.shape) == (centres.shape[1],))
+        centres = getattr(data.source, "centres", None)
+        return (centres is not None and _mode_std(data.source) is not None
+                and tuple(data.source.shape) == (centres.shape[1],))
 
     @classmethod
     def from_data(cls, data: EvalData) -> ModeCoverage:

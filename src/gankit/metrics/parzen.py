@@ -1,18 +1,14 @@
 r"""Parzen-window log-likelihood, the protocol of Goodfellow et al. 2014 (section 5).
 
-A Gaussian kernel density with bandwidth :math:`\sigma` is placed on the generated
-samples :math:`g_1..g_m` (flattened, ``d`` dimensions) and the mean log-likelihood of
-held-out real data is reported:
+A Gaussian kernel density of bandwidth :math:`\sigma` on the generated samples
+:math:`g_1..g_m` (flattened, ``d`` dimensions) scores held-out real data:
 
 .. math::
     \log \hat p(x) = \operatorname{logsumexp}_i\Bigl(-\frac{\lVert x - g_i\rVert^2}{2\sigma^2}\Bigr)
-                     - \log m - \frac{d}{2}\log(2\pi\sigma^2).
+                     - \log m - \frac{d}{2}\log(2\pi\sigma^2),
 
-:math:`\sigma` is chosen from a grid by the likelihood of a validation split, then the
-test split is scored. Everything is computed in float64 with ``logsumexp`` in batches.
-The estimate is known to be poor in high dimensions (Theis et al. 2016); it is reported
-because the GAN paper reports it. :class:`ParzenWindow`, registered as ``parzen``, runs the
-protocol on image data sets (pixels scaled to [0, 1]; :mod:`.images`).
+with :math:`\sigma` chosen on a validation split, in float64. The estimate is poor in high
+dimensions (Theis et al. 2016); it is reported because the GAN paper reports it.
 """
 
 from __future__ import annotations
@@ -36,10 +32,7 @@ SIGMA_GRID = tuple(float(s) for s in np.logspace(-2, 0, 11))
 
 def parzen_log_likelihood_grid(x: Tensor, kernels: Tensor, sigmas: tuple[float, ...] | list[float],
                                batch: int = 256) -> Tensor:
-    """Log-density of each row of ``x`` for every bandwidth in ``sigmas``; shape ``(n, len(sigmas))``, float64.
-
-    The squared distances of a batch are computed once and reused for every bandwidth.
-    """
+    """Log-density of each row of ``x`` for every bandwidth in ``sigmas``; shape ``(n, len(sigmas))``, float64."""
     x = x.reshape(x.shape[0], -1).double()
     g = kernels.reshape(kernels.shape[0], -1).double().to(x.device)
     m, d = g.shape
@@ -57,18 +50,8 @@ def parzen_log_likelihood_grid(x: Tensor, kernels: Tensor, sigmas: tuple[float, 
 
 
 def parzen_log_likelihood(x: Tensor, kernels: Tensor, sigma: float, batch: int = 256) -> Tensor:
-    """Log-density of each row of ``x`` under a Gaussian Parzen window on ``kernels``.
-
-    Parameters
-    ----------
-    x : Tensor, shape (n, ...) — points scored
-    kernels : Tensor, shape (m, ...) — kernel centres (generated samples)
-    sigma : float — bandwidth
-    batch : int — rows of ``x`` per batch
-
-    Returns
-    -------
-    Tensor, shape (n,), float64
+    """Log-density ``(n,)``, float64, of each row of ``x`` ``(n, ...)`` under a Gaussian Parzen window of
+    bandwidth ``sigma`` on ``kernels`` ``(m, ...)`` (the generated samples), ``batch`` rows at a time.
 
     Examples
     --------
@@ -89,11 +72,8 @@ def select_bandwidth(valid: Tensor, kernels: Tensor, grid: tuple[float, ...] = S
 
 def parzen_score(kernels: Tensor, valid: Tensor, test: Tensor,
                  grid: tuple[float, ...] = SIGMA_GRID) -> dict[str, float]:
-    """Goodfellow et al.'s protocol: choose ``sigma`` on ``valid``, report the mean log-likelihood of ``test``.
-
-    Returns ``{"parzen_ll", "parzen_se", "parzen_sigma"}`` (``parzen_se``: standard error
-    of the mean over the test rows).
-    """
+    """Choose ``sigma`` on ``valid``, then ``parzen_ll`` (mean log-likelihood of ``test``), its standard error
+    ``parzen_se`` and ``parzen_sigma``."""
     sigma, _ = select_bandwidth(valid, kernels, grid)
     ll = parzen_log_likelihood(test, kernels, sigma)
     se = float(ll.std() / math.sqrt(len(ll))) if len(ll) > 1 else math.nan
@@ -103,11 +83,11 @@ def parzen_score(kernels: Tensor, valid: Tensor, test: Tensor,
 @METRICS.register("parzen", help="Parzen-window log-likelihood of the test split under the generated images "
                                  "(Goodfellow et al. 2014), with the training-split floor; image data sets")
 class ParzenWindow(Metric):
-    """:func:`parzen_score` with kernels on every generated image seen, and its floor.
+    """:func:`parzen_score` of the reference split with kernels on every generated image seen (pixels in [0, 1]).
 
     The bandwidth is chosen on ``parzen_valid`` fixed training images (at most
     :data:`~.images.PARZEN_VALID`, at most half the split); ``parzen_floor`` puts the
-    kernels on the other training images instead. The state keeps the images seen.
+    kernels on the other training images instead.
     """
 
     higher_is_better = {"parzen_ll": True, "parzen_se": None, "parzen_sigma": None, "parzen_floor": None,
@@ -128,10 +108,6 @@ class ParzenWindow(Metric):
     def applies(cls, data: EvalData) -> bool:
         """Image data sets (labels not needed)."""
         return data.is_image
-
-    @classmethod
-    def from_data(cls, data: EvalData) -> ParzenWindow:
-        return cls(data)
 
     def reset(self) -> None:
         self.kernels: list[Tensor] = []

@@ -1,21 +1,19 @@
 r"""Improved precision and recall of generated samples (Kynkäänniemi et al. 2019).
 
-Each set approximates its manifold by the union of balls around its points, each ball's
-radius being the distance to the point's ``k``-th nearest neighbour in the same set
-(``k = 3`` in the paper). Then
+Each set approximates its manifold by the union of balls around its points, of radius the
+distance to the point's ``k``-th nearest neighbour in the same set (``k = 3``). Then
 
 .. math::
     \text{precision} = \frac{1}{|G|}\sum_{g\in G} \mathbf 1\bigl[g \in \text{manifold}(R)\bigr],
     \qquad
-    \text{recall} = \frac{1}{|R|}\sum_{r\in R} \mathbf 1\bigl[r \in \text{manifold}(G)\bigr],
+    \text{recall} = \frac{1}{|R|}\sum_{r\in R} \mathbf 1\bigl[r \in \text{manifold}(G)\bigr]:
 
-where :math:`x \in \text{manifold}(S)` means :math:`\lVert x - s\rVert \le r_k(s)` for some
-:math:`s \in S`. Precision measures how many samples look real, recall how much of the
-real data the samples cover. gankit computes them in the feature classifier's space
-(:class:`PrecisionRecall`, registered as ``precision_recall``; :mod:`.images`).
+how many samples look real, and how much of the real data the samples cover.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -28,26 +26,22 @@ from .images import PR_K, check_images, feature_classifier, train_features
 __all__ = ["knn_radii", "in_manifold", "precision_recall", "PrecisionRecall"]
 
 
+def _by_rows(x: Tensor, y: Tensor, fn: Callable[[Tensor], Tensor], batch: int) -> Tensor:
+    """``fn`` of the distances ``(batch, len(y))`` of each batch of rows of ``x`` to ``y``, concatenated."""
+    return torch.cat([fn(torch.cdist(x[i:i + batch], y)) for i in range(0, x.shape[0], batch)])
+
+
 def knn_radii(x: Tensor, k: int = 3, batch: int = 1024) -> Tensor:
     """Distance of each row of ``x`` ``(n, d)`` to its ``k``-th nearest other row; shape ``(n,)``."""
     if not 1 <= k < x.shape[0]:
         raise ValueError(f"k must be in [1, {x.shape[0] - 1}] for {x.shape[0]} points, got {k}")
     x = x.double()
-    out = []
-    for i in range(0, x.shape[0], batch):
-        d = torch.cdist(x[i:i + batch], x)  # (batch, n); the point itself is at distance 0
-        out.append(d.kthvalue(k + 1, dim=1).values)
-    return torch.cat(out)
+    return _by_rows(x, x, lambda d: d.kthvalue(k + 1, dim=1).values, batch)  # the point itself is at distance 0
 
 
 def in_manifold(points: Tensor, support: Tensor, radii: Tensor, batch: int = 1024) -> Tensor:
     """Boolean ``(n,)``: is each row of ``points`` inside some ball ``(support_j, radii_j)``?"""
-    points, support = points.double(), support.double()
-    out = []
-    for i in range(0, points.shape[0], batch):
-        d = torch.cdist(points[i:i + batch], support)  # (batch, m)
-        out.append((d <= radii[None, :]).any(dim=1))
-    return torch.cat(out)
+    return _by_rows(points.double(), support.double(), lambda d: (d <= radii[None, :]).any(dim=1), batch)
 
 
 def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> dict[str, float]:
@@ -85,12 +79,7 @@ class PrecisionRecall(Metric):
 
     @classmethod
     def applies(cls, data: EvalData) -> bool:
-        """Image data sets with class labels."""
         return data.has_labels
-
-    @classmethod
-    def from_data(cls, data: EvalData) -> PrecisionRecall:
-        return cls(data)
 
     def reset(self) -> None:
         self.features: list[Tensor] = []

@@ -1,10 +1,8 @@
 """Exact earth mover's distance W1 between generated samples and fresh draws of the data.
 
-The maths is :func:`gankit.divergences.wasserstein.w1` (POT's network simplex, or the
-sorted 1-D plan): the exact W1 of the two empirical measures, each of mass 1. Samples
-are flattened to vectors. Exact transport costs grow quickly with the sample count, so
-the metric scores ``w1_samples`` generated samples (1,000 by default) against as many
-real ones drawn with a generator seeded ``seed + 1``.
+The maths is :func:`gankit.divergences.wasserstein.w1` on flattened samples. Exact transport
+grows quickly with the sample count, so ``w1_samples`` generated samples are scored against
+as many real ones drawn with a generator seeded ``seed + 1``.
 """
 
 from __future__ import annotations
@@ -26,9 +24,7 @@ W1_MAX_DIM = 64
 @METRICS.register("exact_w1", help="exact earth mover's distance W1 between generated and fresh real samples "
                                     f"(key w1); vector data of dimension <= {W1_MAX_DIM} or with a density")
 class ExactW1(Metric):
-    """Stateful exact W1 of the first ``n_fake`` generated samples against the fixed samples ``real``.
-
-    The state keeps the first ``n_fake`` samples seen (an optimal plan needs them all).
+    """Exact W1 of the first ``n_fake`` generated samples (kept in the state) against ``real``.
 
     Parameters
     ----------

@@ -1,15 +1,11 @@
-r"""Discriminator rejection sampling: a density-ratio classifier fitted to the final generator.
+r"""Discriminator rejection sampling (Azadi, Olsson, Darrell, Goodfellow & Odena, ICLR 2019).
 
-**Discriminator rejection sampling** (``drs``; Azadi, Olsson, Darrell, Goodfellow & Odena,
-ICLR 2019) corrects ``p_G`` toward ``p_d``: a fresh classifier of real against
-generated samples is fitted to the final, fixed generator (:func:`fit_ratio`); its logit
-estimates ``log p_d/p_G`` (the optimal discriminator), and candidates are accepted with
-probability proportional to ``p_d/p_G`` (:func:`drs_sample`), which both drops what the data
-never shows (bridges) and re-balances modes ``G`` draws too rarely or too often — the thing
-neither a density cut nor polarity (:mod:`.jacobian`) can do. It needs draws of the data at
-sampling time and a generator whose modes overlap the data's (on grid25 a 2-D latent drew
-modes as thin streaks: even the exact ratio left reverse KL 0.10 on seed 1; with a 16-D
-latent, 0.004).
+A fresh classifier of real against generated samples is fitted to the final, fixed generator
+(:func:`fit_ratio`); its logit estimates ``log p_d/p_G``, and candidates are accepted with
+probability proportional to ``p_d/p_G`` (:func:`drs_sample`). This drops what the data never
+shows (bridges) and re-balances modes ``G`` draws too rarely or too often, which neither a
+density cut nor polarity (:mod:`.jacobian`) can do. It needs draws of the data at sampling
+time and a generator whose modes overlap the data's.
 """
 
 from __future__ import annotations
@@ -26,7 +22,7 @@ from torch import Tensor, nn
 from ..errors import GankitError
 from ..io import RATIO_FILE, atomic_write_bytes
 from .checks import check_drs
-from .plain import forward_batched
+from .plain import eval_mode, forward_batched
 
 __all__ = ["RatioClassifier", "fit_ratio", "fitted_ratio", "drs_sample", "RATIO_FILE"]
 
@@ -37,13 +33,10 @@ class RatioClassifier(nn.Module):
     r"""A classifier of real against generated vectors whose logit estimates ``log p_d(x)/p_G(x)``.
 
     The Bayes-optimal classifier of equally many real and generated samples is
-    ``σ(log p_d/p_G)`` (the optimal discriminator of Goodfellow et al. 2014), so its logit is
-    the log density ratio (density-ratio estimation by probabilistic classification; Sugiyama,
-    Suzuki & Kanamori 2012). Inputs are standardised with the data's mean and std and mapped
-    through random Fourier features ``[sin(Bx), cos(Bx)]``, ``B ~ N(0, bandwidth²)``
-    (Tancik et al., NeurIPS 2020): a plain MLP on 2-D input is too smooth to resolve modes a
-    hundredth of the data's range wide (grid25: the log-ratio 3 stds from a centre came out
-    −0.7 instead of strongly negative), then two hidden layers of ``width`` LeakyReLU units.
+    ``σ(log p_d/p_G)`` (Goodfellow et al. 2014; Sugiyama, Suzuki & Kanamori 2012). Inputs are
+    standardised with the data's mean and std, mapped through random Fourier features
+    ``[sin(Bx), cos(Bx)]``, ``B ~ N(0, bandwidth²)`` (Tancik et al., NeurIPS 2020) so that
+    narrow modes can be resolved, then through two hidden layers of ``width`` LeakyReLU units.
     """
 
     def __init__(self, dim: int, mean: Tensor, std: Tensor, bandwidth: float = 10.0, features: int = 128,
@@ -63,13 +56,10 @@ class RatioClassifier(nn.Module):
 
 def fit_ratio(G: nn.Module, source: Any, steps: int = 2000, seed: int = 0, device: torch.device | str = "cpu",
               batch: int = 512, bandwidth: float = 10.0, lr: float = 1e-3) -> RatioClassifier:
-    """Fit a fresh :class:`RatioClassifier` to real draws of ``source`` against ``G``'s samples.
+    """Fit a fresh :class:`RatioClassifier` to real draws of vector data ``source`` against ``G``'s samples.
 
-    ``G`` is fixed (the trained, averaged generator); every step draws ``batch`` new real and
-    ``batch`` new generated samples, so the classifier never sees a sample twice and cannot
-    overfit a finite set (a toy source or 1-D mixture is an infinite stream). Logistic loss,
-    Adam (lr ``lr``, β = (0.5, 0.999)) decayed linearly to 1 %. Deterministic in ``seed``.
-    Vector data only (``source.shape`` of length 1).
+    Every step draws ``batch`` new real and generated samples (no sample is seen twice);
+    logistic loss, Adam (``lr``, β = (0.5, 0.999)) decayed linearly to 1 %. Deterministic in ``seed``.
     """
     check_drs(steps, bandwidth)
     if len(getattr(source, "shape", ())) != 1:
@@ -84,10 +74,8 @@ def fit_ratio(G: nn.Module, source: Any, steps: int = 2000, seed: int = 0, devic
         R = RatioClassifier(pilot.shape[1], pilot.mean(0), pilot.std(0), bandwidth, seed=seed).to(device)
     opt = torch.optim.Adam(R.parameters(), lr=lr, betas=(0.5, 0.999))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - 0.99 * t / steps)
-    was_training = G.training
-    G.eval()
     target = torch.cat([torch.ones(batch), torch.zeros(batch)]).to(device)
-    try:
+    with eval_mode(G):
         for _ in range(steps):
             real = source.sample(batch, gen).flatten(1).float().to(device)
             with torch.no_grad():
@@ -100,8 +88,6 @@ def fit_ratio(G: nn.Module, source: Any, steps: int = 2000, seed: int = 0, devic
             loss.backward()
             opt.step()
             sched.step()
-    finally:
-        G.train(was_training)
     R.eval()
     return R
 
@@ -121,13 +107,10 @@ def fitted_ratio(G: nn.Module, source: Any, steps: int, seed: int, device: torch
                  bandwidth: float = 10.0, cache: str | Path | None = None, save: bool = False) -> RatioClassifier:
     """:func:`fit_ratio`, or the classifier already fitted for exactly these inputs and kept in ``cache``.
 
-    A run that trained with ``eval.drs`` keeps its classifier in its run directory
-    (:data:`RATIO_FILE`; ``save=True`` writes it, atomically); ``gankit eval`` and ``gankit
-    sample`` then reuse it instead of fitting again (2,000 steps: 15–30 s on a laptop CPU). The
-    file is used only where its key matches — a SHA-256 of G's weights, the data's name and
-    shape, ``steps``, ``seed`` and ``bandwidth`` — and it is read with ``weights_only`` (no code
-    runs); a missing, stale or unreadable file means a fresh fit, which is deterministic in
-    ``seed`` and so gives the same classifier the file would have held.
+    ``cache`` is a run's :data:`RATIO_FILE` (``save=True`` writes it, atomically). It is read with
+    ``weights_only`` and used only where its key (SHA-256 of G's weights, the data's name and
+    shape, ``steps``, ``seed``, ``bandwidth``) matches; otherwise the fit, deterministic in
+    ``seed``, is done again.
     """
     key = _ratio_key(G, source, steps, seed, bandwidth) if cache is not None else ""
     if cache is not None and Path(cache).is_file():
@@ -153,33 +136,23 @@ def fitted_ratio(G: nn.Module, source: Any, steps: int, seed: int, device: torch
 @torch.no_grad()
 def drs_sample(G: nn.Module, R: nn.Module, n: int, seed: int, device: torch.device | str = "cpu",
                batch: int | None = None, max_draws: int | None = None, clip: float = 0.9999) -> Tensor:
-    r"""``n`` samples of ``G`` kept by rejection with the density ratio ``R`` (module doc, "drs").
+    r"""``n`` samples of ``G`` kept by rejection with the log density ratio ``R``.
 
     Candidates ``x = G(z)`` are accepted with probability ``min(1, exp(R(x) − M))`` (Azadi et
-    al., "Discriminator Rejection Sampling", ICLR 2019, without their γ shift): where ``R`` is
-    the log density ratio and ``M`` bounds it, accepted samples are independent draws from
-    ``p_G · e^{R} ∝ p_d``. ``M`` is the log-ratio at quantile ``clip`` of the first batch of
-    candidates (``clip = 1``: its largest, as in the paper), and weights above it are clipped
-    there: truncated importance weights (Ionides, "Truncated importance sampling", JCGS 2008).
-    The top ``1 − clip`` of the generator's mass — where the estimate is noisiest — is then
-    accepted with probability 1 instead of in proportion to its weight (a bias toward ``p_G``
-    confined to that mass), and a few stray large estimates cannot drive the acceptance rate
-    to zero (grid25, seed 4: the largest pilot value as bound accepted 0.09 % of candidates).
-    The default 0.9999 was chosen on grid25 seed 7 (latent 16), whose two rarest modes hold
-    ~0.1 % of G's mass: clip 0.999 left reverse KL 0.051, 0.9999 gave 0.0098 (12.8 s of
-    candidates), 1 gave 0.0100 (25 s).
-    ``batch`` defaults to ``max(20n, 50000)`` (at most 2²³); more than ``max_draws`` candidates (default
-    ``1000·n``) raise :class:`GankitError`. Returns a CPU float32 tensor, deterministic in ``seed``.
+    al. 2019 without their γ shift), so accepted samples are draws from ``p_G · e^{R} ∝ p_d``.
+    ``M`` is the log-ratio at quantile ``clip`` of the first batch of candidates (``clip = 1``:
+    its largest, as in the paper): weights above it are clipped (truncated importance sampling,
+    Ionides 2008), so a few stray large estimates cannot drive the acceptance rate to zero.
+    ``batch`` defaults to ``max(20n, 50000)`` (at most 2²³); more than ``max_draws`` candidates
+    (default ``1000·n``) raise :class:`GankitError`. Returns a CPU float32 tensor, deterministic in ``seed``.
     """
     if not (isinstance(clip, (int, float)) and 0.5 <= clip <= 1):
         raise GankitError(f"drs clip must be a quantile in [0.5, 1] (1 = the pilot's largest log-ratio); got {clip!r}")
     gen = torch.Generator(device="cpu").manual_seed(seed)
     batch = batch or min(max(20 * n, 50_000), 2**23)  # torch.quantile takes at most 2**24 values
     max_draws = max_draws or 1000 * n
-    was_training = G.training
-    G.eval()
     kept, have, drawn, M = [], 0, 0, None
-    try:
+    with eval_mode(G):
         while have < n:
             if drawn >= max_draws:
                 raise GankitError(f"drs accepted only {have} of {n} samples in {drawn} candidates (acceptance "
@@ -195,6 +168,4 @@ def drs_sample(G: nn.Module, R: nn.Module, n: int, seed: int, device: torch.devi
             kept.append(x[acc.to(x.device)].cpu())
             have += int(acc.numel())
             drawn += batch
-    finally:
-        G.train(was_training)
     return torch.cat(kept)[:n].float()

@@ -1,33 +1,33 @@
-"""Plain draws of a generator: seeded noise through ``G`` in batches, ``G``'s mode restored after."""
+"""Plain draws of a generator: seeded noise through ``G`` in batches, in eval mode."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["generate", "forward_batched"]
+__all__ = ["generate", "forward_batched", "eval_mode"]
+
+
+@contextmanager
+def eval_mode(G: nn.Module) -> Iterator[nn.Module]:
+    """``G`` in eval mode inside the ``with`` block, its mode restored after."""
+    was_training = G.training
+    G.eval()
+    try:
+        yield G
+    finally:
+        G.train(was_training)
 
 
 @torch.no_grad()
 def generate(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu", batch: int = 4096) -> Tensor:
-    """``n`` samples of ``G`` with noise from a CPU generator seeded ``seed`` (same seed, same samples).
+    """``n`` samples ``(n, *G's output)`` of ``G`` (``latent_dim`` attribute), float32 on the CPU.
 
-    Parameters
-    ----------
-    G : nn.Module
-        A generator with a ``latent_dim`` attribute; evaluated in eval mode, its mode restored after.
-    n : int
-        Number of samples.
-    seed : int
-        Seeds the latent draws (never the global stream).
-    device : torch.device or str
-        Where ``G`` runs.
-    batch : int
-        Latents per forward pass.
-
-    Returns
-    -------
-    Tensor, shape (n, *G's output), float32 on the CPU
+    The latents come from a CPU generator seeded ``seed`` (same seed, same samples; never the
+    global stream), ``batch`` per forward pass on ``device``, with ``G`` in eval mode.
 
     Examples
     --------
@@ -37,15 +37,9 @@ def generate(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu"
     True
     """
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    was_training = G.training
-    G.eval()
-    out = []
-    for start in range(0, n, batch):
-        m = min(batch, n - start)
-        z = torch.randn(m, G.latent_dim, generator=gen).to(device)
-        out.append(G(z).float().cpu())
-    G.train(was_training)
-    return torch.cat(out)
+    with eval_mode(G):
+        z = [torch.randn(min(batch, n - s), G.latent_dim, generator=gen).to(device) for s in range(0, n, batch)]
+        return torch.cat([G(zb).float().cpu() for zb in z])
 
 
 @torch.no_grad()
