@@ -9,11 +9,14 @@ import shutil
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
-import numpy as np
-from PIL import Image
 
-from ..io import atomic_write_bytes
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.animation import FFMpegWriter  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from ..io import atomic_write_bytes  # noqa: E402
 
 __all__ = ["list_frames", "gif_bytes", "make_gif", "make_mp4", "save_animations", "make_readable"]
 
@@ -82,10 +85,6 @@ def make_mp4(frames: list[Path], out: str | Path, fps: float = 2.5) -> Path | No
     """Write an MP4 of ``frames`` with matplotlib's ffmpeg writer; ``None`` if ``ffmpeg`` is not on PATH."""
     if not frames or shutil.which("ffmpeg") is None:
         return None
-
-    matplotlib.use("Agg")
-    from matplotlib.animation import FFMpegWriter
-
     first = np.asarray(Image.open(frames[0]).convert("RGB"))
     h, w = first.shape[:2]
     dpi = 100

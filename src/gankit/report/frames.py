@@ -163,12 +163,10 @@ class FrameView:
         ys = np.linspace(self.lo[1], self.hi[1], self.grid)
         gx, gy = np.meshgrid(xs, ys)
         dv = d_values(D, self.objective, np.stack([gx.ravel(), gy.ravel()], 1), self.device).reshape(gx.shape)
-        a = self._arrows(push[: self.arrows])
-        k = self.arrows
+        a, k, a_ = self._arrows(push[: self.arrows]), self.arrows, self._art
         if self._fig is None:
             fig, ax = plt.subplots(figsize=(5.2, 4.6))
             self._fig, self._ax = fig, ax
-            a_ = self._art
             a_["im"] = ax.imshow(dv, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="RdBu_r",
                                  alpha=0.8, aspect="auto", interpolation="bilinear")
             fig.colorbar(a_["im"], ax=ax, fraction=0.046, pad=0.03).set_label(
@@ -182,10 +180,9 @@ class FrameView:
             ax.set_xlim(xs[0], xs[-1])
             ax.set_ylim(ys[0], ys[-1])
             ax.legend(loc="upper right", fontsize=7, markerscale=2.5, framealpha=0.7)
-            ax.set_title("step", fontsize=9)
+            ax.set_title("step", fontsize=9)  # reserves the title's room in the layout
             fig.tight_layout()
         else:
-            a_ = self._art
             a_["im"].set_data(dv)
             for artist, line in zip(a_["mesh"], mesh, strict=True):
                 artist.set_data(line[:, 0], line[:, 1])
@@ -199,22 +196,18 @@ class FrameView:
             a_["im"].set_clim(lo, hi if hi > lo else lo + 1e-6)
         if a_.get("contour") is not None:
             a_["contour"].remove()
-            a_["contour"] = None
-        if lo < self.level < hi:
-            a_["contour"] = self._ax.contour(xs, ys, dv, levels=[self.level], colors="k", linewidths=1.0,
-                                             linestyles="--")
+        a_["contour"] = (self._ax.contour(xs, ys, dv, levels=[self.level], colors="k", linewidths=1.0,
+                                          linestyles="--") if lo < self.level < hi else None)
 
     def _update_1d(self, D: nn.Module, fake: np.ndarray, push: np.ndarray) -> None:
         grid = np.linspace(self.lo[0], self.hi[0], 300)
         edges = np.linspace(grid[0], grid[-1], 61)
         hist, _ = np.histogram(fake[:, 0], bins=edges, density=True)
         dvals = d_values(D, self.objective, grid.reshape(-1, 1), self.device)
-        a = self._arrows(push[: self.arrows])
-        k = self.arrows
+        a, k, a_ = self._arrows(push[: self.arrows]), self.arrows, self._art
         if self._fig is None:
             fig, ax = plt.subplots(figsize=(5.2, 3.6))
             self._fig, self._ax = fig, ax
-            a_ = self._art
             a_["hist"] = ax.stairs(hist, edges, fill=True, alpha=0.5, color="#ff8c00", label="p_g (samples)")
             if hasattr(self.source, "pdf"):
                 p = self.source.pdf(grid)
@@ -234,10 +227,9 @@ class FrameView:
             ax2.set_ylabel("D(x) (red; dashed: undecided)", color="C3", fontsize=8)
             a_["ax2"] = ax2
             ax.legend(loc="upper left", fontsize=7, framealpha=0.7)
-            ax.set_title("step", fontsize=9)
+            ax.set_title("step", fontsize=9)  # reserves the title's room in the layout
             fig.tight_layout()
         else:
-            a_ = self._art
             a_["hist"].set_data(np.minimum(hist, self._ytop), edges)
             a_["quiver"].set_offsets(np.stack([fake[:k, 0], np.zeros(k)], 1))
             a_["quiver"].set_UVC(a[:, 0], np.zeros(k))

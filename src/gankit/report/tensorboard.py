@@ -21,7 +21,7 @@ __all__ = ["require_summary_writer", "TensorBoardLogger"]
 def require_summary_writer() -> type:
     """``torch.utils.tensorboard.SummaryWriter``, or a :class:`GankitError` telling how to install it."""
     try:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # lazy: tensorboard is an optional extra
     except ImportError:
         raise GankitError(
             "train.tensorboard=true needs the tensorboard package, which is not installed; "
