@@ -54,8 +54,9 @@ def _objective_names() -> list[str]:
     """Every registered objective; every divergence for the fgan family."""
     from gankit.divergences import divergence_names
 
-    names = [n for n in OBJECTIVES.names() if not n.endswith(":<arg>")]
-    if "fgan:<arg>" in OBJECTIVES.names():
+    entries = list(OBJECTIVES.entries())
+    names = [e.name for e in entries if not e.family]
+    if any(e.family and e.name == "fgan" for e in entries):
         names += [f"fgan:{d}" for d in divergence_names()]
     return names
 

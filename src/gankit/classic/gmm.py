@@ -51,12 +51,8 @@ class GaussianMixtureModel:
 
     def __init__(self, n_components: int = 10, covariance_type: str = "full", reg_covar: float = 1e-6,
                  max_iter: int = 200, n_init: int = 1, random_state: int = 0) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.random_state = random_state
+        self.n_components, self.covariance_type, self.reg_covar = n_components, covariance_type, reg_covar
+        self.max_iter, self.n_init, self.random_state = max_iter, n_init, random_state
 
     def fit(self, X: Any, y: Any = None) -> GaussianMixtureModel:
         """Fit by EM on ``X`` ``(n, ...)`` (array, tensor or image data set); ``y`` is ignored. Returns self."""
@@ -69,11 +65,8 @@ class GaussianMixtureModel:
             raise GankitError(f"{len(x)} samples cannot fit {self.n_components} mixture components")
         self.gmm_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type, reg_covar=self.reg_covar,
                                     max_iter=self.max_iter, n_init=self.n_init, random_state=self.random_state).fit(x)
-        self.weights_ = self.gmm_.weights_
-        self.means_ = self.gmm_.means_
-        self.covariances_ = self.gmm_.covariances_
-        self.feature_shape_ = shape
-        self.n_features_in_ = x.shape[1]
+        self.weights_, self.means_, self.covariances_ = self.gmm_.weights_, self.gmm_.means_, self.gmm_.covariances_
+        self.feature_shape_, self.n_features_in_ = shape, x.shape[1]
         return self
 
     def score_samples(self, X: Any) -> np.ndarray:

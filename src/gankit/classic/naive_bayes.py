@@ -61,12 +61,9 @@ class GaussianNaiveBayesGenerator:
         x, shape = as_features(X)
         y = as_labels(y, len(x))
         self.nb_ = GaussianNB(priors=self.priors, var_smoothing=self.var_smoothing).fit(x, y)
-        self.classes_ = self.nb_.classes_
-        self.class_prior_ = self.nb_.class_prior_
-        self.theta_ = self.nb_.theta_
-        self.var_ = self.nb_.var_
-        self.feature_shape_ = shape
-        self.n_features_in_ = x.shape[1]
+        self.classes_, self.class_prior_ = self.nb_.classes_, self.nb_.class_prior_
+        self.theta_, self.var_ = self.nb_.theta_, self.nb_.var_
+        self.feature_shape_, self.n_features_in_ = shape, x.shape[1]
         return self
 
     def joint_log_likelihood(self, X: Any) -> np.ndarray:
@@ -85,13 +82,7 @@ class GaussianNaiveBayesGenerator:
         jll = self.joint_log_likelihood(X)
         if y is None:
             return logsumexp(jll, axis=1)
-        y = as_labels(y, len(jll))
-        pos = np.searchsorted(self.classes_, y)
-        pos = np.clip(pos, 0, len(self.classes_) - 1)
-        if not np.all(self.classes_[pos] == y):
-            unknown = sorted(set(np.asarray(y).tolist()) - set(self.classes_.tolist()))
-            raise GankitError(f"labels {unknown[:5]} were not seen in fit; known: {self.classes_.tolist()}")
-        return jll[np.arange(len(jll)), pos]
+        return jll[np.arange(len(jll)), self._positions(as_labels(y, len(jll)), "score")]
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood per sample: of (x, y) pairs when ``y`` is given, else of x alone."""
@@ -130,10 +121,15 @@ class GaussianNaiveBayesGenerator:
         if y is None:
             k = rng.choice(len(self.classes_), size=n, p=self.class_prior_ / self.class_prior_.sum())
         else:
-            labels = np.broadcast_to(np.asarray(y), (n,))
-            k = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
-            if not np.all(self.classes_[k] == labels):
-                raise GankitError(f"cannot sample unseen classes; known: {self.classes_.tolist()}")
+            k = self._positions(np.broadcast_to(np.asarray(y), (n,)), "sample")
         z = rng.standard_normal((n, self.n_features_in_))
         x = self.theta_[k] + np.sqrt(self.var_[k]) * z
         return x.reshape(n, *self.feature_shape_), self.classes_[k]
+
+    def _positions(self, labels: np.ndarray, action: str) -> np.ndarray:
+        """Index of each label in ``classes_``; GankitError naming the labels not seen in fit."""
+        pos = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
+        if not np.all(self.classes_[pos] == labels):
+            unknown = sorted(set(labels.tolist()) - set(self.classes_.tolist()))
+            raise GankitError(f"cannot {action} unseen classes {unknown[:5]}; known: {self.classes_.tolist()}")
+        return pos

@@ -49,10 +49,7 @@ class MultinomialNBText:
 
     def __init__(self, alpha: float = 1.0, stop_words: str | None = None, lowercase: bool = True,
                  min_df: int = 1) -> None:
-        self.alpha = alpha
-        self.stop_words = stop_words
-        self.lowercase = lowercase
-        self.min_df = min_df
+        self.alpha, self.stop_words, self.lowercase, self.min_df = alpha, stop_words, lowercase, min_df
 
     def fit(self, texts: Sequence[str], labels: Any) -> MultinomialNBText:
         """Fit on ``texts`` (n strings) and ``labels`` (n). Returns self."""
@@ -180,7 +177,6 @@ def nb_text(csv_path: str | os.PathLike[str], label_col: str = "label", text_col
         ``vocabulary_size``, ``top_words`` (label → the ``top_k`` most indicative words,
         see :meth:`MultinomialNBText.top_words`), ``test_fraction``, ``seed``.
     """
-
     if not 0.0 < test_fraction < 1.0:
         raise GankitError(f"test_fraction must be strictly between 0 and 1, got {test_fraction}")
     texts, labels = read_labeled_csv(csv_path, label_col, text_col)
@@ -193,19 +189,9 @@ def nb_text(csv_path: str | os.PathLike[str], label_col: str = "label", text_col
     x_tr, x_te, y_tr, y_te = train_test_split(texts, labels, test_size=n_test, random_state=seed, stratify=stratify)
     model = MultinomialNBText(alpha=alpha).fit(x_tr, np.array(y_tr))
     majority = Counter(y_tr).most_common(1)[0][0]
-    return {
-        "file": str(csv_path),
-        "n_rows": n,
-        "n_train": len(x_tr),
-        "n_test": len(x_te),
-        "classes": sorted(counts),
-        "class_counts": dict(sorted(counts.items())),
-        "train_counts": dict(sorted(Counter(y_tr).items())),
-        "test_counts": dict(sorted(Counter(y_te).items())),
-        "accuracy": model.accuracy(x_te, np.array(y_te)),
-        "majority_baseline": float(np.mean(np.array(y_te) == majority)),
-        "vocabulary_size": len(model.vocabulary_),
-        "top_words": model.top_words(top_k),
-        "test_fraction": test_fraction,
-        "seed": seed,
-    }
+    return {"file": str(csv_path), "n_rows": n, "n_train": len(x_tr), "n_test": len(x_te), "classes": sorted(counts),
+            "class_counts": dict(sorted(counts.items())), "train_counts": dict(sorted(Counter(y_tr).items())),
+            "test_counts": dict(sorted(Counter(y_te).items())), "accuracy": model.accuracy(x_te, np.array(y_te)),
+            "majority_baseline": float(np.mean(np.array(y_te) == majority)),
+            "vocabulary_size": len(model.vocabulary_), "top_words": model.top_words(top_k),
+            "test_fraction": test_fraction, "seed": seed}

@@ -35,19 +35,13 @@ class ImageDataset(DataSource):
     class_names : list of str, optional
     """
 
-    centres = None
-    std = None
-
     def __init__(self, images: Tensor, labels: Tensor | None = None, *, name: str = "images",
                  split: str = "all", n_classes: int | None = None, class_names: list[str] | None = None) -> None:
         if images.ndim != 4 or images.dtype != torch.float32:
             raise ValueError(f"images must be a float32 (N, C, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
         if labels is not None and labels.shape != (len(images),):
             raise ValueError(f"labels must have shape ({len(images)},), got {tuple(labels.shape)}")
-        self.images = images
-        self.labels = labels
-        self.name = name
-        self.split = split
+        self.images, self.labels, self.name, self.split = images, labels, name, split
         self.shape = tuple(images.shape[1:])
         if n_classes is None and labels is not None and len(labels):
             n_classes = int(labels.max()) + 1

@@ -1,13 +1,9 @@
 """Toy distributions: 2-D Gaussian mixtures (ring8, grid25), spiral, moons, 1-D mixtures.
 
-Every source draws from an explicit ``torch.Generator`` so a run is repeatable and
-its data stream can be checkpointed. Mixture sources expose ``centres`` and ``std``
-so the mode-coverage metrics can score samples against them.
-
-ring8 and grid25 follow PacGAN's configuration (DESIGN.md): 8 centres
-``(cos 2πk/8, sin 2πk/8)`` with std 0.01, and 25 centres on ``{-4,-2,0,2,4}²`` with
-std 0.05. Note ``2πk/8`` for ``k = 0..7``, not ``linspace(0, 2π, 8)``, which would put
-two centres on top of each other.
+Every source draws from an explicit ``torch.Generator``; mixture sources expose ``centres``
+and ``std`` for the mode-coverage metrics. ring8 and grid25 follow PacGAN (DESIGN.md): 8
+centres at angles ``2πk/8``, ``k = 0..7`` (``linspace(0, 2π, 8)`` would repeat one), std 0.01;
+25 centres on ``{-4,-2,0,2,4}²``, std 0.05.
 """
 
 from __future__ import annotations
@@ -194,7 +190,6 @@ class Mixture1D(DataSource):
 
     def support(self, mass: float = 1 - 1e-12) -> tuple[float, float]:
         """An interval holding at least ``mass`` of the probability (component-wise bound)."""
-
         k = norm.isf((1 - mass) / 2)
         return float((self.means - k * self.stds).min()), float((self.means + k * self.stds).max())
 

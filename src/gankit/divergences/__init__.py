@@ -18,7 +18,6 @@ from .exact import (
     neyman_gaussians,
     pearson_gaussians,
     perspective,
-    power_integral_finite,
     tv_gaussians_equal_std,
     tv_mixtures,
 )
@@ -54,7 +53,7 @@ __all__ = [
     "DEFAULT_MAX_SIZE", "load_points", "PointSet", "emd_command",
     "FDivergence", "Interval", "get_divergence", "divergence_names", "alpha_divergence", "wright_omega",
     "KL", "REVERSE_KL", "PEARSON", "NEYMAN", "HELLINGER", "JEFFREY", "JS", "GAN", "TOTAL_VARIATION",
-    "Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "power_integral_finite", "growth_exponents", "minibatch_variance_finite", "divergence", "monte_carlo_divergence",
+    "Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "growth_exponents", "minibatch_variance_finite", "divergence", "monte_carlo_divergence",
     "divergence_table", "kl_gaussians", "hellinger_gaussians", "pearson_gaussians", "neyman_gaussians",
     "alpha_gaussians", "tv_gaussians_equal_std", "tv_mixtures",
 ]

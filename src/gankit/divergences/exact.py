@@ -34,10 +34,10 @@ from scipy.special import ndtr
 from ..data.toy import Mixture1D
 from .fdiv import FDivergence, divergence_names, get_divergence
 
-__all__ = ["Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "power_integral_finite",
-           "growth_exponents", "minibatch_variance_finite", "divergence", "monte_carlo_divergence",
-           "divergence_table", "kl_gaussians", "hellinger_gaussians", "pearson_gaussians", "neyman_gaussians",
-           "alpha_gaussians", "tv_gaussians_equal_std", "tv_mixtures"]
+__all__ = ["Quadrature", "MonteCarloEstimate", "perspective", "is_finite", "growth_exponents",
+           "minibatch_variance_finite", "divergence", "monte_carlo_divergence", "divergence_table", "kl_gaussians",
+           "hellinger_gaussians", "pearson_gaussians", "neyman_gaussians", "alpha_gaussians", "tv_gaussians_equal_std",
+           "tv_mixtures"]
 
 
 class Quadrature(NamedTuple):
@@ -100,15 +100,10 @@ def _side_finite(beta: float, side: int, p: Mixture1D, q: Mixture1D) -> bool:
                 and side * b >= -1e-12 * (abs(beta * mp) / sp**2 + abs((1 - beta) * mq) / sq**2 + 1))
 
 
-def power_integral_finite(beta: float, p: Mixture1D, q: Mixture1D) -> bool:
-    """Whether ``∫ p^β q^{1−β} dx < ∞`` for Gaussian mixtures ``P``, ``Q`` (decided from both tails)."""
-    return all(_side_finite(beta, side, p, q) for side in (1, -1))
-
-
 def is_finite(div: str | FDivergence, p: Mixture1D, q: Mixture1D) -> bool:
-    """Whether ``D_f(P‖Q) < ∞`` for Gaussian mixtures (decided from the tails, see module doc)."""
+    """Whether ``D_f(P‖Q) < ∞`` for Gaussian mixtures (``∫ p^α q^{1−α}`` decided from both tails)."""
     div = get_divergence(div)
-    return div.power is None or power_integral_finite(div.power, p, q)
+    return div.power is None or all(_side_finite(div.power, side, p, q) for side in (1, -1))
 
 
 def _ratio_tail(side: int, p: Mixture1D, q: Mixture1D) -> int:

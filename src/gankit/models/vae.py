@@ -142,19 +142,15 @@ class VAEDecoder(nn.Module):
     width, depth, activation
         MLP body (``depth=0``: a linear decoder).
     likelihood : {"gaussian", "bernoulli"}
-    beta : float
-        KL weight used by the trainer (not a learned parameter).
-    kl_warmup : int
-        The trainer raises the KL weight linearly from 0 to ``beta`` over this many steps
-        (KL annealing, Bowman et al., 2016; Sønderby et al., 2016); 0 = none.
+    beta, kl_warmup : float, int
+        KL weight, raised by the trainer linearly from 0 over ``kl_warmup`` steps (0: at once).
     min_std : float
         Lower bound of the Gaussian decoder's per-feature standard deviation.
 
     Attributes
     ----------
     log_std : nn.Parameter (d,)
-        :math:`\rho`: the log standard deviation per feature is ``std_speed * log_std``
-        (Gaussian likelihood only); read it with :meth:`decoder_log_std`.
+        ρ, with log σ = ``std_speed * log_std`` (Gaussian only); read σ with :meth:`decoder_log_std`.
     """
 
     def __init__(self, latent_dim: int, data_shape: tuple[int, ...], width: int = 256, depth: int = 3,
@@ -210,15 +206,14 @@ def elbo_terms(encoder: VAEEncoder, decoder: VAEDecoder, x: Tensor, eps: Tensor 
 @torch.no_grad()
 def importance_log_likelihood(encoder: VAEEncoder, decoder: VAEDecoder, x: Tensor, k: int = 100,
                               generator: torch.Generator | None = None) -> Tensor:
-    r"""Importance-sampled estimate of :math:`\log p(x)` per sample (Burda et al., 2016, IWAE bound).
+    r"""Importance-sampled bound on :math:`\log p(x)` per sample (Burda et al., 2016, IWAE).
 
     .. math::
         \log p(x) \ge E\Big[\log \frac1K \sum_{k=1}^K \frac{p(x \mid z_k)\,p(z_k)}{q(z_k \mid x)}\Big],
         \quad z_k \sim q(z \mid x),
 
-    a bound that is never looser than the ELBO (:math:`K = 1`) and tightens to
-    :math:`\log p(x)` as :math:`K \to \infty`; exact for every draw when ``q`` is the true
-    posterior. ``x`` (batch, *shape) → (batch,) in nats; noise from ``generator``.
+    never looser than the ELBO (:math:`K = 1`), tight as :math:`K \to \infty` or when ``q`` is the
+    true posterior. ``x`` (batch, *shape) → (batch,) in nats; noise from ``generator``.
     """
     mu, logvar = encoder(x)  # (batch, latent)
     eps = torch.randn(k, *mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)  # (k, batch, latent)
@@ -238,10 +233,9 @@ def is_vae(G: nn.Module, D: nn.Module) -> bool:
 @MODELS.register("vae", help="variational auto-encoder: MLP encoder/decoder (latent_dim, g_/d_width, vae.*)")
 def make_vae(cfg, data_shape: tuple[int, ...], stochastic: bool = True,
              vae: VAEConfig | None = None) -> tuple[nn.Module, nn.Module]:
-    """Build ``(decoder, encoder)`` in the ``(G, D)`` slots from a :class:`~gankit.config.ModelConfig`.
+    """Build ``(decoder, encoder)`` for the ``(G, D)`` slots from a :class:`~gankit.config.ModelConfig` and ``vae``.
 
-    The decoder uses ``g_width``/``g_depth``, the encoder ``d_width``/``d_depth``;
-    ``likelihood``, ``beta`` and ``kl_warmup`` come from ``vae`` (default :class:`~gankit.config.VAEConfig`).
+    Decoder sizes from ``g_width``/``g_depth``, encoder from ``d_*``; ``vae`` defaults to :class:`~gankit.config.VAEConfig`.
     """
     vae = vae or VAEConfig()
     dec = VAEDecoder(cfg.latent_dim, data_shape, cfg.g_width, cfg.g_depth, cfg.activation,
