@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -176,3 +177,32 @@ def test_ema_model_is_a_plain_generator_and_copies_buffers():
     fresh.load_state_dict(ema.state_dict()["model"])  # a checkpoint's "G_ema"/"model" loads into a plain G
     assert torch.equal(fresh[0].weight, ema.model[0].weight)
     assert int(ema.averaged.n_averaged) == 2  # the starting copy and one update
+
+
+class _RestoreStartAndHalve(Callback):
+    """Before the schedule: keep the state at train start; after step ``at`` restore it and halve the rates.
+
+    This is what the health guard does when it rolls back to its first copy of the state.
+    """
+
+    def __init__(self, at: int) -> None:
+        self.at, self.start = at, None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.start = copy.deepcopy(trainer.state_dict())
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step == self.at and self.start is not None:
+            trainer.load_state_dict(self.start)
+            self.start = None  # once
+            _HalveAt(0).on_step_end(trainer)
+
+
+def test_lr_schedule_after_a_rollback_to_a_state_saved_before_it_started():
+    steps, final = 12, 0.1
+    _, seen = _record_lrs("cosine", final, steps, extra=[_RestoreStartAndHalve(4)])
+    # steps 1-3, then (after step 4) back to step 0 at half the rate, and 12 more steps
+    t = [1, 2, 3, 0, *range(1, steps + 1)]
+    f = np.array([lr_factor("cosine", s, steps, final) for s in t])
+    scale = np.r_[np.ones(3), np.full(steps + 1, 0.5)]
+    np.testing.assert_allclose(np.array(seen), np.c_[0.002 * scale * f, 0.0037 * scale * f], rtol=1e-13)

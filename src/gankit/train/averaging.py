@@ -125,6 +125,7 @@ class LRSchedule(Callback):
         lr_factor(schedule, 0, 1, final)  # an unknown schedule fails here, not at the first step
         self.schedule, self.final = schedule, float(final)
         self._schedulers: list[LambdaLR] = []
+        self._start: list[list[dict[str, float]]] = []
 
     def on_train_start(self, trainer: Trainer) -> None:
         total = trainer.cfg.steps
@@ -132,21 +133,26 @@ class LRSchedule(Callback):
         def factor(step: int) -> float:
             return lr_factor(self.schedule, step, total, self.final)
 
-        self._schedulers = []
+        self._schedulers, self._start = [], []
         for opt, base in ((trainer.opt_g, trainer.cfg.lr_g), (trainer.opt_d, trainer.cfg.lr_d)):
             for group in opt.param_groups:
                 group.setdefault("initial_lr", base)  # kept from the checkpoint on resume
             # built at step - 1, LambdaLR takes its first step to `step` at once
             self._schedulers.append(LambdaLR(opt, factor, last_epoch=trainer.step - 1))
             _mark(opt)
+            # what a state saved before this point (the health guard's first copy) lacks
+            self._start.append([{k: g[k] for k in ("initial_lr", "scheduled_lr")} for g in opt.param_groups])
 
     def on_step_end(self, trainer: Trainer) -> None:
-        for sched in self._schedulers:
+        for sched, start in zip(self._schedulers, self._start, strict=True):
             for i, group in enumerate(sched.optimizer.param_groups):
-                mark = group.get("scheduled_lr")
+                for key, value in start[i].items():
+                    group.setdefault(key, value)
+                mark = group["scheduled_lr"]
                 if mark and group["lr"] != mark:  # changed by someone else: keep the change
                     group["initial_lr"] *= group["lr"] / mark
                 sched.base_lrs[i] = group["initial_lr"]  # (a rollback may have restored older groups)
+            sched.last_epoch = trainer.step - 1  # the schedule follows the step count, also after a rollback
             sched.step()
             _mark(sched.optimizer)
 
