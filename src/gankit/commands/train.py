@@ -117,13 +117,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 class Announce(Callback):
-    """One line on stderr once the run has passed every check and training starts."""
+    """One line on stdout once the run has passed every check and training starts (stderr is for problems)."""
 
     def __init__(self, line: str) -> None:
         self.line = line
 
     def on_train_start(self, trainer: Trainer) -> None:
-        tqdm.write(self.line, file=sys.stderr)
+        tqdm.write(self.line, file=sys.stdout)
 
 
 def _changed(args: argparse.Namespace) -> bool:
