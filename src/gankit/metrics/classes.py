@@ -1,9 +1,8 @@
 """Class coverage of generated images, read by the feature classifier (the image analogue of :mod:`.modes`).
 
-An image is *confident* when the classifier's top class probability is at least ``threshold``
-(0.9, so that a blurry image the classifier cannot place does not count); a class is *covered*
-when it is the predicted class of a confident image; ``class_kl`` is KL(p̂ ‖ uniform) of the
-confident images' class histogram p̂ (NaN when no image is confident).
+An image is *confident* when its top class probability is at least ``threshold`` (0.9: a blurry
+image the classifier cannot place does not count); a class is *covered* when it is the predicted
+class of a confident image; ``class_kl`` is KL(histogram of confident classes ‖ uniform).
 """
 
 from __future__ import annotations

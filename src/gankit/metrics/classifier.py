@@ -160,12 +160,7 @@ def _save_cached(path: Path, net: SmallCNN, test_accuracy: float, digest: str) -
 def get_classifier(train: Any, test: Any, use_cache: bool = True) -> FeatureClassifier:
     """The feature classifier of a labelled image data set: from memory, the disk cache, or trained now.
 
-    Parameters
-    ----------
-    train, test : ImageDataset
-        Training split (fits the classifier) and test split (its reported accuracy).
-    use_cache : bool
-        Read and write ``cache_dir()``; ``False`` always trains.
+    ``train`` fits it, ``test`` gives its reported accuracy; ``use_cache=False`` always trains.
     """
     if train.labels is None or train.n_classes is None:
         raise GankitError(f"image metrics need class labels to train their feature classifier; "

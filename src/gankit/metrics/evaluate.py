@@ -55,13 +55,12 @@ def evaluate(G: nn.Module, source: DataSource, n_samples: int = 2500, w1_samples
     :func:`gankit.sampling.sample` (``polarity``, ``hpd``, ``ratio``) the metrics are the
     sampler's, and the plain generator's are reported beside them prefixed ``plain_``.
     """
+    fake = sample(G, n_samples, seed, device, polarity=polarity, polarity_pool=polarity_pool, hpd=hpd, ratio=ratio)
+    out = score_samples(fake, source, w1_samples, seed, test)
     if polarity != 0 or hpd != 1 or ratio is not None:
         plain = evaluate(G, source, n_samples, w1_samples, seed, device, test)
-        fake = sample(G, n_samples, seed, device, polarity=polarity, polarity_pool=polarity_pool, hpd=hpd, ratio=ratio)
-        out = score_samples(fake, source, w1_samples, seed, test)
         out.update({f"plain_{k}": v for k, v in plain.items() if isinstance(v, (int, float))})
-        return out
-    return score_samples(generate(G, n_samples, seed, device), source, w1_samples, seed, test)
+    return out
 
 
 def score_samples(fake: torch.Tensor, source: DataSource, w1_samples: int, seed: int,

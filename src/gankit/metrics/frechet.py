@@ -96,15 +96,12 @@ class FrechetDistance:
         self.sum += f.sum(axis=0)
         self.outer += f.T @ f
 
-    def stats(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and unbiased covariance of the features seen so far."""
+    def compute(self) -> float:
         if self.n < 2:
             raise ValueError("FrechetDistance needs at least 2 feature vectors")
         mu = self.sum / self.n
-        return mu, (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
-
-    def compute(self) -> float:
-        return frechet_distance(*self.stats(), self.ref_mu, self.ref_cov)
+        cov = (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)  # unbiased
+        return frechet_distance(mu, cov, self.ref_mu, self.ref_cov)
 
 
 @METRICS.register("frechet", help="Frechet distance of feature-classifier features to the test split, with the "

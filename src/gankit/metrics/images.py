@@ -1,12 +1,8 @@
 """The image metrics on their own (:func:`image_metrics`), and the helpers they share.
 
-Generated images ``(n, C, H, W)`` in [-1, 1] are scored against an image data set's splits by
-the registered metrics that apply to image data: ``n_samples`` (:mod:`.count`), the Fréchet
-distance with its real-vs-real floor and provenance (:mod:`.frechet`), class coverage
-(:mod:`.classes`), precision/recall (:mod:`.precision_recall`) and the Parzen window
-(:mod:`.parzen`). All but the last need class labels (the feature classifier is trained on
-them). docs/images.md describes each number. The classifier, and the features of the fixed
-training subset, are computed once per :class:`~.base.EvalData` and shared.
+Every registered metric that applies to image data (docs/images.md); all but the Parzen window
+need class labels, for the feature classifier. The classifier and the features of the fixed
+training subset are computed once per :class:`~.base.EvalData` and shared.
 """
 
 from __future__ import annotations
@@ -62,16 +58,9 @@ def image_metrics(fake: Tensor, train: Any, test: Any | None = None, seed: int =
                   use_cache: bool = True) -> dict[str, Any]:
     """Fréchet distance (+ floor), class coverage, precision/recall and Parzen log-likelihood.
 
-    Parameters
-    ----------
-    fake : Tensor, shape (n, C, H, W)
-        Generated images in [-1, 1].
-    train, test : ImageDataset
-        The splits of the data set (``test=None``: the training split is its own reference, the floor is NaN).
-    seed : int
-        Seeds the fixed subsets of the training split.
-    use_cache : bool
-        Use the on-disk classifier cache.
+    ``fake`` ``(n, C, H, W)`` holds generated images in [-1, 1]; ``train`` and ``test`` are the
+    data set's splits (``test=None``: the training split is its own reference, the floor NaN);
+    ``seed`` draws the fixed training subsets; ``use_cache``: the classifier's disk cache.
     """
     if len(fake) <= PR_K or len(train) <= PR_K:
         raise GankitError(f"image metrics need more than {PR_K} generated and training images; "

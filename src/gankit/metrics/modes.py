@@ -71,12 +71,9 @@ def _mode_std(source: object) -> float | Tensor | None:
 @METRICS.register("modes", help="modes captured / high-quality fraction / reverse KL (PacGAN definitions); "
                                  "vector data with mixture modes")
 class ModeCoverage(Metric):
-    """Mode coverage of the samples seen; the state (per-mode counts, sample count) sums across processes.
+    """Mode coverage of the samples seen, for ``centres`` ``(k, d)`` and ``std`` (a float or ``(k,)``).
 
-    Parameters
-    ----------
-    centres : Tensor, shape (k, d)
-    std : float or Tensor of shape (k,)
+    The state (per-mode counts, sample count) sums across processes.
     """
 
     higher_is_better = {"modes": True, "high_quality": True, "reverse_kl": False}

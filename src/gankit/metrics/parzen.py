@@ -85,9 +85,8 @@ def parzen_score(kernels: Tensor, valid: Tensor, test: Tensor,
 class ParzenWindow(Metric):
     """:func:`parzen_score` of the reference split with kernels on every generated image seen (pixels in [0, 1]).
 
-    The bandwidth is chosen on ``parzen_valid`` fixed training images (at most
-    :data:`~.images.PARZEN_VALID`, at most half the split); ``parzen_floor`` puts the
-    kernels on the other training images instead.
+    The bandwidth is chosen on ``parzen_valid`` fixed training images (at most :data:`~.images.PARZEN_VALID`,
+    at most half the split); ``parzen_floor`` puts the kernels on the other training images instead.
     """
 
     higher_is_better = {"parzen_ll": True, "parzen_se": None, "parzen_sigma": None, "parzen_floor": None,

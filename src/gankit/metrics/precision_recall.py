@@ -1,14 +1,9 @@
-r"""Improved precision and recall of generated samples (Kynkäänniemi et al. 2019).
+"""Improved precision and recall of generated samples (Kynkäänniemi et al. 2019).
 
-Each set approximates its manifold by the union of balls around its points, of radius the
-distance to the point's ``k``-th nearest neighbour in the same set (``k = 3``). Then
-
-.. math::
-    \text{precision} = \frac{1}{|G|}\sum_{g\in G} \mathbf 1\bigl[g \in \text{manifold}(R)\bigr],
-    \qquad
-    \text{recall} = \frac{1}{|R|}\sum_{r\in R} \mathbf 1\bigl[r \in \text{manifold}(G)\bigr]:
-
-how many samples look real, and how much of the real data the samples cover.
+Each set's manifold is the union of balls around its points, of radius the distance to the
+point's ``k``-th nearest neighbour in the set (``k = 3``). Precision is the fraction of generated
+samples inside the real manifold (how many look real), recall the fraction of real samples
+inside the generated one (how much of the data the samples cover).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""Exact earth mover's distance W1 between generated samples and fresh draws of the data.
+"""Exact earth mover's distance W1 between generated samples and as many fresh draws of the data.
 
-The maths is :func:`gankit.divergences.wasserstein.w1` on flattened samples. Exact transport
-grows quickly with the sample count, so ``w1_samples`` generated samples are scored against
-as many real ones drawn with a generator seeded ``seed + 1``.
+The maths is :func:`gankit.divergences.wasserstein.w1` on flattened samples; exact transport
+grows fast with the sample count, hence ``w1_samples`` (real draws seeded ``seed + 1``).
 """
 
 from __future__ import annotations
@@ -24,14 +23,7 @@ W1_MAX_DIM = 64
 @METRICS.register("exact_w1", help="exact earth mover's distance W1 between generated and fresh real samples "
                                     f"(key w1); vector data of dimension <= {W1_MAX_DIM} or with a density")
 class ExactW1(Metric):
-    """Exact W1 of the first ``n_fake`` generated samples (kept in the state) against ``real``.
-
-    Parameters
-    ----------
-    real : Tensor, shape (m, ...)
-        Real samples (the reference measure).
-    n_fake : int
-        How many generated samples are scored; later ones are ignored.
+    """Exact W1 of the first ``n_fake`` generated samples (kept in the state) against ``real`` ``(m, ...)``.
 
     Examples
     --------

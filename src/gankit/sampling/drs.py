@@ -1,11 +1,8 @@
 r"""Discriminator rejection sampling (Azadi, Olsson, Darrell, Goodfellow & Odena, ICLR 2019).
 
-A fresh classifier of real against generated samples is fitted to the final, fixed generator
-(:func:`fit_ratio`); its logit estimates ``log p_d/p_G``, and candidates are accepted with
-probability proportional to ``p_d/p_G`` (:func:`drs_sample`). This drops what the data never
-shows (bridges) and re-balances modes ``G`` draws too rarely or too often, which neither a
-density cut nor polarity (:mod:`.jacobian`) can do. It needs draws of the data at sampling
-time and a generator whose modes overlap the data's.
+A classifier of real against generated samples, fitted to the final generator (:func:`fit_ratio`),
+estimates ``log p_d/p_G``; candidates are accepted in proportion to ``p_d/p_G`` (:func:`drs_sample`),
+which drops bridges and re-balances modes. Vector data only; the data is drawn at sampling time.
 """
 
 from __future__ import annotations
@@ -32,11 +29,9 @@ _RATIO_FORMAT = "gankit-drs-ratio-1"
 class RatioClassifier(nn.Module):
     r"""A classifier of real against generated vectors whose logit estimates ``log p_d(x)/p_G(x)``.
 
-    The Bayes-optimal classifier of equally many real and generated samples is
-    ``σ(log p_d/p_G)`` (Goodfellow et al. 2014; Sugiyama, Suzuki & Kanamori 2012). Inputs are
-    standardised with the data's mean and std, mapped through random Fourier features
-    ``[sin(Bx), cos(Bx)]``, ``B ~ N(0, bandwidth²)`` (Tancik et al., NeurIPS 2020) so that
-    narrow modes can be resolved, then through two hidden layers of ``width`` LeakyReLU units.
+    The Bayes-optimal classifier is ``σ(log p_d/p_G)`` (Sugiyama, Suzuki & Kanamori 2012). Inputs are
+    standardised, mapped through random Fourier features ``[sin(Bx), cos(Bx)]``, ``B ~ N(0, bandwidth²)``
+    (Tancik et al. 2020) to resolve narrow modes, then through two hidden layers of ``width`` LeakyReLU units.
     """
 
     def __init__(self, dim: int, mean: Tensor, std: Tensor, bandwidth: float = 10.0, features: int = 128,
@@ -107,10 +102,8 @@ def fitted_ratio(G: nn.Module, source: Any, steps: int, seed: int, device: torch
                  bandwidth: float = 10.0, cache: str | Path | None = None, save: bool = False) -> RatioClassifier:
     """:func:`fit_ratio`, or the classifier already fitted for exactly these inputs and kept in ``cache``.
 
-    ``cache`` is a run's :data:`RATIO_FILE` (``save=True`` writes it, atomically). It is read with
-    ``weights_only`` and used only where its key (SHA-256 of G's weights, the data's name and
-    shape, ``steps``, ``seed``, ``bandwidth``) matches; otherwise the fit, deterministic in
-    ``seed``, is done again.
+    ``cache`` is a run's :data:`RATIO_FILE` (``save=True`` writes it), read with ``weights_only`` and used
+    only where its key (SHA-256 of G's weights, the data, ``steps``, ``seed``, ``bandwidth``) matches.
     """
     key = _ratio_key(G, source, steps, seed, bandwidth) if cache is not None else ""
     if cache is not None and Path(cache).is_file():

@@ -28,13 +28,10 @@ def log_volume(G: nn.Module, z: Tensor, batch: int = 2048) -> Tensor:
     ``J_G(z)`` is the Jacobian of the flattened output with respect to ``z``; its
     ``min(dim z, dim x)`` singular values are taken by ``torch.linalg.svdvals``.
     """
-
-    def single(zz: Tensor) -> Tensor:  # (latent,) -> (out,)
-        return G(zz.unsqueeze(0)).reshape(-1)
-
+    jacobian = vmap(jacrev(lambda zz: G(zz.unsqueeze(0)).reshape(-1)))  # (b, latent) -> (b, out, latent)
     out = []
     for start in range(0, z.shape[0], batch):
-        sv = torch.linalg.svdvals(vmap(jacrev(single))(z[start:start + batch]).double())  # J: (b, out, latent)
+        sv = torch.linalg.svdvals(jacobian(z[start:start + batch]).double())
         out.append(torch.log(sv.clamp_min(torch.finfo(torch.float64).tiny)).sum(dim=1).detach())
     return torch.cat(out)
 
