@@ -44,12 +44,11 @@ from .wasserstein import (
     emd,
     sliced_wasserstein,
     w1,
-    w1_metric,
     wasserstein_tensor,
 )
 
 __all__ = [
-    "emd", "EMDResult", "sliced_wasserstein", "SlicedResult", "w1", "w1_metric", "wasserstein_tensor",
+    "emd", "EMDResult", "sliced_wasserstein", "SlicedResult", "w1", "wasserstein_tensor",
     "DEFAULT_MAX_SIZE", "load_points", "PointSet", "emd_command",
     "FDivergence", "Interval", "get_divergence", "divergence_names", "alpha_divergence", "wright_omega",
     "KL", "REVERSE_KL", "PEARSON", "NEYMAN", "HELLINGER", "JEFFREY", "JS", "GAN", "TOTAL_VARIATION",

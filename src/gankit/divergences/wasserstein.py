@@ -44,11 +44,9 @@ from scipy.spatial.distance import cdist
 from torch import Tensor
 
 from ..errors import GankitError
-from ..registry import METRICS
 from ._points import as_points, as_weights, matched_masses
 
-__all__ = ["DEFAULT_MAX_SIZE", "EMDResult", "SlicedResult", "emd", "sliced_wasserstein", "w1", "wasserstein_tensor",
-           "w1_metric"]
+__all__ = ["DEFAULT_MAX_SIZE", "EMDResult", "SlicedResult", "emd", "sliced_wasserstein", "w1", "wasserstein_tensor"]
 
 #: Largest ``n * m`` (cost-matrix entries) the exact LP solver accepts: 2.5e7 float64
 #: entries are 200 MB for the cost matrix and as much again for the plan.
@@ -346,25 +344,6 @@ def wasserstein_tensor(x: Tensor, y: Tensor, p: float = 1, max_size: int = DEFAU
     dist = emd(_flat(x), _flat(y), p=p, max_size=max_size).distance
     dtype = x.dtype if x.dtype.is_floating_point else torch.get_default_dtype()
     return torch.tensor(dist, dtype=dtype, device=x.device)
-
-
-@METRICS.register("w1", help="exact earth mover's distance W1 between generated and real samples")
-def w1_metric(generated: Tensor, real: Tensor) -> dict[str, float]:
-    """Exact W1 between generated and real samples (flattened), as ``{"w1": value}``.
-
-    Network simplex cost grows quickly: a few thousand samples a side is the practical
-    size (``2500 x 2500`` in 2-D takes about a second on one core); sets beyond
-    ``DEFAULT_MAX_SIZE`` cost entries raise :class:`GankitError`.
-
-    Examples
-    --------
-    >>> w1_metric(torch.zeros(3, 2), torch.zeros(3, 2))
-    {'w1': 0.0}
-    """
-    return {"w1": emd(_flat(generated), _flat(real), p=1).distance}
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 def _flat(t: Any) -> Any:
