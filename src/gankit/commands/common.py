@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import GankitError
 from ..io import atomic_write_bytes, json_safe
 
-__all__ = ["print_json", "warn", "save_array", "print_table"]
+__all__ = ["print_json", "warn", "save_array", "format_table"]
 
 
 def print_json(obj: Any) -> None:
@@ -45,13 +45,9 @@ def save_array(path: str | Path, arr: np.ndarray) -> None:
         raise GankitError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
-def print_table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> None:
+def format_table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> str:
     """Rows as aligned columns (floats to 4 significant digits); ``cols`` defaults to the first row's keys."""
-    if not rows:
-        return
     cols = cols or list(rows[0])
     cells = [[f"{v:.4g}" if isinstance(v := r.get(c, ""), float) else str(v) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in [cols, *cells])

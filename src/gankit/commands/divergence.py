@@ -16,7 +16,7 @@ import torch
 from ..data.toy import parse_mixture
 from ..divergences import divergence, divergence_names, get_divergence, monte_carlo_divergence
 from ..errors import GankitError
-from .common import print_json, print_table
+from .common import format_table, print_json
 
 __all__ = ["register", "run", "json_numbers", "parse_spec"]
 
@@ -75,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"D_f(P||Q) with P = {P.spec()}, Q = {Q.spec()}  (quadrature ± QUADPACK error; Monte Carlo "
           f"on {args.mc_samples} samples of Q ± standard error)")
-    print_table(rows, ["name", "value", "abs_error", "monte_carlo", "mc_stderr"])
+    print(format_table(rows, ["name", "value", "abs_error", "monte_carlo", "mc_stderr"]))
     return 0

@@ -18,7 +18,7 @@ from ..theory.conjugate import check_biconjugate, plot_conjugate
 from ..theory.fgan_fit import DEFAULT_TARGET, fit_table, plot_fits
 from ..theory.optimal_d import DEFAULT_DATA, DEFAULT_GEN, optimal_discriminator, plot_optimal_d
 from ..theory.variational import plot_variational, variational_estimate
-from .common import print_json, print_table
+from .common import format_table, print_json
 from .divergence import json_numbers, parse_spec
 
 __all__ = ["register"]
@@ -86,6 +86,15 @@ def _missing(args: argparse.Namespace) -> int:
     raise GankitError("gankit theory needs a subcommand: optimal-d, fgan-fit, conjugate or variational")
 
 
+def _finish(args: argparse.Namespace, plot: Path | None, payload: dict, lines: list[str], indent: str = "") -> int:
+    """Print ``payload`` (``--json``) or ``lines`` and where the picture went."""
+    if args.json:
+        print_json(json_numbers(payload))
+    else:
+        print("\n".join(lines + ([f"{indent}picture: {plot}"] if plot else [])))
+    return 0
+
+
 def _optimal_d(args: argparse.Namespace) -> int:
     P, G = parse_spec(args.data or DEFAULT_DATA, "--data"), parse_spec(args.gen or DEFAULT_GEN, "--gen")
     _positive("--steps", args.steps)
@@ -94,17 +103,12 @@ def _optimal_d(args: argparse.Namespace) -> int:
     r = optimal_discriminator(P, G, method=args.method, steps=args.steps, seed=args.seed)
     if plot:
         plot_optimal_d(r, P, G, str(plot))
-    if args.json:
-        print_json(json_numbers(r.to_dict()))
-        return 0
-    print(f"p_data = {r.data}; p_g = {r.gen} (fixed); D trained {r.steps} steps ({r.method}), {r.seconds:.1f} s")
-    print(f"on [{r.region[0]:.3f}, {r.region[1]:.3f}] (99% of the mass of (p_d+p_g)/2):")
-    print(f"  max |D - D*| = {r.max_abs_error:.5f}   mean |D - D*| = {r.mean_abs_error:.5f}")
-    print(f"  V(G, D) = {r.value:.6f}   2*JSD - log 4 = {r.value_star:.6f}   |difference| = {r.value_error:.2e}"
-          f"   (JSD = {r.jsd:.6f})")
-    if plot:
-        print(f"  picture: {plot}")
-    return 0
+    return _finish(args, plot, r.to_dict(), [
+        f"p_data = {r.data}; p_g = {r.gen} (fixed); D trained {r.steps} steps ({r.method}), {r.seconds:.1f} s",
+        f"on [{r.region[0]:.3f}, {r.region[1]:.3f}] (99% of the mass of (p_d+p_g)/2):",
+        f"  max |D - D*| = {r.max_abs_error:.5f}   mean |D - D*| = {r.mean_abs_error:.5f}",
+        f"  V(G, D) = {r.value:.6f}   2*JSD - log 4 = {r.value_star:.6f}   |difference| = {r.value_error:.2e}"
+        f"   (JSD = {r.jsd:.6f})"], indent="  ")
 
 
 def _fgan_fit(args: argparse.Namespace) -> int:
@@ -117,18 +121,14 @@ def _fgan_fit(args: argparse.Namespace) -> int:
     rows = fit_table(P, args.divergence, expectation=args.expectation, seed=args.seed, **steps)
     if plot:
         plot_fits(P, rows, str(plot))
-    if args.json:
-        print_json(json_numbers({"target": P.spec(), "direction": "D_f(P||Q), P = target, Q = N(mu, sigma^2)",
-                                 "steps": args.steps or "default", "expectation": args.expectation,
-                                 "divergences": {r.divergence: r.to_dict() for r in rows}}))
-        return 0
-    print(f"P = {P.spec()}; Q = N(mu, sigma^2); each row minimises D_f(P||Q) (P = target)")
-    print_table([{"divergence": r.divergence, "D_f(P||Q*)": r.d_f_star, "bound F": r.bound, "mu*": r.mu_star,
-                  "mu": r.mu, "sigma*": r.sigma_star, "sigma": r.sigma, "error": r.error, "s": r.seconds,
-                  "note": r.note} for r in rows])
-    if plot:
-        print(f"picture: {plot}")
-    return 0
+    payload = {"target": P.spec(), "direction": "D_f(P||Q), P = target, Q = N(mu, sigma^2)",
+               "steps": args.steps or "default", "expectation": args.expectation,
+               "divergences": {r.divergence: r.to_dict() for r in rows}}
+    table = format_table([{"divergence": r.divergence, "D_f(P||Q*)": r.d_f_star, "bound F": r.bound, "mu*": r.mu_star,
+                           "mu": r.mu, "sigma*": r.sigma_star, "sigma": r.sigma, "error": r.error, "s": r.seconds,
+                           "note": r.note} for r in rows])
+    return _finish(args, plot, payload, [f"P = {P.spec()}; Q = N(mu, sigma^2); each row minimises D_f(P||Q) (P = target)",
+                                         table])
 
 
 def _conjugate(args: argparse.Namespace) -> int:
@@ -136,15 +136,10 @@ def _conjugate(args: argparse.Namespace) -> int:
     r = check_biconjugate(args.name)
     if plot:
         plot_conjugate(r, str(plot))
-    if args.json:
-        print_json(json_numbers(r.to_dict()))
-        return 0
-    print(f"{r.name}: f(u) = {r.formula}, dom f* = {r.domain}")
-    print(f"max |f**(u) - f(u)| over {len(r.u)} points of u in [{r.u_range[0]:g}, {r.u_range[1]:g}]: "
-          f"{r.max_abs_error:.3e}")
-    if plot:
-        print(f"picture: {plot}")
-    return 0
+    return _finish(args, plot, r.to_dict(), [
+        f"{r.name}: f(u) = {r.formula}, dom f* = {r.domain}",
+        f"max |f**(u) - f(u)| over {len(r.u)} points of u in [{r.u_range[0]:g}, {r.u_range[1]:g}]: "
+        f"{r.max_abs_error:.3e}"])
 
 
 def _variational(args: argparse.Namespace) -> int:
@@ -157,12 +152,8 @@ def _variational(args: argparse.Namespace) -> int:
     results = [variational_estimate(d, P, Q, steps=args.steps, seed=args.seed) for d in divs]
     if plot:
         plot_variational(results, str(plot))
-    if args.json:
-        print_json(json_numbers({"p": P.spec(), "q": Q.spec(), "divergences": {r.divergence: r.to_dict() for r in results}}))
-        return 0
-    print(f"P = {P.spec()}, Q = {Q.spec()}: variational lower bound (held-out Monte Carlo ± stderr) vs exact")
-    print_table([{"name": r.divergence, "bound": r.bound, "stderr": r.stderr, "bound (quadrature)": r.bound_quadrature,
-                  "exact": r.exact, "s": r.seconds} for r in results])
-    if plot:
-        print(f"picture: {plot}")
-    return 0
+    table = format_table([{"name": r.divergence, "bound": r.bound, "stderr": r.stderr,
+                           "bound (quadrature)": r.bound_quadrature, "exact": r.exact, "s": r.seconds} for r in results])
+    return _finish(args, plot, {"p": P.spec(), "q": Q.spec(), "divergences": {r.divergence: r.to_dict() for r in results}},
+                   [f"P = {P.spec()}, Q = {Q.spec()}: variational lower bound (held-out Monte Carlo ± stderr) vs exact",
+                    table])
