@@ -55,15 +55,12 @@ ACCEPTED_FORMATS = (
 )
 
 
-# --------------------------------------------------------------------------- loaders
-
 def load_digits_images(split: str = "train", test_fraction: float = 0.2, split_seed: int = 0) -> ImageDataset:
     """scikit-learn's 8×8 handwritten digits (1797 images, 10 classes; shipped, no download).
 
     Pixels 0..16 are mapped to [-1, 1]. With the defaults the test split is the last 359
     entries of ``default_rng(0).permutation(1797)`` and the training split the other 1438.
     """
-
     x, y = load_digits(return_X_y=True)
     return make_image_dataset(x.reshape(-1, 1, 8, 8), y, name="digits", split=split, test_fraction=test_fraction,
                               split_seed=split_seed, value_range=(0.0, 16.0), n_classes=10)

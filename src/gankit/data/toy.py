@@ -163,7 +163,6 @@ class Mixture1D(DataSource):
         self.centres = torch.as_tensor(self.means, dtype=torch.float32).reshape(-1, 1)
         self.std = float(self.stds.min()) if np.allclose(self.stds, self.stds[0]) else None
 
-    # densities, in float64 numpy (for quadrature) ------------------------------------
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
         """log p(x), computed with log-sum-exp so the tails do not underflow to -inf."""
         x = np.asarray(x, dtype=np.float64)[..., None]  # (..., 1)

@@ -166,9 +166,6 @@ def emd_command(a_path: str | os.PathLike[str], b_path: str | os.PathLike[str], 
             "dim": sa.dim, "method": r.method, "plan": None if plan_path is None else str(plan_path)}
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 def _read_numpy(p: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Points (and weights) of a ``.npy`` array or a ``.npz`` archive, whichever the file holds."""
     try:

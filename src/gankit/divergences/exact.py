@@ -162,20 +162,15 @@ def minibatch_variance_finite(div: str | FDivergence, p: Mixture1D, q: Mixture1D
     dict
         ``{"E_P[T*^2]": bool, "E_Q[f*(T*)^2]": bool}``.
     """
-    div = get_divergence(div)
     g = growth_exponents(div)
-    out = {}
-    for key, term, base in (("E_P[T*^2]", "T", 1.0), ("E_Q[f*(T*)^2]", "f*(T)", 0.0)):
-        ok = True
-        for side in (1, -1):
-            regime = _ratio_tail(side, p, q)
-            if regime == 0:
-                continue
-            k = g[term][0] if regime > 0 else g[term][1]
-            if k != 0 and (math.isinf(k) or not _side_finite(base + 2 * k, side, p, q)):
-                ok = False
-        out[key] = ok
-    return out
+
+    def finite(term: str, base: float, side: int) -> bool:
+        regime = _ratio_tail(side, p, q)  # 0: p/q stays bounded along this tail
+        k = 0.0 if regime == 0 else g[term][0 if regime > 0 else 1]
+        return k == 0 or (not math.isinf(k) and _side_finite(base + 2 * k, side, p, q))
+
+    return {key: all(finite(term, base, side) for side in (1, -1))
+            for key, term, base in (("E_P[T*^2]", "T", 1.0), ("E_Q[f*(T*)^2]", "f*(T)", 0.0))}
 
 
 def _breakpoints(p: Mixture1D, q: Mixture1D) -> np.ndarray:
@@ -242,9 +237,8 @@ def monte_carlo_divergence(div: str | FDivergence, p: Mixture1D, q: Mixture1D, n
     Returns
     -------
     MonteCarloEstimate
-        ``(value, stderr, n)`` with ``stderr = std(f)/√n``. When the divergence is
-        infinite (:func:`is_finite`), ``(inf, inf, n)``: a sample mean would be finite
-        but meaningless.
+        ``(value, stderr, n)`` with ``stderr = std(f)/√n``; ``(inf, inf, n)`` when the divergence
+        is infinite (:func:`is_finite`), where a finite sample mean would be meaningless.
     """
     div = get_divergence(div)
     if not is_finite(div, p, q):
@@ -266,19 +260,14 @@ def divergence_table(p: Mixture1D, q: Mixture1D, names: Iterable[str] | str | No
     Returns
     -------
     list of dict
-        ``{"name": str, "value": float, "abs_error": float}`` per name, in order;
-        ``value`` is ``inf`` for an infinite divergence (not valid JSON: a printer may
-        write it as the string ``"inf"``).
+        ``{"name": str, "value": float, "abs_error": float}`` per name, in order; ``value`` is
+        ``inf`` for an infinite divergence (not valid JSON: print it as the string ``"inf"``).
     """
     if names is None or names == "all":
         names = divergence_names()
     elif isinstance(names, str):
         names = [names]
-    rows = []
-    for name in names:
-        value, err = divergence(name, p, q)
-        rows.append({"name": name, "value": value, "abs_error": err})
-    return rows
+    return [{"name": name, **divergence(name, p, q)._asdict()} for name in names]
 
 
 # ------------------------------------------------------------------- Gaussian closed forms

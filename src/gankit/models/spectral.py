@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+from torch.nn.utils.parametrize import is_parametrized
 
 __all__ = ["apply_spectral_norm", "SN_LAYERS"]
 
@@ -36,12 +37,7 @@ def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Mo
     >>> hasattr(D[0], "parametrizations")
     True
     """
-    layers = [m for m in module.modules() if isinstance(m, SN_LAYERS) and not _has_sn(m)]
+    layers = [m for m in module.modules() if isinstance(m, SN_LAYERS) and not is_parametrized(m, "weight")]
     for m in layers:  # collected first: parametrising while iterating would visit new modules
-        dim = 1 if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)) else 0
-        spectral_norm(m, n_power_iterations=n_power_iterations, dim=dim)
+        spectral_norm(m, n_power_iterations=n_power_iterations)  # torch picks dim 1 for ConvTranspose, else 0
     return module
-
-
-def _has_sn(m: nn.Module) -> bool:
-    return hasattr(m, "parametrizations") and "weight" in m.parametrizations

@@ -40,9 +40,6 @@ LIKELIHOODS = ("gaussian", "bernoulli")
 _LOG_2PI = math.log(2 * math.pi)
 
 
-# --------------------------------------------------------------------------- pure functions
-
-
 def lecture_kl_term(m: Tensor, sigma: Tensor) -> Tensor:
     r"""The lecture's KL term :math:`\sum_i \big(e^{\sigma_i} - (1 + \sigma_i) + m_i^2\big)`.
 
@@ -108,9 +105,6 @@ def vae_loss(recon_nll: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
     Kingma & Welling (2014), eq. (10); β-VAE (Higgins et al., 2017) for ``beta != 1``.
     """
     return (recon_nll + beta * kl).mean()
-
-
-# --------------------------------------------------------------------------- modules
 
 
 class VAEEncoder(nn.Module):

@@ -21,11 +21,12 @@ from .vae import VAEDecoder, VAEEncoder
 __all__ = ["ConvVAEEncoder", "ConvVAEDecoder", "make_vae_conv"]
 
 
-def _check_shape(data_shape: tuple[int, ...]) -> tuple[int, int, int]:
+def _check_shape(data_shape: tuple[int, ...], width: int) -> tuple[int, int, int, int, int]:
+    """``(C, H, W)`` and the two conv widths ``(c1, c2)``; GankitError unless H and W divide by 4."""
     if len(data_shape) != 3 or data_shape[1] % 4 or data_shape[2] % 4:
         raise GankitError(f"model vae-conv needs images (C, H, W) with H and W divisible by 4, got shape "
                           f"{tuple(data_shape)}; use model vae for other data")
-    return data_shape  # type: ignore[return-value]
+    return (*data_shape, max(width // 4, 8), max(width // 2, 16))  # type: ignore[return-value]
 
 
 class ConvVAEEncoder(VAEEncoder):
@@ -33,9 +34,8 @@ class ConvVAEEncoder(VAEEncoder):
 
     def __init__(self, data_shape: tuple[int, ...], latent_dim: int, width: int = 128, activation: str = "relu") -> None:
         nn.Module.__init__(self)
-        c, h, w = _check_shape(data_shape)
+        c, h, w, c1, c2 = _check_shape(data_shape, width)
         self.data_shape, self.latent_dim, self.stochastic = tuple(data_shape), latent_dim, True
-        c1, c2 = max(width // 4, 8), max(width // 2, 16)
         act = ACTIVATIONS[activation]
         self.net = nn.Sequential(
             nn.Conv2d(c, c1, 4, 2, 1), act(),  # (batch, c1, H/2, W/2)
@@ -54,10 +54,9 @@ class ConvVAEDecoder(VAEDecoder):
 
     def __init__(self, latent_dim: int, data_shape: tuple[int, ...], width: int = 128, activation: str = "relu",
                  likelihood: str = "gaussian", beta: float = 1.0, kl_warmup: int = 0) -> None:
-        c, h, w = _check_shape(data_shape)
+        c, h, w, c1, c2 = _check_shape(data_shape, width)
         super().__init__(latent_dim, data_shape, width=8, depth=0, activation=activation, likelihood=likelihood,
                          beta=beta, kl_warmup=kl_warmup)
-        c1, c2 = max(width // 4, 8), max(width // 2, 16)
         act = ACTIVATIONS[activation]
         self.net = nn.Sequential(
             nn.Linear(latent_dim, c2 * (h // 4) * (w // 4)), act(),
