@@ -1,22 +1,11 @@
-r"""The small critic networks shared by the theory lab: MLPs on standardised inputs.
+r"""The small critics of the theory lab: MLPs on standardised inputs, and the output heads
+:func:`make_critic` adds where a plain MLP cannot follow ``T* = f'(p/q)``.
 
-:class:`StandardisedMLP` is the plain critic. :func:`make_critic` adds the two output heads
-that ``fgan-fit`` uses where the plain MLP cannot follow the optimal critic
-``T*(x) = f'(p(x)/q(x))``:
-
-* ``"sine"``, ``V(x) = c·sin(u(x))``: a raw output confined to ``[−c, c]`` whose
-  maximisers are *interior* (``u = ±π/2``). For total variation ``T = ½·tanh(V)`` and
-  ``T* = ½·sign(p − q)`` lies at ``V = ±∞``: a plain MLP races there within a few steps,
-  ``tanh`` saturates, its gradient ``½·sech²(V)`` vanishes and regions of the wrong sign
-  can never flip. Over critics with ``|V| ≤ c`` the best response is
-  ``T = ½·tanh(c)·sign(p − q)`` — the optimal critic scaled by ``tanh(c)`` — so the
-  inner maximum is ``tanh(c)·D_TV(P‖Q)``, with the same minimiser over ``Q``.
-* ``"exp"``, ``V(x) = a(x) − exp(b(x))`` (``a, b``: two MLPs): follows an
-  optimal critic that falls like ``−q/p = −exp(quadratic)`` in a tail where ``Q`` is
-  heavier than ``P`` (Jeffrey's ``T* = 1 + log u − 1/u`` under the identity activation).
-* ``"basis"`` / ``"basis-ratio"`` (:class:`BasisCritic`): not a network but a log-ratio
-  ``u = β·φ(x)`` linear in its parameters, for the χ² rows, trained by Gauss–Newton
-  (:mod:`gankit.theory._newton`) on the grid game.
+* ``"sine"``, ``V = c·sin(u)``: bounded, never saturating (total variation, whose ``T*`` sits
+  at ``V = ±∞``); the best response is ``T*`` scaled by ``tanh(c)``, with the same minimiser.
+* ``"exp"``, ``V = a − exp(b)``: follows a ``T*`` falling like ``−exp(quadratic)`` (Jeffrey).
+* ``"basis"`` / ``"basis-ratio"`` (:class:`BasisCritic`): a log-ratio linear in its
+  parameters for the χ² rows, trained by Gauss–Newton (:mod:`gankit.theory._newton`).
 """
 
 from __future__ import annotations
@@ -45,9 +34,8 @@ class StandardisedMLP(nn.Module):
     dim : int
         Input dimension; inputs of shape (n,) are read as (n, 1).
     quadratic : bool
-        Add ``w₁·z + w₂·z²`` (``z`` the standardised input, 1-D only, ``w`` starting at 0)
-        to the output: a tanh MLP is bounded outside the region it has learned, while a
-        log density ratio of Gaussian mixtures grows quadratically in the tails.
+        Add ``w₁·z + w₂·z²`` (``z`` the standardised input, 1-D only, ``w`` starting at 0): a
+        log density ratio of Gaussian mixtures grows quadratically in the tails, a tanh MLP not.
     """
 
     def __init__(self, centre: float | torch.Tensor, scale: float | torch.Tensor, width: int = 64, depth: int = 2,
@@ -90,12 +78,10 @@ class SineCritic(nn.Module):
 
 
 class ExpTailCritic(nn.Module):
-    """``V(x) = a(x) − exp(b(x))`` with ``a`` and ``b`` two
-    :class:`StandardisedMLP` (quadratic skips).
+    """``V(x) = a(x) − exp(b(x))`` with ``a`` and ``b`` two :class:`StandardisedMLP` (quadratic skips).
 
-    ``b`` starts near ``b0`` (its output bias), so ``exp(b)`` is small until the data ask
-    for it. Separate networks: with one shared trunk the huge gradients of ``exp(b)`` in
-    the tail drown the features ``a`` needs (measured: Jeffrey's error 0.046 vs 0.009).
+    ``b`` starts near ``b0`` (its output bias), so ``exp(b)`` is small until the data ask for
+    it. Two networks: in a shared trunk the huge gradients of ``exp(b)`` drown ``a``'s features.
     """
 
     def __init__(self, a: StandardisedMLP, b: StandardisedMLP, b0: float = -2.0) -> None:
@@ -112,21 +98,14 @@ class BasisCritic(nn.Module):
     r"""A log-ratio critic linear in its parameters: ``u(x) = β·φ(z)``, raw output ``V = link(u)``.
 
     ``φ(z) = (1, z, z², exp(−(z − c_j)²/(2h²)))`` with ``z`` the standardised input and ``k``
-    Gaussian bumps centred evenly over ``span`` (the game's grid), ``h = width·spacing``. A
-    log density ratio of a Gaussian mixture and a Gaussian is smooth and quadratic in the
-    tails, which this basis holds to 1e-9 of ``D_χ²`` on the benchmark targets (where a tanh
-    MLP is bounded). Trained by :func:`gankit.theory._newton.maximise`, not by Adam.
+    Gaussian bumps centred evenly over ``span`` (the game's grid), ``h = width·spacing``: the
+    log-ratio of a Gaussian mixture and a Gaussian is smooth and quadratic in the tails.
+    ``forward`` interpolates ``u`` linearly between the ``grid`` points (the function the game
+    sees; large coefficients make the basis itself swing between them) and is ``u = 0``
+    (``T = f'(1)``, contributing 0 to ``F``) outside ``span``.
 
-    The critic is the function the game sees: ``u`` at the ``grid`` points (``φ·β`` there),
-    linearly interpolated in between. (With coefficients of 1e5 — they grow where ``p ≪ q``
-    and ``u* → −∞`` — the basis itself swings between grid points, which a bound integrated
-    on a finer grid would read as the critic's.)
-
-    ``ratio=False``: ``V = u`` (Neyman, whose ``g_f(V) = 1 − e^{−V}`` makes ``V* = 2·log(p/q)``).
-    ``ratio=True``: ``V = 2(e^u − 1)``, Pearson's ``f'(e^u)`` under its identity ``g_f`` (so
-    ``u* = log(p/q)``). Outside ``span`` the critic is ``u = 0``, the ratio 1: ``T = f'(1)``
-    contributes ``p·f'(1) − q·f*(f'(1)) = 0`` for both, so the bound integrated beyond the grid
-    is the bound on the grid (the critic was never trained there).
+    ``ratio=False``: ``V = u`` (Neyman, ``V* = 2·log(p/q)``). ``ratio=True``: ``V = 2(e^u − 1)``,
+    Pearson's ``f'(e^u)`` (``u* = log(p/q)``).
     """
 
     def __init__(self, centre: float, scale: float, span: tuple[float, float], k: int = 80, width: float = 1.5,
@@ -171,8 +150,7 @@ def make_critic(head: str, centre: float, scale: float, width: int = 64, depth: 
                 span: tuple[float, float] | None = None, grid_points: int = 512) -> nn.Module:
     """A 1-D critic ``V`` with the output ``head`` (:data:`CRITIC_HEADS`; module doc).
 
-    ``span``, ``grid_points``: the grid the :data:`BASIS_HEADS` live on (``span`` required for
-    them; both ignored otherwise).
+    ``span``, ``grid_points``: the grid the :data:`BASIS_HEADS` live on (required for them).
     """
     if head == "plain":
         return StandardisedMLP(centre, scale, width, depth)

@@ -1,26 +1,11 @@
 r"""The optimal discriminator, checked numerically (Goodfellow et al. 2014, Proposition 1 and Theorem 1).
 
-For a fixed generator density ``p_g`` the discriminator maximising
+For a fixed ``p_g`` the discriminator maximising ``V(G, D) = E_{p_d}[log D] + E_{p_g}[log(1 − D)]``
+is ``D* = p_d/(p_d + p_g)``, and ``V(G, D*) = 2·JSD(p_d‖p_g) − log 4``.
+:func:`optimal_discriminator` trains an MLP ``D`` against a fixed 1-D ``p_g`` (on exact grid
+expectations, or on minibatches) and reports ``|D − D*|`` on the interval holding 99 % of the
+mass, and ``V(G, D)`` by quadrature beside ``2·JSD − log 4`` (JSD by QUADPACK).
 
-.. math::  V(G, D) = E_{x∼p_d}[\log D(x)] + E_{x∼p_g}[\log(1 − D(x))]
-
-is ``D*(x) = p_d(x) / (p_d(x) + p_g(x))``, and there ``V(G, D*) = 2·JSD(p_d‖p_g) − log 4``.
-
-:func:`optimal_discriminator` fixes ``G`` as a known 1-D density, trains an MLP
-discriminator on ``−V`` with Adam and a cosine-decayed learning rate, and reports
-
-* ``max |D − D*|`` and ``mean |D − D*|`` on a grid over the interval holding 99% of the
-  mass of ``(p_d + p_g)/2`` (0.5% cut from each side);
-* ``V(G, D)`` by quadrature with the trained ``D`` beside ``2·JSD − log 4``, the JSD by
-  QUADPACK (:func:`gankit.divergences.divergence`).
-
-Two ways to train (``method``): ``"grid"`` minimises the exact expectation, ``−V`` as a
-quadrature sum ``Σᵢ wᵢ [p_d(xᵢ) log D(xᵢ) + p_g(xᵢ) log(1 − D(xᵢ))]`` over a fixed grid
-(deterministic, the default); ``"samples"`` minimises the usual minibatch estimate on
-fresh draws of ``p_d`` and ``p_g`` (Algorithm 1's inner loop with G fixed).
-
-Example
--------
 >>> r = optimal_discriminator(steps=300)          # doctest: +SKIP
 >>> r.max_abs_error < 0.1                          # doctest: +SKIP
 True

@@ -4,16 +4,11 @@ f-GAN eq. (4)-(6) (Nowozin, Cseke & Tomioka 2016; Nguyen, Wainwright & Jordan 20
 
 .. math::  D_f(P \| Q) \;\ge\; \sup_ω\; E_P[g_f(V_ω(x))] − E_Q[f^*(g_f(V_ω(x)))],
 
-with equality when ``g_f(V) = f'(p/q)``. :func:`variational_estimate` maximises the
-right-hand side over an MLP ``V_ω`` by Adam (on minibatches, or for two 1-D mixtures on
-the exact expectations over a quadrature grid), then reports the bound of the
-trained critic on **held-out** samples (so its expectation is a true lower bound, and the
-reported ``stderr`` covers its Monte Carlo error). When both distributions are 1-D
-mixture specs, the bound of the trained critic is also computed by quadrature
-(``bound_quadrature``, a deterministic lower bound) beside the exact ``D_f`` by QUADPACK.
+with equality when ``g_f(V) = f'(p/q)``. :func:`variational_estimate` maximises the right-hand
+side over an MLP ``V_ω`` and reports the trained critic's bound on held-out samples (a true
+lower bound in expectation, with its standard error); for two 1-D mixtures also by quadrature,
+beside the exact ``D_f``.
 
-Example
--------
 >>> r = variational_estimate("kl", "N(0,1)", "N(1,1)", steps=300)   # doctest: +SKIP
 >>> r.bound <= r.exact + 3 * r.stderr                              # doctest: +SKIP
 True

@@ -1,8 +1,4 @@
-r"""The exact side of the f-GAN fit: ``(μ*, σ*) = argmin D_f(P‖N(μ, σ²))``, and where games start.
-
-The objective is the divergence integral on a fine grid (:func:`grid_divergence`); the
-minimiser is found by Nelder–Mead on ``(μ, log σ)`` from several starts (:func:`exact_fit`).
-"""
+r"""The exact side of the f-GAN fit, ``(μ*, σ*) = argmin D_f(P‖N(μ, σ²))``, and where games start."""
 
 from __future__ import annotations
 
@@ -32,15 +28,10 @@ def mean_std(p: Mixture1D) -> tuple[float, float]:
 def grid_divergence(div: FDivergence, p: Mixture1D, mu: float, sigma: float, n: int = 2001) -> float:
     """``D_f(P‖N(μ, σ²))`` by the trapezoid rule on a grid covering both densities (``inf`` if infinite).
 
-    The grid starts at ``P``'s 1 − 1e-15 range joined with ``μ ± 9σ`` (``n`` points) and is widened
-    by half, at the same spacing (at most 200,001 points, and only while the integrand is finite
-    there), until the integrand ``q·f(p/q)`` at both ends is below 1e-14 of its largest value:
-    near the edge of the region where ``D_f`` is finite (Pearson, Neyman, α-rows) it decays like
-    ``exp(−c x²)`` with a small ``c``, and a fixed ±9σ grid cuts off enough of it to move the
-    optimum (Neyman on ``0.2*N(-3,0.4) + 0.5*N(0,0.7) + 0.3*N(2.5,0.5)``: σ* 0.939 with the cut,
-    0.931 with the whole tail, which QUADPACK confirms as the lower divergence).
-    Total variation, whose integrand ``½|p − q|`` has kinks, is integrated exactly between
-    the crossings of ``p`` and ``q`` (:func:`gankit.divergences.tv_mixtures`).
+    The grid (``P``'s 1 − 1e-15 range joined with ``μ ± 9σ``, ``n`` points) widens at the same
+    spacing (to at most 200,001 points) until the integrand at both ends is below 1e-14 of its
+    peak: near the edge of the finite region (Pearson, Neyman, α-rows) it decays slowly, and a
+    cut tail moves the optimum. Total variation is exact (:func:`gankit.divergences.tv_mixtures`).
     """
     q = gaussian(mu, sigma)
     if not is_finite(div, p, q):
@@ -80,10 +71,8 @@ def exact_fit(div: str | FDivergence, p: Mixture1D, starts: int = 4, seed: int =
     div : str or FDivergence
     p : Mixture1D
         The target ``P``.
-    starts : int
-        Starts at the moments of ``P`` and ``starts − 1`` random ones around them (``seed``),
-        plus one on each component of ``P``.
-    seed : int
+    starts, seed : int
+        Starts at the moments of ``P``, ``starts − 1`` random ones around them, one per component.
 
     Returns
     -------
@@ -121,11 +110,8 @@ def exact_fit(div: str | FDivergence, p: Mixture1D, starts: int = 4, seed: int =
 
 
 def starts(p: Mixture1D, most: int = 4) -> list[tuple[float, float]]:
-    """Where the generator starts: off target, then on each of the ``most`` heaviest components.
-
-    The first start is deliberately off target, ``μ = m − s/2``, ``σ = s/2`` (``m, s``: mean
-    and standard deviation of ``P``); a one-component ``P`` gets only that one.
-    """
+    """Where games start: off target ``(m − s/2, s/2)`` (``m, s``: moments of ``P``), then on each
+    of the ``most`` heaviest components (a one-component ``P``: the off-target start only)."""
     m, s = mean_std(p)
     out = [(m - 0.5 * s, 0.5 * s)]
     if len(p.weights) > 1:
@@ -138,12 +124,9 @@ def finite_starts(div: str | FDivergence, p: Mixture1D, inits: list[tuple[float,
                   margin: float = 1.25) -> list[tuple[float, float]]:
     """The starts ``(μ₀, σ₀)`` where ``D_f(P‖N(μ₀, σ²))`` is finite for every ``σ ∈ [σ₀/margin, σ₀·margin]``.
 
-    The χ² rows start only there: a game started where ``D_f = ∞``, or next to the edge of the
-    region where it is finite, has log-ratios of 100 or more to learn on the grid (``D_χ²`` of
-    1e30 and more), its critic lags and the generator is dragged after it (Pearson on
-    ``0.2*N(-3,0.4) + 0.5*N(0,0.7) + 0.3*N(2.5,0.5)`` from ``N(2.5, 0.5)``, 1.01× the edge: Q
-    goes to μ = −7, σ = 0.06). Decided from the tails of ``P`` and the start
-    (:func:`gankit.divergences.is_finite`). If no start qualifies, all are kept.
+    The χ² rows start only there: a game started next to the edge of the finite region has
+    log-ratios of 100 or more to learn, its critic lags and drags the generator away. If no
+    start qualifies, all are kept.
     """
     div = get_divergence(div)
     ok = [(m0, s0) for m0, s0 in inits

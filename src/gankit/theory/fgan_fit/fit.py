@@ -14,11 +14,9 @@ from .game import FGanGame, GameConfig, critic_head
 
 __all__ = ["OVERRIDES", "fgan_fit", "train_gaussian"]
 
-#: per-divergence training defaults that differ from :func:`fgan_fit`'s. Jeffrey plays one
-#: game from the off-target start: it contains the mass-covering KL(P‖Q), whose exact
-#: optimum is unique on every benchmark target, while its games from the components' starts
-#: end with a lagging critic. Its critic lags a moving generator, so it trains 2,500 steps:
-#: the longer cosine schedule spends more steps at small learning rates.
+#: per-divergence defaults that differ from :func:`fgan_fit`'s. Jeffrey contains the
+#: mass-covering KL(P‖Q) (one optimum): one game from the off-target start, and more steps
+#: because its critic lags a moving generator.
 OVERRIDES: dict[str, dict[str, Any]] = {"jeffrey": {"explore": 0, "steps": 2500}}
 
 
@@ -26,16 +24,12 @@ def fgan_fit(div: str | FDivergence, p: Mixture1D, *, steps: int | None = None, 
              seed: int = 0, **train: Any) -> tuple[float, float, float]:
     """f-GAN fit of ``N(μ, σ²)`` to ``P`` from several starts; returns ``(μ̂, σ̂, bound)``.
 
-    Mode-seeking divergences (reverse KL, Neyman χ², squared Hellinger on well separated
-    modes, ...) have one local minimum per mode of a multimodal ``P``, and a gradient method
-    finds the basin it starts in. So, like :func:`~gankit.theory.fgan_fit.exact_fit`, one f-GAN
-    game is started from every start of :func:`~gankit.theory.fgan_fit.starts` (the χ² rows:
-    only the :func:`~gankit.theory.fgan_fit.finite_starts`) and played for its first
-    ``explore`` generator steps; the game whose **bound** there is lowest (f-GAN's own estimate
-    of ``D_f(P‖Q)``, by quadrature with its critic refined ``refine`` steps alone — never the
-    exact divergence) is played on to ``steps``, critic, optimisers and schedules unchanged.
-    ``explore = 0`` (or a one-component ``P``): one game from the off-target start.
-    Cost: ``steps + (n_starts − 1)·explore`` steps.
+    Mode-seeking divergences have one local minimum per mode of ``P``, so one game starts from
+    each of :func:`~gankit.theory.fgan_fit.starts` (χ² rows: only the
+    :func:`~gankit.theory.fgan_fit.finite_starts`) and plays ``explore`` generator steps; the
+    game with the lowest **bound** there (f-GAN's own estimate of ``D_f``, never the exact
+    divergence) plays on to ``steps``. ``explore = 0`` or a one-component ``P``: one game from
+    the off-target start.
 
     Parameters
     ----------
@@ -50,15 +44,13 @@ def fgan_fit(div: str | FDivergence, p: Mixture1D, *, steps: int | None = None, 
     """
     div = get_divergence(div)
     inits = starts(p)
-    kw = {**OVERRIDES.get(div.name, {}), **train}
+    kw = {"explore": 300, "steps": 1500, **OVERRIDES.get(div.name, {}), **train}
+    kw.update({k: v for k, v in (("explore", explore), ("steps", steps)) if v is not None})
     if critic_head(div, kw.get("expectation", "grid"), kw.get("head")) in BASIS_HEADS:
         inits = finite_starts(div, p, inits)
-    explore = kw.pop("explore", 300) if explore is None else explore
-    kw.pop("explore", None)
-    steps = kw.pop("steps", 1500) if steps is None else steps
-    kw.pop("steps", None)
-    config = GameConfig(steps=steps, seed=seed, **kw)
-    if explore <= 0 or explore >= steps or len(inits) == 1:
+    explore = kw.pop("explore")
+    config = GameConfig(seed=seed, **kw)
+    if explore <= 0 or explore >= config.steps or len(inits) == 1:
         game = FGanGame(div, p, inits[0], config)
     else:
         games, bounds = [], []
@@ -76,10 +68,9 @@ def fgan_fit(div: str | FDivergence, p: Mixture1D, *, steps: int | None = None, 
 
 def train_gaussian(div: str | FDivergence, p: Mixture1D, init: tuple[float, float] | None = None,
                    **train: Any) -> tuple[float, float, float]:
-    """One f-GAN game of ``N(μ, σ²)`` against ``P`` from ``init``; returns Polyak-averaged ``(μ̂, σ̂, bound)``.
+    """One f-GAN game from ``init``; returns Polyak-averaged ``(μ̂, σ̂, bound)``.
 
-    ``**train``: :class:`~gankit.theory.fgan_fit.GameConfig` fields (defaults after the
-    divergence's :data:`OVERRIDES`; ``explore`` does not apply to one game).
+    ``**train``: :class:`~gankit.theory.fgan_fit.GameConfig` fields (over :data:`OVERRIDES`).
     """
     kw = {k: v for k, v in OVERRIDES.get(get_divergence(div).name, {}).items() if k != "explore"}
     game = FGanGame(div, p, init, GameConfig(**{**kw, **train}))

@@ -1,12 +1,8 @@
 r"""One f-GAN game of a Gaussian generator ``N(μ, σ²)`` against a 1-D mixture ``P``.
 
-The saddle point of f-GAN eq. (6), ``min_θ max_ω F(θ, ω) = E_P[g_f(V)] − E_{Q_θ}[f*(g_f(V))]``,
-played by :class:`FGanGame`: :meth:`~FGanGame.critic_step` raises ``F`` in ``ω``,
-:meth:`~FGanGame.generator_step` lowers it in ``θ`` (the *saturating* generator loss, whose
-fixed point is ``argmin D_f`` even when ``Q`` cannot equal ``P``), and
-:meth:`~FGanGame.bound` is ``F`` by quadrature. :meth:`~FGanGame.play` alternates
-``d_steps`` critic steps and one generator step; :meth:`~FGanGame.result` is the
-Polyak-averaged ``(μ̂, σ̂)`` and its bound.
+:class:`FGanGame` plays the saddle point of f-GAN eq. (6),
+``min_θ max_ω F(θ, ω) = E_P[g_f(V)] − E_{Q_θ}[f*(g_f(V))]``, with the *saturating* generator
+loss (its fixed point is ``argmin D_f`` even when ``Q`` cannot equal ``P``).
 """
 
 from __future__ import annotations
@@ -30,14 +26,9 @@ from .grid import Grid, quadrature_bound
 
 __all__ = ["GameConfig", "FGanGame", "HEADS", "SAMPLE_HEADS", "critic_head"]
 
-#: the critic's output head where the plain MLP cannot follow ``T* = f'(p/q)`` (see
-#: :mod:`gankit.theory._nets`); every other divergence uses ``"plain"``. Total variation:
-#: ``T* = ½·sign(p − q)`` sits at ``V = ±∞`` (tanh saturates); Jeffrey: ``T* ≈ −q/p`` under
-#: the identity activation. Pearson and Neyman χ²: a log-ratio critic linear in its
-#: parameters, trained by Gauss–Newton (:mod:`gankit.theory._newton`) — Adam on an MLP does
-#: not bring the critic to ``T*`` in the tails that decide the generator's gradient near the
-#: edge of the region where ``D_χ²`` is finite. The basis heads need the grid game; with
-#: ``expectation="samples"`` the χ² rows use :data:`SAMPLE_HEADS`.
+#: the critic's output head where a plain tanh MLP cannot follow ``T* = f'(p/q)``
+#: (:mod:`gankit.theory._nets`; every other divergence: ``"plain"``). The χ² basis heads are
+#: trained by Gauss–Newton and need the grid game; with minibatches see :data:`SAMPLE_HEADS`.
 HEADS = {"total_variation": "sine", "jeffrey": "exp", "neyman": "basis", "pearson": "basis-ratio"}
 
 #: the heads with ``expectation="samples"`` (minibatches): MLPs trained by Adam
@@ -59,34 +50,25 @@ class GameConfig:
     Parameters
     ----------
     expectation : {"grid", "samples"}
-        ``"samples"``: minibatches of ``batch_size`` from ``P`` and ``x = μ + σ z``, as in
-        the paper. ``"grid"``: the exact expectations on a fixed grid of ``grid_points``
-        covering ``P`` (:class:`~gankit.theory.fgan_fit.grid.Grid`): the same game without
-        sampling noise, several times faster.
+        ``"grid"``: exact expectations on a fixed grid of ``grid_points`` covering ``P`` (the
+        game without sampling noise); ``"samples"``: minibatches of ``batch_size``, as in the paper.
     steps, d_steps : int
         Generator steps, and critic steps before each.
     lr_d, lr_g : float
         Adam learning rates (cosine-decayed to 1/30); ``lr_g`` is multiplied by std(P).
-        ``lr_g=None``: 1e-2 for the basis heads, 3e-2 for the network heads. The basis games
-        fit mode-seeking χ² rows to components much narrower than ``P``, where 3e-2 lets the
-        generator oscillate out of the basin it started in.
+        ``lr_g=None``: 1e-2 for the basis heads, 3e-2 for the network heads.
     width, depth : int
         The network critic's hidden layers.
     average : float
         ``(μ̂, σ̂)`` are Polyak averages over the last ``average`` fraction of the steps.
     head : {"plain", "quadratic", "sine", "exp", "basis", "basis-ratio"} or None
         The critic's output head (:func:`gankit.theory._nets.make_critic`); None:
-        :func:`critic_head`. The basis heads are trained by Gauss–Newton
-        (:func:`gankit.theory._newton.maximise`, up to ``newton_iterations`` steps per critic
-        step; ``lr_d`` unused) and need the grid; their games keep ``(μ, s)`` in float64 and clip
-        the generator's gradient to norm 1 (far from the optimum ``D_χ²`` on the grid reaches
-        1e70, and Adam's second moment would remember such a gradient for thousands of steps).
-    warmup : int
-        Critic-only steps before the first generator step.
+        :func:`critic_head`. The basis heads are trained by up to ``newton_iterations``
+        Gauss–Newton steps per critic step (``lr_d`` unused) on the grid; their games keep
+        ``(μ, s)`` in float64 and clip the generator's gradient to norm 1.
     refine : int
         Critic-only steps of the copy :meth:`FGanGame.probe` trains before its bound.
     seed : int
-        Seeds the critic's initialisation and the minibatches.
     restart_every : int
         Basis heads: every ``restart_every`` generator steps a critic fitted from scratch
         replaces the current one when its ``F`` is higher (0: never).
@@ -103,7 +85,6 @@ class GameConfig:
     depth: int = 2
     average: float = 0.2
     head: str | None = None
-    warmup: int = 0
     refine: int = 200
     seed: int = 0
     newton_iterations: int = 5
@@ -169,8 +150,6 @@ class FGanGame:
         self._start_avg = int(cfg.steps * (1 - cfg.average))
         self._sum_mu = self._sum_sigma = 0.0
         self._n_avg = 0
-        for _ in range(cfg.warmup):  # the critic first learns T* for the starting Gaussian
-            self.critic_step()
 
     @property
     def sigma(self) -> float:
@@ -182,31 +161,25 @@ class FGanGame:
         return critic.link(self.phi @ critic.beta) if self.newton else critic(self.grid.x32).double()
 
     def _fake(self) -> torch.Tensor:  # (batch, 1)
-        n = self.config.batch_size
-        return self.mu + F.softplus(self.s_raw) * torch.randn(n, 1, generator=self.rng)
+        return self.mu + F.softplus(self.s_raw) * torch.randn(self.config.batch_size, 1, generator=self.rng)
 
     def critic_step(self, critic: nn.Module | None = None, opt: torch.optim.Optimizer | None = None,
                     iterations: int | None = None) -> None:
-        """One step of the critic (default: the game's own, with its optimiser) raising ``F``.
+        """One step of ``critic`` (default: the game's, with its optimiser) raising ``F``.
 
-        Network heads: one Adam step on :func:`~gankit.objectives.fgan_discriminator_loss`
-        (or its grid sums). Basis heads: up to ``iterations`` (default ``newton_iterations``)
-        safeguarded Gauss–Newton steps on the grid's ``F``.
+        Network heads: one Adam step; basis heads: up to ``iterations`` (default
+        ``newton_iterations``) Gauss–Newton steps.
         """
         critic = self.critic if critic is None else critic
         opt = self.opt_d if opt is None else opt
-        if self.newton:
-            with torch.no_grad():
-                w_q = self.grid.q_weights(self.mu, self.s_raw)
-            its = self.config.newton_iterations if iterations is None else iterations
-            maximise(self.div, critic, self.phi, self.grid.w_p, w_q, iterations=its)
-            return
         if self.grid is not None:
-            v = self._grid_values(critic)
             with torch.no_grad():
                 w_q = self.grid.q_weights(self.mu, self.s_raw)
-            loss_d = -((self.grid.w_p * self.div.activation(v)).sum()
-                       - (w_q * self.div.conjugate_activation(v)).sum())
+            if self.newton:
+                its = self.config.newton_iterations if iterations is None else iterations
+                maximise(self.div, critic, self.phi, self.grid.w_p, w_q, iterations=its)
+                return
+            loss_d = -grid_objective(self.div, self._grid_values(critic), self.grid.w_p, w_q)
         else:
             real = self.p.sample(self.config.batch_size, self.rng)  # (batch, 1)
             with torch.no_grad():
@@ -227,7 +200,7 @@ class FGanGame:
             loss_g = fgan_generator_loss(self.div, self.critic(self._fake()))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        if self.newton:
+        if self.newton:  # far from the optimum D_χ² reaches 1e70, which Adam's second moment would remember
             torch.nn.utils.clip_grad_norm_([self.mu, self.s_raw], 1.0)
         self.opt_g.step()
         self.critic.requires_grad_(True)
@@ -236,11 +209,10 @@ class FGanGame:
         self.sch_g.step()
 
     def restart(self, critic: nn.Module, iterations: int = 30) -> None:
-        """Basis heads: replace ``critic``'s coefficients by a fit from scratch to the current ``Q`` if its ``F`` is higher.
+        """Basis heads: replace ``critic``'s coefficients by a fit from scratch if its ``F`` is higher.
 
-        A critic fitted to an earlier ``Q`` can sit on a plateau of ``F`` (Neyman's
-        ``T = 1 − e^{−V}`` saturates where ``V ≫ V*``; Pearson's ratio head where ``u ≪ u*``)
-        that Gauss–Newton leaves only slowly.
+        A critic fitted to an earlier ``Q`` can sit on a plateau of ``F`` that Gauss–Newton
+        leaves only slowly.
         """
         fresh = copy.deepcopy(critic)
         with torch.no_grad():
@@ -263,9 +235,8 @@ class FGanGame:
     def probe(self, refine: int | None = None) -> tuple[float, float, float]:
         """The current (not averaged) ``(μ, σ, bound)``, the game untouched; ``(nan, nan, inf)`` if it diverged.
 
-        A lagging critic's bound is too low, so the bound is that of a copy of the critic
-        trained ``refine`` (default ``config.refine``) more steps alone (basis heads:
-        Gauss–Newton to convergence, at most ``refine`` steps, and from scratch).
+        The bound is that of a copy of the critic trained ``refine`` (default ``config.refine``)
+        more steps alone: a lagging critic's bound is too low.
         """
         if self.diverged:
             return math.nan, math.nan, math.inf
