@@ -153,5 +153,23 @@ def test_evaluate_reports_the_plain_generator_beside_the_sampler():
     assert both["w1"] != plain["w1"]
 
 
+def test_samplers_restore_the_generators_mode_even_on_error():
+    G = Affine(A, B).train()
+    generate(G, 10, 0)
+    polarity_sample(G, 10, -1.0, seed=0, pool=2)
+    hpd_sample(G, 10, 0.5, seed=0)
+    assert G.training
+
+    class Broken(Cubic):
+        def forward(self, z):
+            assert not self.training  # the sampler runs G in eval mode
+            raise RuntimeError("boom")
+
+    broken = Broken().train()
+    with pytest.raises(RuntimeError, match="boom"):
+        generate(broken, 5, 0)
+    assert broken.training
+
+
 def test_generate_docstring_example_runs():
     assert doctest.testmod(gankit.sampling.plain).failed == 0

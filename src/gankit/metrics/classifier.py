@@ -33,10 +33,7 @@ _MEMO: dict[str, FeatureClassifier] = {}
 
 
 class SmallCNN(nn.Module):
-    """Conv(16) → Conv(32, stride 2) → Conv(64, stride 2) → global average → Linear(feature_dim) → Linear(classes).
-
-    The penultimate layer (``feature_dim`` ReLU units) is the feature space of the metrics.
-    """
+    """Conv(16) → Conv(32, stride 2) → Conv(64, stride 2) → mean → Linear(feature_dim) → Linear(classes)."""
 
     def __init__(self, in_channels: int, n_classes: int, feature_dim: int = 64) -> None:
         super().__init__()
@@ -50,7 +47,7 @@ class SmallCNN(nn.Module):
         self.head = nn.Linear(feature_dim, n_classes)
 
     def features(self, x: Tensor) -> Tensor:
-        return self.body(x)  # (batch, feature_dim)
+        return self.body(x)  # (batch, feature_dim): the penultimate layer, the metrics' feature space
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.body(x))  # (batch, n_classes) logits

@@ -17,11 +17,11 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import GankitError
-from ..io import RATIO_FILE, atomic_write_bytes
+from ..io import atomic_write_bytes
 from .checks import check_drs
 from .plain import eval_mode, forward_batched
 
-__all__ = ["RatioClassifier", "fit_ratio", "fitted_ratio", "drs_sample", "RATIO_FILE"]
+__all__ = ["RatioClassifier", "fit_ratio", "fitted_ratio", "drs_sample"]
 
 _RATIO_FORMAT = "gankit-drs-ratio-1"
 
@@ -102,7 +102,7 @@ def fitted_ratio(G: nn.Module, source: Any, steps: int, seed: int, device: torch
                  bandwidth: float = 10.0, cache: str | Path | None = None, save: bool = False) -> RatioClassifier:
     """:func:`fit_ratio`, or the classifier already fitted for exactly these inputs and kept in ``cache``.
 
-    ``cache`` is a run's :data:`RATIO_FILE` (``save=True`` writes it), read with ``weights_only`` and used
+    ``cache`` is a run's :data:`gankit.io.RATIO_FILE` (``save=True`` writes it), read with ``weights_only`` and used
     only where its key (SHA-256 of G's weights, the data, ``steps``, ``seed``, ``bandwidth``) matches.
     """
     key = _ratio_key(G, source, steps, seed, bandwidth) if cache is not None else ""

@@ -23,11 +23,8 @@ __all__ = ["log_volume", "log_density", "polarity_sample", "hpd_sample"]
 
 
 def log_volume(G: nn.Module, z: Tensor, batch: int = 2048) -> Tensor:
-    """``Σ_k log σ_k(J_G(z))`` for each row of ``z`` (shape ``(n,)``, float64).
-
-    ``J_G(z)`` is the Jacobian of the flattened output with respect to ``z``; its
-    ``min(dim z, dim x)`` singular values are taken by ``torch.linalg.svdvals``.
-    """
+    """``Σ_k log σ_k(J_G(z))`` ``(n,)``, float64, for each row of ``z``: the log singular values of the
+    Jacobian of ``G``'s flattened output (``torch.linalg.svdvals``), summed."""
     jacobian = vmap(jacrev(lambda zz: G(zz.unsqueeze(0)).reshape(-1)))  # (b, latent) -> (b, out, latent)
     out = []
     for start in range(0, z.shape[0], batch):
@@ -38,10 +35,8 @@ def log_volume(G: nn.Module, z: Tensor, batch: int = 2048) -> Tensor:
 
 def polarity_sample(G: nn.Module, n: int, rho: float, seed: int, device: torch.device | str = "cpu",
                     pool: int = 10, batch: int = 4096) -> Tensor:
-    """``n`` samples of ``G`` under polarity ``rho`` (module doc); ``rho = 0`` is plain sampling.
-
-    Deterministic in ``seed``. Returns a CPU float32 tensor of shape ``(n, *G's output)``.
-    """
+    """``n`` samples ``(n, *G's output)`` of ``G`` (CPU float32) under polarity ``rho``, deterministic in ``seed``;
+    ``rho = 0`` is plain sampling."""
     check_polarity(rho, pool)
     if rho == 0 or pool == 1:  # the plain generator: exactly generate's draws
         return generate(G, n, seed, device, batch)
