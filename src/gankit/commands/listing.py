@@ -16,17 +16,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    presets = {name: preset_help(name) for name in preset_names()}
+    tables = {"presets": {name: preset_help(name) for name in preset_names()},
+              **{kind: {e.name + (":<arg>" if e.family else ""): e.help for e in reg.entries()}
+                 for kind, reg in ALL.items()}}
     if args.json:
-        print_json({"presets": presets, **{kind: {e.name + (":<arg>" if e.family else ""): e.help
-                                                  for e in reg.entries()} for kind, reg in ALL.items()}})
+        print_json(tables)
         return 0
-    print("presets (gankit train --preset NAME):")
-    for name, text in presets.items():
-        print(f"  {name:<18} {text}")
-    for kind, reg in ALL.items():
-        print(f"{kind}:")
-        for e in reg.entries():
-            name = e.name + (":<arg>" if e.family else "")
-            print(f"  {name:<18} {e.help}")
+    for kind, table in tables.items():
+        print("presets (gankit train --preset NAME):" if kind == "presets" else f"{kind}:")
+        for name, text in table.items():
+            print(f"  {name:<18} {text}")
     return 0
