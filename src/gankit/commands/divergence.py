@@ -1,9 +1,4 @@
-"""``gankit divergence``: f-divergences between two 1-D mixtures by quadrature, with Monte Carlo beside.
-
-Infinite values are printed as ``inf``. In ``--json`` output an infinite number is the
-string ``"inf"`` (JSON has no infinity, and ``null`` would read as "not computed");
-a value that could not be computed at all (NaN) is ``null``.
-"""
+"""``gankit divergence``: f-divergences between two 1-D mixtures by quadrature, with Monte Carlo beside."""
 
 from __future__ import annotations
 
@@ -22,7 +17,7 @@ __all__ = ["register", "run", "json_numbers", "parse_spec"]
 
 
 def json_numbers(obj: Any) -> Any:
-    """``±inf`` → ``"inf"`` / ``"-inf"``, NaN → ``None``, recursively (for ``--json``)."""
+    """``±inf`` → ``"inf"`` / ``"-inf"`` (``null`` would read as "not computed"), NaN → ``None``, recursively."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
     if isinstance(obj, dict):
@@ -34,7 +29,6 @@ def json_numbers(obj: Any) -> Any:
 
 def parse_spec(spec: str, flag: str):
     """A 1-D mixture from a command-line spec; errors name the flag."""
-
     try:
         return parse_mixture(spec)
     except GankitError as exc:

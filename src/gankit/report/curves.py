@@ -22,7 +22,7 @@ _TITLES = {
     "modes": "modes captured (higher is better)", "high_quality": "high-quality fraction (higher is better)",
     "reverse_kl": "reverse KL over modes (lower is better)", "w1": "W1 to the data (lower is better)",
 }
-_ORDER = ("d_loss", "g_loss", "estimate", "modes", "high_quality", "reverse_kl", "w1")
+_ORDER = tuple(_TITLES)  # display order
 #: matplotlib's tab10 colours, one per group
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf")
