@@ -69,12 +69,7 @@ class GaussianNaiveBayesGenerator:
     def joint_log_likelihood(self, X: Any) -> np.ndarray:
         r""":math:`\log p(x, y=k)` for every sample and class, shape (n, K)."""
         check_fitted(self, "nb_", "joint_log_likelihood")
-        x = fitted_features(self, X)  # (n, d)
-        log_norm = -0.5 * np.log(2 * np.pi * self.var_).sum(axis=1)  # (K,)
-        inv = 1.0 / self.var_  # (K, d)
-        # sum_j (x_j - θ_kj)² / σ²_kj expanded, so no (n, K, d) array is formed
-        quad = x**2 @ inv.T - 2 * x @ (self.theta_ * inv).T + (self.theta_**2 * inv).sum(axis=1)  # (n, K)
-        return np.log(self.class_prior_)[None] + log_norm[None] - 0.5 * quad
+        return self.nb_.predict_joint_log_proba(fitted_features(self, X))
 
     def score_samples(self, X: Any, y: Any = None) -> np.ndarray:
         """Per sample :math:`\\log p(x, y)` when ``y`` is given, else :math:`\\log p(x) = \\log \\sum_y p(x, y)`."""

@@ -140,8 +140,8 @@ def load_cifar(path: str | os.PathLike[str], split: str = "train", test_fraction
         x, y = read_cifar_batch(path)
         return make_image_dataset(x, y, name=path.name, split=split, test_fraction=test_fraction, split_seed=split_seed)
     train = sorted(path.glob("data_batch_*"), key=lambda p: p.name)
-    files = {"train": train, "test": [path / "test_batch"] if (path / "test_batch").is_file() else []}
-    chosen = files["train"] + files["test"] if split == "all" else files[split]
+    test = [path / "test_batch"] if (path / "test_batch").is_file() else []
+    chosen = {"train": train, "test": test, "all": train + test}[split]
     if not chosen:
         raise GankitError(f"CIFAR folder {str(path)!r} has no batch for split {split!r} "
                           "(expected data_batch_1..5 and test_batch)")

@@ -146,9 +146,8 @@ class Mixture1D(DataSource):
     name: str = "N(0,1)"
 
     def __post_init__(self) -> None:
-        self.weights = np.asarray(self.weights, dtype=np.float64).reshape(-1)
-        self.means = np.asarray(self.means, dtype=np.float64).reshape(-1)
-        self.stds = np.asarray(self.stds, dtype=np.float64).reshape(-1)
+        self.weights, self.means, self.stds = (np.asarray(v, dtype=np.float64).reshape(-1)
+                                               for v in (self.weights, self.means, self.stds))
         if not (len(self.weights) == len(self.means) == len(self.stds) >= 1):
             raise GankitError("a mixture needs as many weights, means and stds, at least one of each")
         if not np.all(np.isfinite(np.concatenate([self.weights, self.means, self.stds]))):

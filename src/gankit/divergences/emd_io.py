@@ -196,8 +196,7 @@ def _read_csv(p: Path) -> tuple[np.ndarray, np.ndarray | None]:
     weight_col = None
     first = rows[0][1]
     if not all(_is_number(c) for c in first):
-        names = [c.lower() for c in first]
-        hits = [i for i, c in enumerate(names) if c in _WEIGHT_NAMES]
+        hits = [i for i, c in enumerate(first) if c.lower() in _WEIGHT_NAMES]
         if len(hits) > 1:
             raise GankitError(f"{p} header has more than one weight column")
         weight_col = hits[0] if hits else None
@@ -205,15 +204,13 @@ def _read_csv(p: Path) -> tuple[np.ndarray, np.ndarray | None]:
         if not rows:
             raise GankitError(f"point file has a header but no data rows: {p}")
     width = len(first)
-    data = np.empty((len(rows), width))
-    for r, (line, cells) in enumerate(rows):
+    for line, cells in rows:
         if len(cells) != width:
             raise GankitError(f"{p} line {line}: {len(cells)} columns, expected {width}")
-        for c, cell in enumerate(cells):
-            try:
-                data[r, c] = float(cell)
-            except ValueError:
-                raise GankitError(f"{p} line {line}: {cell!r} is not a number") from None
+        bad = next((cell for cell in cells if not _is_number(cell)), None)
+        if bad is not None:
+            raise GankitError(f"{p} line {line}: {bad!r} is not a number")
+    data = np.array([[float(cell) for cell in cells] for _, cells in rows])
     if weight_col is None:
         return data, None
     if width == 1:

@@ -11,11 +11,7 @@ from ..registry import MODELS
 __all__ = ["MLPGenerator", "MLPDiscriminator", "make_mlp", "ACTIVATIONS"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-    "tanh": nn.Tanh,
-    "silu": nn.SiLU,
+    "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "tanh": nn.Tanh, "silu": nn.SiLU,
 }
 
 
