@@ -50,7 +50,7 @@ from ..objectives import WGAN, LogitObjective
 from ..objectives.penalty import Regularized
 from .averaging import EMA, LRSchedule
 from .callbacks import ProgressBar
-from .stacked import stack_discriminators, stack_generators
+from .stacked import StackedMLP, stack_discriminators, stack_generators
 from .trainer import Callback, Trainer, make_optimizer
 
 __all__ = ["StackedTrainer", "ReplicaCallbacks", "fit_replicas", "check_supported", "SUPPORTED"]
@@ -103,26 +103,36 @@ def _identity(t: Tensor) -> Tensor:
     return t
 
 
-def _slice_optimizer(stacked: torch.optim.Optimizer, opt: torch.optim.Optimizer, i: int) -> dict[str, Any]:
-    """Replica ``i``'s optimiser state (for ``opt``) out of the optimiser over stacked tensors."""
-    sd = stacked.state_dict()
-    state = {k: {name: (v[i] if v.dim() > 0 else v).clone() if torch.is_tensor(v) else v for name, v in s.items()}
-             for k, s in sd["state"].items()}
-    groups = opt.state_dict()["param_groups"]
-    for g, sg in zip(groups, sd["param_groups"], strict=True):
+def _hyper(groups: list[dict[str, Any]], source: list[dict[str, Any]]) -> None:
+    """Copy the hyper-parameters (learning rate, betas, ...) of ``source`` param groups into ``groups``."""
+    for g, sg in zip(groups, source, strict=True):
         g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
+
+
+def _slice_optimizer(stacked: torch.optim.Optimizer, net: StackedMLP, opt: torch.optim.Optimizer,
+                     i: int) -> dict[str, Any]:
+    """Replica ``i``'s optimiser state (for ``opt``) out of the optimiser over ``net.flat``."""
+    sd = stacked.state_dict()
+    flat = sd["state"].get(0, {})
+    parts = {k: net.split(v) for k, v in flat.items() if torch.is_tensor(v) and v.shape == net.flat.shape}
+    state = {j: {k: parts[k][j][i].clone() if k in parts else (v.clone() if torch.is_tensor(v) else v)
+                 for k, v in flat.items()} for j in range(len(parts and next(iter(parts.values()))))}
+    groups = opt.state_dict()["param_groups"]
+    _hyper(groups, sd["param_groups"])
     return {"state": state, "param_groups": groups}
 
 
 def _stack_optimizers(stacked: torch.optim.Optimizer, opts: list[torch.optim.Optimizer]) -> None:
-    """Load the replicas' optimiser states (e.g. after a resume) into the optimiser over stacked tensors."""
+    """Load the replicas' optimiser states (e.g. after a resume) into the optimiser over ``flat``."""
     sds = [o.state_dict() for o in opts]
-    groups = stacked.state_dict()["param_groups"]
-    for g, sg in zip(groups, sds[0]["param_groups"], strict=True):
-        g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
-    state = {k: {name: torch.stack([sd["state"][k][name] for sd in sds]) if torch.is_tensor(v) and v.dim() > 0 else v
-                 for name, v in s.items()} for k, s in sds[0]["state"].items()}
-    stacked.load_state_dict({"state": state, "param_groups": groups})
+    sd = stacked.state_dict()
+    _hyper(sd["param_groups"], sds[0]["param_groups"])
+    per = [sds[0]["state"][j] for j in sorted(sds[0]["state"])]
+    if per:
+        sd["state"] = {0: {k: torch.cat([torch.stack([s["state"][j][k] for s in sds]).reshape(-1)
+                                         for j in range(len(per))]) if torch.is_tensor(v) and v.dim() > 0 else v
+                           for k, v in per[0].items()}}
+    stacked.load_state_dict(sd)
 
 
 def _pairs(ref: dict, other: dict) -> list[tuple[Any, Any, Any]]:
@@ -184,8 +194,8 @@ class StackedTrainer(Trainer):
         self._base = obj.base if isinstance(obj, Regularized) else obj
         if not isinstance(self._base, (LogitObjective, WGAN)):
             raise GankitError(f"--seeds cannot vectorise objective {obj.name!r}; it supports {SUPPORTED}")
-        G = stack_generators([r.G for r in replicas]).to(r0.device)
-        D = stack_discriminators([r.D for r in replicas]).to(r0.device)
+        G = stack_generators([r.G for r in replicas])  # (on the replicas' device)
+        D = stack_discriminators([r.D for r in replicas])
         D.fast = D.fast and not (self._r1 or self._r2)  # the penalties differentiate D's input gradient again
         super().__init__(G, D, obj, r0.source, r0.cfg, callbacks, device=r0.device)
         self.replicas = replicas
@@ -194,8 +204,9 @@ class StackedTrainer(Trainer):
         # one kernel per stacked tensor: the replicas' element-wise update without a per-tensor loop
         impl = {"foreach": True} if cfg.optimizer == "rmsprop" else {"fused": True}
         betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = make_optimizer(cfg.optimizer, G.parameters(), cfg.lr_g, betas, **impl)
-        self.opt_d = make_optimizer(cfg.optimizer, D.parameters(), cfg.lr_d, betas, **impl)
+        self.opt_g = make_optimizer(cfg.optimizer, [G.flat], cfg.lr_g, betas, **impl)
+        self.opt_d = make_optimizer(cfg.optimizer, [D.flat], cfg.lr_d, betas, **impl)
+        self._d_params = [D.flat]
         for stacked, opts in ((self.opt_g, [r.opt_g for r in replicas]), (self.opt_d, [r.opt_d for r in replicas])):
             _stack_optimizers(stacked, opts)
         base = self._base
@@ -247,6 +258,7 @@ class StackedTrainer(Trainer):
     def train_step(self) -> None:
         """One step of Algorithm 1 for every replica; each minimises its own loss."""
         obj, bs = self.objective, self.n_batch
+        self.G._live = self.D._live = False  # no graph of a previous step is pending (an exception may have cut one)
         for _ in range(obj.critic_steps(self.step, self.cfg.d_steps)):
             real = self.real_batch()
             with torch.no_grad():
@@ -269,11 +281,12 @@ class StackedTrainer(Trainer):
         """Copy replica ``i``'s weights, gradients and optimiser states out of the stack."""
         r = self.replicas[i]
         for mine, stacked in ((r.G, self.G), (r.D, self.D)):
-            for p, s in zip(mine.parameters(), stacked.parameters(), strict=True):
+            grads = stacked.split(stacked.flat.grad) if stacked.flat.grad is not None else None
+            for j, (p, s) in enumerate(zip(mine.parameters(), stacked.parameters(), strict=True)):
                 p.copy_(s[i])
-                p.grad = None if s.grad is None else s.grad[i].clone()
-        r.opt_g.load_state_dict(_slice_optimizer(self.opt_g, r.opt_g, i))
-        r.opt_d.load_state_dict(_slice_optimizer(self.opt_d, r.opt_d, i))
+                p.grad = None if grads is None else grads[j][i].clone()
+        r.opt_g.load_state_dict(_slice_optimizer(self.opt_g, self.G, r.opt_g, i))
+        r.opt_d.load_state_dict(_slice_optimizer(self.opt_d, self.D, r.opt_d, i))
         r.step = self.step
 
 
@@ -312,8 +325,7 @@ class ReplicaCallbacks(Callback):
             st.sync_replica(i)
         elif self._seen[i][1] != self._versions[1]:  # only the twins moved (e.g. the learning rates)
             for mine, stacked in ((r.opt_g, st.opt_g), (r.opt_d, st.opt_d)):
-                for g, sg in zip(mine.param_groups, stacked.param_groups, strict=True):
-                    g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
+                _hyper(mine.param_groups, stacked.param_groups)
         if self._seen[i][1] != self._versions[1]:
             for j, twin in self.twins.items():
                 cb = r.callbacks[j]

@@ -7,7 +7,11 @@ product ``y = x Wᵀ + b`` (:func:`torch.baddbmm`) and autograd differentiates t
 like any module. Inputs and outputs carry the replica axis first: ``(N, batch, ...)``.
 
 The stacked module's parameters come in the order of one replica's ``parameters()``, so
-optimiser states and weight averages slice per replica by position.
+weight averages and states slice per replica by position. They are views of one flat
+tensor, :attr:`StackedMLP.flat`, which is what the trainer optimises and what autograd
+differentiates: one optimiser tensor and one gradient per network instead of one per
+layer (each costs optimiser and autograd bookkeeping per step); :meth:`StackedMLP.split`
+cuts any flat-shaped tensor (gradient, optimiser moment) into the per-layer stacks.
 
 Fast path. Autograd records some ten nodes per layer (the product, the transposed weight,
 the bias broadcast, the activation); on a CPU their bookkeeping costs more than the small
@@ -65,58 +69,58 @@ FAST_ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.SiLU)
 class StackedMLPFunction(torch.autograd.Function):
     """``h ↦ … act(h Wⱼᵀ + bⱼ) …`` over stacked weights as one autograd node (see the module docstring).
 
-    ``apply(x, ops, *params)``: ``x`` of shape ``(N, batch, in)``, ``ops`` the layer list of a
-    :class:`StackedMLP` (layer indices and activation modules), ``params`` ``W0, b0, W1, b1, …``.
+    ``apply(x, mlp, flat)``: ``x`` of shape ``(N, batch, in)``, ``mlp`` the :class:`StackedMLP`
+    (its layers and work buffers), ``flat`` its :attr:`StackedMLP.flat` weights. Returns the
+    output; the backward returns the gradients of ``x`` and of ``flat`` (when needed).
+
+    Hidden activations and the backward's intermediate gradients go into buffers of ``mlp``
+    that are reused from call to call; a forward made while another one's backward is
+    pending uses fresh tensors. The output and the gradients are always fresh tensors.
     """
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, ops: list, *params: Tensor) -> Tensor:
-        h, saved = x, []  # saved: per op, its input (a layer) or (pre-activation, output) (an activation)
-        for op in ops:
-            if isinstance(op, int):
-                saved.append(h)
-                h = torch.baddbmm(params[2 * op + 1].unsqueeze(1), h, params[2 * op].transpose(1, 2))
-            elif isinstance(op, _IN_PLACE):  # the derivative needs only the output: overwrite the product
-                h = torch.relu_(h) if isinstance(op, nn.ReLU) else torch.tanh_(h)
-                saved.append((None, h))
-            else:
-                a, h = h, op(h)
-                saved.append((a, h))
-        ctx.ops, ctx.saved = ops, saved
-        ctx.save_for_backward(*params)
-        return h
+    def forward(ctx: Any, x: Tensor, mlp: StackedMLP, flat: Tensor) -> Tensor:
+        ctx.owner = not mlp._live  # the buffers are free: this graph holds them until its backward
+        mlp._live = mlp._live or ctx.owner
+        ctx.mlp, ctx.saved = mlp, []
+        ctx.save_for_backward(flat)  # (autograd's check that the weights did not change before the backward)
+        out = mlp._run(x, mlp._weights, "fwd" if ctx.owner else None, ctx.saved)
+        return out.squeeze(2) if mlp.out_shape is None else out  # logits (N, batch)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         if ctx.saved is None:
             raise RuntimeError("StackedMLPFunction's backward uses its saved activations up; it runs once per forward")
-        params, need = ctx.saved_tensors, ctx.needs_input_grad
-        grads: list[Tensor | None] = [None] * len(params)
-        g = grad.contiguous() if isinstance(ctx.ops[-1], int) else grad.clone()  # (activations work in place)
-        first = min(i for i, op in enumerate(ctx.ops) if isinstance(op, int))
-        for i in range(len(ctx.ops) - 1, -1, -1):
-            op, saved = ctx.ops[i], ctx.saved[i]
+        (flat,), (need_x, _, need_w), mlp = ctx.saved_tensors, ctx.needs_input_grad, ctx.mlp
+        gflat = torch.empty_like(flat) if need_w else None
+        grads = mlp.split(gflat) if need_w else []
+        if mlp.out_shape is None:
+            grad = grad.unsqueeze(2)
+        g = grad.contiguous() if isinstance(mlp.ops[-1], int) else grad.clone()  # (activations work in place)
+        for i in range(len(mlp.ops) - 1, -1, -1):
+            op, saved = mlp.ops[i], ctx.saved[i]
             if not isinstance(op, int):
                 g = _act_backward(op, g, *saved)
                 continue
-            w = params[2 * op]
-            # a layer with few inputs and more outputs: its products are several times faster in MKL
-            # computed transposed (or on a column-major copy of W); the results are the same
-            skinny = w.shape[2] < _SKINNY < w.shape[1]
-            if need[2 + 2 * op]:
-                grads[2 * op] = (torch.bmm(saved.transpose(1, 2), g).transpose(1, 2) if skinny
-                                 else torch.bmm(g.transpose(1, 2), saved))  # (N, out, batch) @ (N, batch, in)
-            if need[3 + 2 * op]:
-                grads[2 * op + 1] = g.sum(1)
-            if i == first and not need[0]:
+            w, skinny = mlp._weights[2 * op], mlp._skinny[op]
+            if need_w:  # dW = gᵀ h (N, out, batch) @ (N, batch, in), db = Σ g, into the flat gradient
+                if skinny:  # few inputs, more outputs: about twice as fast in MKL as the transposed product
+                    grads[2 * op].copy_(torch.bmm(saved.transpose(1, 2), g).transpose(1, 2))
+                else:
+                    torch.bmm(g.transpose(1, 2), saved, out=grads[2 * op])
+                torch.sum(g, 1, out=grads[2 * op + 1])
+            if i == mlp._first and not need_x:
                 break
+            out = None if i == mlp._first or not ctx.owner else mlp._buffer(("bwd", i), (*g.shape[:2], w.shape[2]))
             if w.shape[1] == 1:  # one output (D's logit): g @ W is an outer product, faster as one multiply
-                g = g * w
+                g = torch.mul(g, w, out=out) if out is not None else g * w
             else:
-                g = torch.bmm(g, w.transpose(1, 2).contiguous().transpose(1, 2) if skinny else w)
+                g = torch.bmm(g, w, out=out) if out is not None else torch.bmm(g, w)
         ctx.saved = None
-        return (g if need[0] else None, None, *grads)
+        if ctx.owner:
+            mlp._live = False
+        return g if need_x else None, None, gflat
 
 
 class StackedMLP(nn.Module):
@@ -143,45 +147,115 @@ class StackedMLP(nn.Module):
         kinds = [tuple(type(m) for m in net) for net in nets]
         if any(k != kinds[0] for k in kinds):
             raise GankitError("--seeds needs replicas of one architecture; the models differ")
-        params, buffers = torch.func.stack_module_state(nets)
+        stacked, buffers = torch.func.stack_module_state(nets)
         if buffers:
             raise GankitError(f"--seeds stacks stateless MLP layers; the model has buffers {sorted(buffers)}")
-        # parameter order of one replica (nn.Sequential order), so states slice by position
-        self.params = nn.ParameterList(nn.Parameter(params[name].detach().clone()) for name, _ in
-                                       nets[0].named_parameters())
+        names = [name for name, _ in nets[0].named_parameters()]  # one replica's order
+        #: the trained tensor: every stacked weight, flattened one after the other
+        self.flat = torch.cat([stacked[k].detach().reshape(-1) for k in names]).requires_grad_(True)
+        self._shapes = [tuple(stacked[k].shape) for k in names]
+        self.params = nn.ParameterList(nn.Parameter(v) for v in self.split(self.flat.detach()))
+        self._weights = list(self.params)  # plain list: indexing a ParameterList costs microseconds per call
         self.ops: list[nn.Module | int] = []  # a layer index into the stacked weights, or an activation module
-        j = 0
         for m in nets[0]:
             if isinstance(m, nn.Linear):
-                self.ops.append(j)
-                j += 1
+                self.ops.append(sum(isinstance(op, int) for op in self.ops))
             elif any(True for _ in m.parameters()):
                 raise GankitError(f"--seeds stacks linear layers and parameter-free activations; got {type(m).__name__}")
             else:
                 self.ops.append(m)
+        self._first = next(i for i, op in enumerate(self.ops) if isinstance(op, int))
+        self._skinny = [w.shape[2] < _SKINNY < w.shape[1] for w in self._weights[::2]]
         self.out_shape, self.scale, self.pack = out_shape, float(scale), int(pack)
         #: use :class:`StackedMLPFunction` (once-differentiable) when every activation has a fast derivative
         self.fast = all(isinstance(op, (int, *FAST_ACTIVATIONS)) for op in self.ops)
-        self._weights = list(self.params)  # plain list: indexing a ParameterList costs microseconds per call
+        self._bufs: dict[tuple, Tensor] = {}  # work buffers, by ((purpose, op index), shape)
+        self._plans: dict[tuple, list[tuple]] = {}  # see _plan
+        self._live = False  # whether a fast-path graph holds the "fwd"/"bwd" buffers until its backward
+
+    def __getstate__(self) -> dict[str, Any]:  # copies (e.g. a weight average's) leave the work buffers behind
+        state = self.__dict__.copy()
+        state["_bufs"], state["_plans"], state["_live"] = {}, {}, False
+        return state
+
+    def split(self, t: Tensor) -> list[Tensor]:
+        """Views of a flat-shaped tensor as the per-layer stacks ``W0 (N, out, in), b0 (N, out), …``."""
+        out, o = [], 0
+        for shape in self._shapes:
+            k = math.prod(shape)
+            out.append(t[o:o + k].view(shape))
+            o += k
+        return out
+
+    def _buffer(self, key: tuple, shape: tuple[int, ...]) -> Tensor:
+        t = self._bufs.get((key, shape))
+        if t is None:
+            t = self._bufs[(key, shape)] = torch.empty(shape, dtype=self.flat.dtype, device=self.flat.device)
+        return t
+
+    @torch.no_grad()
+    def _plan(self, tag: str, n: int, b: int) -> list[tuple]:
+        """The buffered forward for ``n × b`` rows, per op: (kind, fn or bias, Wᵀ, output buffer), views made once."""
+        plan = self._plans.get((tag, n, b))
+        if plan is None:
+            plan, last = [], len(self.ops) - 1
+            for i, op in enumerate(self.ops):
+                if isinstance(op, int):
+                    w, bias = self._weights[2 * op], self._weights[2 * op + 1]
+                    out = None if i == last else self._buffer((tag, i), (n, b, w.shape[1]))  # the output is fresh
+                    plan.append((0, bias.unsqueeze(1), w.transpose(1, 2), out))
+                elif isinstance(op, _IN_PLACE):  # overwrite the product (a buffer): no allocation
+                    plan.append((1, torch.relu_ if isinstance(op, nn.ReLU) else torch.tanh_, None, None))
+                else:
+                    plan.append((2, op, None, None))
+            self._plans[(tag, n, b)] = plan
+        return plan
+
+    def _run(self, h: Tensor, weights: list[Tensor], tag: str | None, saved: list | None = None) -> Tensor:
+        """The layers on ``h: (N, batch, in)``; hidden activations into the ``tag`` buffers (fresh if ``None``).
+
+        ``saved`` (fast path) collects per op what its backward needs: a layer's input, or an
+        activation's (input, output).
+        """
+        if tag is None:
+            for op in self.ops:
+                if isinstance(op, int):
+                    if saved is not None:
+                        saved.append(h)
+                    h = torch.baddbmm(weights[2 * op + 1].unsqueeze(1), h, weights[2 * op].transpose(1, 2))
+                else:
+                    a, h = h, op(h)
+                    if saved is not None:
+                        saved.append((a, h))
+            return h
+        for kind, f, wt, out in self._plan(tag, h.shape[0], h.shape[1]):
+            if kind == 0:
+                if saved is not None:
+                    saved.append(h)
+                h = torch.baddbmm(f, h, wt) if out is None else torch.baddbmm(f, h, wt, out=out)  # (N, batch, out)
+            else:
+                a, h = h, f(h)
+                if saved is not None:
+                    saved.append((None if kind == 1 else a, h))
+        return h
 
     def forward(self, x: Tensor) -> Tensor:
         """``x: (N, batch, *shape)`` → ``(N, batch, *out_shape)`` or logits ``(N, batch // pack)``."""
         n, b = x.shape[0], x.shape[1] // self.pack
-        h = x.reshape(n, b, -1)  # packing: a replica's consecutive samples concatenated, as Packed does
+        # packing: a replica's consecutive samples concatenated, as Packed does (no-op reshapes skipped:
+        # each would be one more autograd node)
+        h = x if x.dim() == 3 and self.pack == 1 else x.reshape(n, b, -1)
         if self.out_shape is None and self.scale != 1.0:
             h = h / self.scale
-        p = self._weights
-        if self.fast and torch.is_grad_enabled():
-            h = StackedMLPFunction.apply(h, self.ops, *p)
-        else:
-            for op in self.ops:
-                if isinstance(op, int):
-                    h = torch.baddbmm(p[2 * op + 1].unsqueeze(1), h, p[2 * op].transpose(1, 2))  # (N, batch, out)
-                else:
-                    h = op(h)
+        if not torch.is_grad_enabled():  # no graph: hidden activations into the "eval" buffers
+            h = self._run(h, self._weights, "eval" if self.fast else None)
+        elif self.fast:
+            h = StackedMLPFunction.apply(h, self, self.flat)
+        else:  # plain autograd on views of `flat` (differentiable twice: R1/R2)
+            h = self._run(h, self.split(self.flat), None)
         if self.out_shape is None:
-            return h.squeeze(2)
-        h = h.view(n, b, *self.out_shape)
+            return h if h.dim() == 2 else h.squeeze(2)  # (the fast path squeezes itself)
+        h = h if h.shape[2:] == self.out_shape else h.view(n, b, *self.out_shape)
         return h * self.scale if self.scale != 1.0 else h
 
 
