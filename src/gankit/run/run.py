@@ -34,6 +34,7 @@ from ..data.toy import DataSource
 from ..errors import GankitError
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_json
 from ..metrics.evaluate import evaluate_discriminator, final_evaluate
+from ..report.tensorboard import require_summary_writer
 from ..sampling import check_sampler, fitted_ratio, sample
 from ..train.checkpoint import CheckpointError, list_checkpoints, load_latest
 from ..train.distributed import DistInfo, check_world_size, init_from_env
@@ -110,6 +111,8 @@ class Run:
             raise GankitError(f"eval.drs (discriminator rejection sampling) needs a GAN on vector data (toy sets, "
                               f"1-D mixtures, tables); this run has {what}; set eval.drs = 0")
         self.state = self._resume_state(info, warn) if resume else None
+        if out is not None and cfg.train.tensorboard:
+            require_summary_writer()  # the optional extra: fail before anything is written
         if out is not None and info.is_main:
             check_output(out, checkpoint_bytes(parts.G, parts.D) * (cfg.train.keep_checkpoints + 1))
         return Session(parts, out, info, warn, resume, dumps_toml(self.cfg))

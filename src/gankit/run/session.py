@@ -8,7 +8,6 @@ from typing import Any
 
 from ..config import dumps_toml
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, HISTORY_FILE, atomic_write_bytes, json_safe
-from ..report.tensorboard import require_summary_writer
 from ..train.callbacks import Checkpointer, History
 from ..train.checkpoint import CheckpointError
 from ..train.distributed import Barrier, DistInfo, DropLogs, RankStates, restore_rank_states, wrap_trainer
@@ -33,8 +32,6 @@ class Session:
                  config_text: str | None = None) -> None:
         self.parts, self.out, self.info, self.warn, self.resume = parts, out, info, warn, resume
         cfg = parts.cfg
-        if cfg.train.tensorboard and out is not None:
-            require_summary_writer()  # fail before anything is written
         self.writes = out is not None and info.is_main
         self.history_path = out / HISTORY_FILE if self.writes else None
         self.schedules, self.ema = schedule_callbacks(parts)  # LR schedule, EMA of G
