@@ -161,3 +161,57 @@ def test_refusals_name_the_setting(bad, why):
     check_supported(apply_overrides(RunConfig(), ["model.pack=4", "objective.r1=1", "train.ema=0.99"]), 2)
     with pytest.raises(GankitError, match="model.name=auto"):  # auto on images is the DCGAN
         check_supported(apply_overrides(RunConfig(), ["model.name=auto"]), 2, data_shape=(3, 8, 8))
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "elu", "tanh", "silu"])
+@pytest.mark.parametrize("kind", ["G", "D"])
+def test_stacked_mlp_function_gradcheck(act, kind):
+    """The fast path's one autograd node (the only hand-written backward) against finite differences."""
+    from gankit.models.mlp import MLPDiscriminator, MLPGenerator
+    from gankit.train.stacked import StackedMLP, StackedMLPFunction
+
+    torch.manual_seed(0)
+    if kind == "G":  # a skinny first layer (3 inputs) and a 2-wide output
+        nets = [MLPGenerator(3, (2,), width=10, depth=2, activation=act).net.double() for _ in range(2)]
+        mlp, x = StackedMLP(nets, (2,)), torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    else:  # one logit per input: the outer-product input gradient
+        nets = [MLPDiscriminator((9,), width=10, depth=2, activation=act).net.double() for _ in range(2)]
+        mlp, x = StackedMLP(nets, None), torch.randn(2, 4, 9, dtype=torch.float64, requires_grad=True)
+    assert mlp.fast
+    # (gradcheck perturbs `flat` in place; the layers are views of it)
+    assert torch.autograd.gradcheck(lambda x, flat: StackedMLPFunction.apply(x, mlp, flat), (x, mlp.flat))
+    # the fast path equals plain autograd on each replica's own network, values and gradients
+    out = mlp(x)
+    (gx, gflat) = torch.autograd.grad(out.sum(), (x, mlp.flat))
+    for i, net in enumerate(nets):
+        xi = x[i].detach().requires_grad_(True)
+        ref = net(xi).reshape(out[i].shape)
+        assert torch.allclose(out[i], ref, atol=1e-12)
+        grads = torch.autograd.grad(ref.sum(), [xi, *net.parameters()])
+        assert torch.allclose(gx[i], grads[0], atol=1e-12)
+        for g, r in zip(mlp.split(gflat), grads[1:], strict=True):
+            assert torch.allclose(g[i], r, atol=1e-12)
+
+
+def test_stacked_mlp_function_buffers_are_safe():
+    """A forward while another graph is pending uses fresh tensors; a retained graph whose buffers were retaken raises."""
+    from gankit.models.mlp import MLPDiscriminator
+    from gankit.train.stacked import StackedMLP
+
+    torch.manual_seed(0)
+    mlp = StackedMLP([MLPDiscriminator((2,), width=8, depth=2).net for _ in range(3)], None)
+    x, y = torch.randn(3, 5, 2), torch.randn(3, 5, 2)
+    a, b = mlp(x), mlp(y)  # a holds the buffers until its backward; b must not overwrite them
+    ga = torch.autograd.grad(a.sum(), mlp.flat, retain_graph=True)[0]
+    gb = torch.autograd.grad(b.sum(), mlp.flat)[0]
+    with torch.no_grad():
+        assert torch.allclose(a, mlp(x)) and torch.allclose(b, mlp(y))
+    fresh = StackedMLP([MLPDiscriminator((2,), width=8, depth=2).net for _ in range(3)], None)
+    with torch.no_grad():
+        fresh.flat.copy_(mlp.flat)
+    assert torch.allclose(ga, torch.autograd.grad(fresh(x).sum(), fresh.flat)[0], atol=1e-6)
+    assert torch.allclose(gb, torch.autograd.grad(fresh(y).sum(), fresh.flat)[0], atol=1e-6)
+    assert torch.equal(torch.autograd.grad(a.sum(), mlp.flat, retain_graph=True)[0], ga)  # buffers untouched
+    mlp(y)  # takes the buffers
+    with pytest.raises(RuntimeError, match="reused this graph's activation buffers"):
+        torch.autograd.grad(a.sum(), mlp.flat)

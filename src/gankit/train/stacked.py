@@ -39,16 +39,16 @@ from ..models.pack import Packed
 __all__ = ["StackedMLP", "StackedMLPFunction", "stack_generators", "stack_discriminators"]
 
 
-def _act_backward(act: nn.Module, g: Tensor, a: Tensor, h: Tensor) -> Tensor:
-    """``g · act'(a)`` for the output ``h = act(a)`` (in place into ``g``; ReLU and tanh overwrite ``h``).
+def _act_backward(act: nn.Module, g: Tensor, a: Tensor | None, h: Tensor, buf: Tensor | None) -> Tensor:
+    """``g · act'(a)`` for the output ``h = act(a)``, in place into ``g`` (``buf``: work space, or ``None``).
 
     Steps are written with ``sign`` (one float kernel) rather than comparisons: multiplying by
     a boolean mask converts it to float first, several times slower on a CPU.
     """
-    if isinstance(act, nn.ReLU):  # (the saved output is used up in place: no allocation)
-        return g.mul_(h.sign_())  # h ≥ 0: 1 where a > 0, else 0 (autograd's convention at 0)
+    if isinstance(act, nn.ReLU):  # h ≥ 0: 1 where a > 0, else 0 (autograd's convention at 0)
+        return g.mul_(torch.sign(h, out=buf) if buf is not None else torch.sign(h))
     if isinstance(act, nn.Tanh):
-        return g.mul_(h.mul_(h).neg_().add_(1.0))
+        return g.mul_((torch.mul(h, h, out=buf) if buf is not None else h * h).neg_().add_(1.0))
     step = a.sign().clamp_min_(0.0)  # 1 where a > 0, else 0
     if isinstance(act, nn.LeakyReLU):
         return g.mul_(step.mul_(1.0 - act.negative_slope).add_(act.negative_slope))
@@ -74,15 +74,18 @@ class StackedMLPFunction(torch.autograd.Function):
     output; the backward returns the gradients of ``x`` and of ``flat`` (when needed).
 
     Hidden activations and the backward's intermediate gradients go into buffers of ``mlp``
-    that are reused from call to call; a forward made while another one's backward is
-    pending uses fresh tensors. The output and the gradients are always fresh tensors.
+    that are reused from call to call: a graph holds them from its forward to its (first)
+    backward, a forward made meanwhile uses fresh tensors, and a later backward through the
+    same graph (``retain_graph``) raises if another forward has taken the buffers since. The
+    output and the gradients are always fresh tensors.
     """
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, mlp: StackedMLP, flat: Tensor) -> Tensor:
         ctx.owner = not mlp._live  # the buffers are free: this graph holds them until its backward
-        mlp._live = mlp._live or ctx.owner
-        ctx.mlp, ctx.saved = mlp, []
+        if ctx.owner:
+            mlp._live, mlp._generation = True, mlp._generation + 1
+        ctx.mlp, ctx.saved, ctx.generation = mlp, [], mlp._generation
         ctx.save_for_backward(flat)  # (autograd's check that the weights did not change before the backward)
         out = mlp._run(x, mlp._weights, "fwd" if ctx.owner else None, ctx.saved)
         return out.squeeze(2) if mlp.out_shape is None else out  # logits (N, batch)
@@ -90,8 +93,9 @@ class StackedMLPFunction(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        if ctx.saved is None:
-            raise RuntimeError("StackedMLPFunction's backward uses its saved activations up; it runs once per forward")
+        if ctx.owner and ctx.generation != ctx.mlp._generation:
+            raise RuntimeError("StackedMLPFunction: another forward has reused this graph's activation buffers "
+                               "since its first backward; run the forward again")
         (flat,), (need_x, _, need_w), mlp = ctx.saved_tensors, ctx.needs_input_grad, ctx.mlp
         gflat = torch.empty_like(flat) if need_w else None
         grads = mlp.split(gflat) if need_w else []
@@ -101,7 +105,8 @@ class StackedMLPFunction(torch.autograd.Function):
         for i in range(len(mlp.ops) - 1, -1, -1):
             op, saved = mlp.ops[i], ctx.saved[i]
             if not isinstance(op, int):
-                g = _act_backward(op, g, *saved)
+                buf = mlp._buffer(("act", i), tuple(g.shape)) if ctx.owner else None
+                g = _act_backward(op, g, *saved, buf)
                 continue
             w, skinny = mlp._weights[2 * op], mlp._skinny[op]
             if need_w:  # dW = gᵀ h (N, out, batch) @ (N, batch, in), db = Σ g, into the flat gradient
@@ -117,7 +122,6 @@ class StackedMLPFunction(torch.autograd.Function):
                 g = torch.mul(g, w, out=out) if out is not None else g * w
             else:
                 g = torch.bmm(g, w, out=out) if out is not None else torch.bmm(g, w)
-        ctx.saved = None
         if ctx.owner:
             mlp._live = False
         return g if need_x else None, None, gflat
@@ -172,6 +176,7 @@ class StackedMLP(nn.Module):
         self._bufs: dict[tuple, Tensor] = {}  # work buffers, by ((purpose, op index), shape)
         self._plans: dict[tuple, list[tuple]] = {}  # see _plan
         self._live = False  # whether a fast-path graph holds the "fwd"/"bwd" buffers until its backward
+        self._generation = 0  # forwards that took the buffers
 
     def __getstate__(self) -> dict[str, Any]:  # copies (e.g. a weight average's) leave the work buffers behind
         state = self.__dict__.copy()
@@ -204,7 +209,7 @@ class StackedMLP(nn.Module):
                     w, bias = self._weights[2 * op], self._weights[2 * op + 1]
                     out = None if i == last else self._buffer((tag, i), (n, b, w.shape[1]))  # the output is fresh
                     plan.append((0, bias.unsqueeze(1), w.transpose(1, 2), out))
-                elif isinstance(op, _IN_PLACE):  # overwrite the product (a buffer): no allocation
+                elif isinstance(op, _IN_PLACE):  # overwrite the product (a buffer; the derivative needs only the output)
                     plan.append((1, torch.relu_ if isinstance(op, nn.ReLU) else torch.tanh_, None, None))
                 else:
                     plan.append((2, op, None, None))
