@@ -290,7 +290,8 @@ def _read_npz_members(path: Path, loaded: Any, split: str, images_key: str | Non
         keys = list(z.files)
         if images_key is None and "x_train" in keys and "x_test" in keys:
             parts = ["train", "test"] if split == "all" else [split]
-            return *concat_parts([(z[f"x_{s}"], z[f"y_{s}"] if f"y_{s}" in keys else None) for s in parts]), True
+            x, y = concat_parts([(z[f"x_{s}"], z[f"y_{s}"] if f"y_{s}" in keys else None) for s in parts])
+            return x, y, True
         ik = images_key or next((k for k in _IMAGE_KEYS if k in keys), None)
         if ik is None and len(keys) == 1:
             ik = keys[0]
@@ -337,11 +338,9 @@ def read_image_folder(
             raise GankitError(f"folder {str(folder)!r} holds no images (accepted: {', '.join(IMAGE_SUFFIXES)}, "
                               "directly or in one sub-folder per class)")
         class_names = [p.name for p in subdirs]
-        labels = []
-        for k, sub in enumerate(subdirs):
-            sub_files = _list_images(sub)
-            files += sub_files
-            labels += [k] * len(sub_files)
+        per_class = [_list_images(sub) for sub in subdirs]
+        files = [f for fs in per_class for f in fs]
+        labels = [k for k, fs in enumerate(per_class) for _ in fs]
     if isinstance(size, int):
         size = (size, size)
     pics = []
