@@ -71,7 +71,7 @@ class Metric(ABC):
     @classmethod
     def from_data(cls, data: EvalData) -> Metric:
         """A fresh metric scoring samples against ``data`` (call only where :meth:`applies`)."""
-        return cls(data)  # type: ignore[call-arg]
+        return cls(data)  # type: ignore[call-arg]  # metrics built from other arguments override this
 
     @abstractmethod
     def reset(self) -> None:

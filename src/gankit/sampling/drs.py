@@ -2,7 +2,7 @@ r"""Discriminator rejection sampling (Azadi, Olsson, Darrell, Goodfellow & Odena
 
 A classifier of real against generated samples, fitted to the final generator (:func:`fit_ratio`),
 estimates ``log p_d/p_G``; candidates are accepted in proportion to ``p_d/p_G`` (:func:`drs_sample`),
-which drops bridges and re-balances modes. Vector data only; the data is drawn at sampling time.
+which drops bridges and re-balances modes. Vector data only; fitting needs draws of the data.
 """
 
 from __future__ import annotations
