@@ -50,7 +50,7 @@ def _names(data: EvalData) -> set[str]:
 
 def test_every_registered_metric_has_help_and_the_protocol():
     classes = metric_classes()
-    assert {"modes", "exact_w1"} | IMAGE <= {e.name for e in METRICS.entries() if e.obj in classes}
+    assert {"modes", "w1"} | IMAGE <= {e.name for e in METRICS.entries() if e.obj in classes}
     for e in METRICS.entries():
         if e.obj in classes:
             assert e.help.strip(), e.name
@@ -61,11 +61,11 @@ def test_every_registered_metric_has_help_and_the_protocol():
 def test_which_metrics_apply_to_which_data(digits):
     train, test = digits
     cases = {
-        "ring8": (EvalData(make_source("ring8")), {"modes", "exact_w1"}),
-        "grid25": (EvalData(make_source("grid25")), {"modes", "exact_w1"}),
-        "spiral (no modes)": (EvalData(make_source("spiral")), {"exact_w1"}),
-        "1-D mixture, unequal stds": (EvalData(parse_mixture("0.3*N(-2,0.2)+0.7*N(1,0.6)")), {"modes", "exact_w1"}),
-        "5-D table": (EvalData(ArraySource(torch.zeros(10, 5))), {"exact_w1"}),
+        "ring8": (EvalData(make_source("ring8")), {"modes", "w1"}),
+        "grid25": (EvalData(make_source("grid25")), {"modes", "w1"}),
+        "spiral (no modes)": (EvalData(make_source("spiral")), {"w1"}),
+        "1-D mixture, unequal stds": (EvalData(parse_mixture("0.3*N(-2,0.2)+0.7*N(1,0.6)")), {"modes", "w1"}),
+        "5-D table": (EvalData(ArraySource(torch.zeros(10, 5))), {"w1"}),
         "80-D table": (EvalData(ArraySource(torch.zeros(10, 80))), set()),
         "digits": (EvalData(train, test), IMAGE),
         "digits, no test split": (EvalData(train), IMAGE),

@@ -20,7 +20,7 @@ __all__ = ["ExactW1", "W1_MAX_DIM"]
 W1_MAX_DIM = 64
 
 
-@METRICS.register("exact_w1", help="exact earth mover's distance W1 between generated and fresh real samples "
+@METRICS.register("w1", help="exact earth mover's distance W1 between generated and fresh real samples "
                                     f"(key w1); vector data of dimension <= {W1_MAX_DIM} or with a density")
 class ExactW1(Metric):
     """Exact W1 of the first ``n_fake`` generated samples (kept in the state) against ``real`` ``(m, ...)``.
