@@ -215,3 +215,21 @@ def test_stacked_mlp_function_buffers_are_safe():
     mlp(y)  # takes the buffers
     with pytest.raises(RuntimeError, match="reused this graph's activation buffers"):
         torch.autograd.grad(a.sum(), mlp.flat)
+
+
+def test_replicas_part_way_through_continue_as_lone_runs(tmp_path):
+    """Replicas with optimiser moments, an EMA and a step already (e.g. resumed) continue exactly as lone runs."""
+    cfg = apply_overrides(RunConfig(), SMALL + ["train.steps=5", "train.ema=0.8", "train.lr_schedule=linear"])
+    vec = [replica(cfg, s, tmp_path / f"vec{s}") for s in (1, 2)]
+    sep = [replica(cfg, s, tmp_path / f"sep{s}") for s in (1, 2)]
+    for t, _ in vec + sep:
+        t.fit()  # 5 steps alone
+        t.cfg = replace(t.cfg, steps=12)
+    fit_replicas([t for t, _ in vec])
+    for (tv, ev), (ts, es) in zip(vec, sep, strict=True):
+        ts.fit()
+        a, b = tv.state_dict(), ts.state_dict()
+        assert a["step"] == b["step"] == 12
+        for k in ("G", "D", "opt_g", "opt_d"):
+            assert_close(a[k], b[k], k)
+        assert_close(ev.state_dict(), es.state_dict(), "ema")

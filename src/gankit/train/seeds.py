@@ -50,7 +50,15 @@ from ..objectives import WGAN, LogitObjective
 from ..objectives.penalty import Regularized
 from .averaging import EMA, LRSchedule
 from .callbacks import ProgressBar
-from .stacked import StackedMLP, stack_discriminators, stack_generators
+from .stacked import (
+    copy_hyperparameters,
+    load_replica_optimizer_states,
+    replica_optimizer_state,
+    stack_discriminators,
+    stack_generators,
+    stack_replicas,
+    take_replica,
+)
 from .trainer import Callback, Trainer, make_optimizer
 
 __all__ = ["StackedTrainer", "ReplicaCallbacks", "fit_replicas", "check_supported", "SUPPORTED"]
@@ -61,8 +69,6 @@ SUPPORTED = "model mlp (packing, scale) with objectives ns, minimax, hinge, wgan
 _TWINS = (EMA, LRSchedule)
 #: replica callbacks called on the replica at every step (they read only ``step`` and ``pending``)
 _EVERY_STEP = (ProgressBar,)
-#: optimiser settings that pick an implementation, not a hyper-parameter (kept per optimiser)
-_IMPL_KEYS = ("params", "fused", "foreach", "capturable", "differentiable")
 
 
 def check_supported(cfg: RunConfig, n_seeds: int, data_shape: tuple[int, ...] | None = None) -> None:
@@ -101,70 +107,6 @@ def check_supported(cfg: RunConfig, n_seeds: int, data_shape: tuple[int, ...] | 
 
 def _identity(t: Tensor) -> Tensor:
     return t
-
-
-def _hyper(groups: list[dict[str, Any]], source: list[dict[str, Any]]) -> None:
-    """Copy the hyper-parameters (learning rate, betas, ...) of ``source`` param groups into ``groups``."""
-    for g, sg in zip(groups, source, strict=True):
-        g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
-
-
-def _slice_optimizer(stacked: torch.optim.Optimizer, net: StackedMLP, opt: torch.optim.Optimizer,
-                     i: int) -> dict[str, Any]:
-    """Replica ``i``'s optimiser state (for ``opt``) out of the optimiser over ``net.flat``."""
-    sd = stacked.state_dict()
-    flat = sd["state"].get(0, {})
-    parts = {k: net.split(v) for k, v in flat.items() if torch.is_tensor(v) and v.shape == net.flat.shape}
-    state = {j: {k: parts[k][j][i].clone() if k in parts else (v.clone() if torch.is_tensor(v) else v)
-                 for k, v in flat.items()} for j in range(len(parts and next(iter(parts.values()))))}
-    groups = opt.state_dict()["param_groups"]
-    _hyper(groups, sd["param_groups"])
-    return {"state": state, "param_groups": groups}
-
-
-def _stack_optimizers(stacked: torch.optim.Optimizer, opts: list[torch.optim.Optimizer]) -> None:
-    """Load the replicas' optimiser states (e.g. after a resume) into the optimiser over ``flat``."""
-    sds = [o.state_dict() for o in opts]
-    sd = stacked.state_dict()
-    _hyper(sd["param_groups"], sds[0]["param_groups"])
-    per = [sds[0]["state"][j] for j in sorted(sds[0]["state"])]
-    if per:
-        sd["state"] = {0: {k: torch.cat([torch.stack([s["state"][j][k] for s in sds]).reshape(-1)
-                                         for j in range(len(per))]) if torch.is_tensor(v) and v.dim() > 0 else v
-                           for k, v in per[0].items()}}
-    stacked.load_state_dict(sd)
-
-
-def _pairs(ref: dict, other: dict) -> list[tuple[Any, Any, Any]]:
-    """(key, ref value, other value): by key when the keys agree, else by position (a stacked module's names differ)."""
-    if other.keys() == ref.keys():
-        return [(k, v, other[k]) for k, v in ref.items()]
-    if len(other) != len(ref):
-        raise GankitError(f"--seeds cannot match a stacked state of {len(other)} entries to one of {len(ref)}")
-    return [(k, v, o) for (k, v), o in zip(ref.items(), other.values(), strict=True)]
-
-
-def take_replica(ref: Any, stacked: Any, i: int, n: int) -> Any:
-    """Replica ``i``'s part of ``stacked`` (a stacked twin's state) in the structure of ``ref`` (the replica's)."""
-    if isinstance(ref, dict):
-        return {k: take_replica(v, o, i, n) for k, v, o in _pairs(ref, stacked)}
-    if isinstance(ref, (list, tuple)):
-        return type(ref)(take_replica(v, o, i, n) for v, o in zip(ref, stacked, strict=True))
-    if torch.is_tensor(ref):
-        return (stacked[i] if stacked.shape == (n, *ref.shape) else stacked).clone()
-    return stacked
-
-
-def stack_replicas(ref: Any, states: list[Any], n: int) -> Any:
-    """The replicas' ``states`` stacked in the structure of ``ref`` (the stacked twin's state)."""
-    if isinstance(ref, dict):
-        per = [_pairs(ref, s) for s in states]
-        return {k: stack_replicas(v, [p[j][2] for p in per], n) for j, (k, v, _) in enumerate(per[0])}
-    if isinstance(ref, (list, tuple)):
-        return type(ref)(stack_replicas(v, [s[j] for s in states], n) for j, v in enumerate(ref))
-    if torch.is_tensor(ref):
-        return torch.stack(states) if ref.shape == (n, *states[0].shape) else states[0].clone()
-    return states[0]
 
 
 class StackedTrainer(Trainer):
@@ -208,7 +150,7 @@ class StackedTrainer(Trainer):
         self.opt_d = make_optimizer(cfg.optimizer, [D.flat], cfg.lr_d, betas, **impl)
         self._d_params = [D.flat]
         for stacked, opts in ((self.opt_g, [r.opt_g for r in replicas]), (self.opt_d, [r.opt_d for r in replicas])):
-            _stack_optimizers(stacked, opts)
+            load_replica_optimizer_states(stacked, opts)
         base = self._base
         # per-replica losses, shape (N,): the objective applied to each replica's logits
         self._d_losses = torch.vmap(lambda rl, fl: base.discriminator_loss(_identity, rl, fl))
@@ -285,8 +227,8 @@ class StackedTrainer(Trainer):
             for j, (p, s) in enumerate(zip(mine.parameters(), stacked.parameters(), strict=True)):
                 p.copy_(s[i])
                 p.grad = None if grads is None else grads[j][i].clone()
-        r.opt_g.load_state_dict(_slice_optimizer(self.opt_g, self.G, r.opt_g, i))
-        r.opt_d.load_state_dict(_slice_optimizer(self.opt_d, self.D, r.opt_d, i))
+        r.opt_g.load_state_dict(replica_optimizer_state(self.opt_g, self.G, r.opt_g, i))
+        r.opt_d.load_state_dict(replica_optimizer_state(self.opt_d, self.D, r.opt_d, i))
         r.step = self.step
 
 
@@ -325,7 +267,7 @@ class ReplicaCallbacks(Callback):
             st.sync_replica(i)
         elif self._seen[i][1] != self._versions[1]:  # only the twins moved (e.g. the learning rates)
             for mine, stacked in ((r.opt_g, st.opt_g), (r.opt_d, st.opt_d)):
-                _hyper(mine.param_groups, stacked.param_groups)
+                copy_hyperparameters(mine.param_groups, stacked.param_groups)
         if self._seen[i][1] != self._versions[1]:
             for j, twin in self.twins.items():
                 cb = r.callbacks[j]

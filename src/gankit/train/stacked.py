@@ -36,7 +36,11 @@ from ..errors import GankitError
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 from ..models.pack import Packed
 
-__all__ = ["StackedMLP", "StackedMLPFunction", "stack_generators", "stack_discriminators"]
+__all__ = ["StackedMLP", "StackedMLPFunction", "stack_generators", "stack_discriminators", "take_replica",
+           "stack_replicas", "replica_optimizer_state", "load_replica_optimizer_states", "copy_hyperparameters"]
+
+#: optimiser settings that pick an implementation, not a hyper-parameter (kept per optimiser)
+_IMPL_KEYS = ("params", "fused", "foreach", "capturable", "differentiable")
 
 
 def _act_backward(act: nn.Module, g: Tensor, a: Tensor | None, h: Tensor, buf: Tensor | None) -> Tensor:
@@ -283,3 +287,72 @@ def stack_discriminators(Ds: list[nn.Module]) -> StackedMLP:
     st = StackedMLP([D.net for D in inner], None, inner[0].scale, packs.pop())
     st.in_features = math.prod(inner[0].data_shape)
     return st
+
+
+# --------------------------------------------------------------------------- states of stacked tensors
+
+
+def copy_hyperparameters(groups: list[dict[str, Any]], source: list[dict[str, Any]]) -> None:
+    """Copy the hyper-parameters (learning rate, betas, ...) of ``source`` param groups into ``groups``."""
+    for g, sg in zip(groups, source, strict=True):
+        g.update({k: v for k, v in sg.items() if k not in _IMPL_KEYS and k in g})
+
+
+def replica_optimizer_state(stacked: torch.optim.Optimizer, net: StackedMLP, opt: torch.optim.Optimizer,
+                     i: int) -> dict[str, Any]:
+    """Replica ``i``'s optimiser state (for ``opt``) out of the optimiser over ``net.flat``."""
+    sd = stacked.state_dict()
+    flat = sd["state"].get(0)  # (none before the first step)
+    state = {}
+    if flat is not None:
+        parts = {k: net.split(v) for k, v in flat.items() if torch.is_tensor(v) and v.shape == net.flat.shape}
+        state = {j: {k: parts[k][j][i].clone() if k in parts else (v.clone() if torch.is_tensor(v) else v)
+                     for k, v in flat.items()} for j in range(len(net.split(net.flat)))}
+    groups = opt.state_dict()["param_groups"]
+    copy_hyperparameters(groups, sd["param_groups"])
+    return {"state": state, "param_groups": groups}
+
+
+def load_replica_optimizer_states(stacked: torch.optim.Optimizer, opts: list[torch.optim.Optimizer]) -> None:
+    """Load the replicas' optimiser states (e.g. after a resume) into the optimiser over ``StackedMLP.flat``."""
+    sds = [o.state_dict() for o in opts]
+    sd = stacked.state_dict()
+    copy_hyperparameters(sd["param_groups"], sds[0]["param_groups"])
+    per = [sds[0]["state"][j] for j in sorted(sds[0]["state"])]
+    if per:
+        sd["state"] = {0: {k: torch.cat([torch.stack([s["state"][j][k] for s in sds]).reshape(-1)
+                                         for j in range(len(per))]) if torch.is_tensor(v) and v.dim() > 0 else v
+                           for k, v in per[0].items()}}
+    stacked.load_state_dict(sd)
+
+
+def _pairs(ref: dict, other: dict) -> list[tuple[Any, Any, Any]]:
+    """(key, ref value, other value): by key when the keys agree, else by position (a stacked module's names differ)."""
+    if other.keys() == ref.keys():
+        return [(k, v, other[k]) for k, v in ref.items()]
+    if len(other) != len(ref):
+        raise GankitError(f"--seeds cannot match a stacked state of {len(other)} entries to one of {len(ref)}")
+    return [(k, v, o) for (k, v), o in zip(ref.items(), other.values(), strict=True)]
+
+
+def take_replica(ref: Any, stacked: Any, i: int, n: int) -> Any:
+    """Replica ``i``'s part of ``stacked`` (a stacked twin's state) in the structure of ``ref`` (the replica's)."""
+    if isinstance(ref, dict):
+        return {k: take_replica(v, o, i, n) for k, v, o in _pairs(ref, stacked)}
+    if isinstance(ref, (list, tuple)):
+        return type(ref)(take_replica(v, o, i, n) for v, o in zip(ref, stacked, strict=True))
+    if torch.is_tensor(ref):
+        return (stacked[i] if stacked.shape == (n, *ref.shape) else stacked).clone()
+    return stacked
+
+
+def stack_replicas(ref: Any, states: list[Any], n: int) -> Any:
+    """The replicas' ``states`` stacked in the structure of ``ref`` (the stacked twin's state)."""
+    if isinstance(ref, dict):
+        per = [_pairs(ref, s) for s in states]
+        return {k: stack_replicas(v, [p[j][2] for p in per], n) for j, (k, v, _) in enumerate(per[0])}
+    if isinstance(ref, (list, tuple)):
+        return type(ref)(stack_replicas(v, [s[j] for s in states], n) for j, v in enumerate(ref))
+    if torch.is_tensor(ref):
+        return torch.stack(states) if ref.shape == (n, *states[0].shape) else states[0].clone()
+    return states[0]
