@@ -106,22 +106,20 @@ class StackedMLPFunction(torch.autograd.Function):
         if mlp.out_shape is None:
             grad = grad.unsqueeze(2)
         g = grad.contiguous() if isinstance(mlp.ops[-1], int) else grad.clone()  # (activations work in place)
-        for i in range(len(mlp.ops) - 1, -1, -1):
-            op, saved = mlp.ops[i], ctx.saved[i]
-            if not isinstance(op, int):
-                buf = mlp._buffer(("act", i), tuple(g.shape)) if ctx.owner else None
-                g = _act_backward(op, g, *saved, buf)
+        for i, act, w, skinny, out in mlp._backward_plan(g.shape[0], g.shape[1], ctx.owner):
+            saved = ctx.saved[i]
+            if act is not None:
+                g = _act_backward(act, g, *saved, out)
                 continue
-            w, skinny = mlp._weights[2 * op], mlp._skinny[op]
+            j = 2 * mlp.ops[i]
             if need_w:  # dW = gᵀ h (N, out, batch) @ (N, batch, in), db = Σ g, into the flat gradient
                 if skinny:  # few inputs, more outputs: about twice as fast in MKL as the transposed product
-                    grads[2 * op].copy_(torch.bmm(saved.transpose(1, 2), g).transpose(1, 2))
+                    grads[j].copy_(torch.bmm(saved.transpose(1, 2), g).transpose(1, 2))
                 else:
-                    torch.bmm(g.transpose(1, 2), saved, out=grads[2 * op])
-                torch.sum(g, 1, out=grads[2 * op + 1])
+                    torch.bmm(g.transpose(1, 2), saved, out=grads[j])
+                torch.sum(g, 1, out=grads[j + 1])
             if i == mlp._first and not need_x:
                 break
-            out = None if i == mlp._first or not ctx.owner else mlp._buffer(("bwd", i), (*g.shape[:2], w.shape[2]))
             if w.shape[1] == 1:  # one output (D's logit): g @ W is an outer product, faster as one multiply
                 g = torch.mul(g, w, out=out) if out is not None else g * w
             else:
@@ -218,6 +216,23 @@ class StackedMLP(nn.Module):
                 else:
                     plan.append((2, op, None, None))
             self._plans[(tag, n, b)] = plan
+        return plan
+
+    def _backward_plan(self, n: int, b: int, buffered: bool) -> list[tuple]:
+        """The backward for ``n × b`` rows, last op first: (op index, activation or None, W, skinny, work buffer)."""
+        plan = self._plans.get(("bwd", n, b, buffered))
+        if plan is None:
+            plan = []
+            for i in range(len(self.ops) - 1, -1, -1):
+                op = self.ops[i]
+                if not isinstance(op, int):
+                    width = next(self._weights[2 * o].shape[1] for o in self.ops[i::-1] if isinstance(o, int))
+                    plan.append((i, op, None, False, self._buffer(("act", i), (n, b, width)) if buffered else None))
+                    continue
+                w = self._weights[2 * op]
+                out = self._buffer(("bwd", i), (n, b, w.shape[2])) if buffered and i != self._first else None
+                plan.append((i, None, w, self._skinny[op], out))  # (the input gradient is a fresh tensor)
+            self._plans[("bwd", n, b, buffered)] = plan
         return plan
 
     def _run(self, h: Tensor, weights: list[Tensor], tag: str | None, saved: list | None = None) -> Tensor:
