@@ -5,11 +5,13 @@ The old trainer is loaded from ``git show REV:src/gankit/train/seeds.py`` and ``
 :class:`gankit.train.seeds.StackedTrainer`. Rows (MLPs of 3 hidden layers, batch = width,
 N seeds) are timed in blocks, round-robin, ``--repeats`` times, with one thread; the table
 gives medians of replica-steps/s. Interleaving makes the ratios robust to the load of a
-shared machine, not the absolute rates.
+shared machine, not the absolute rates. ``--plain`` adds the new trainer without its one
+hand-written kernel (:class:`~gankit.train.stacked.StackedMLPFunction`): plain autograd
+through the stacked ``baddbmm`` layers, which is what the kernel buys.
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/seeds_before_after.py [--before b14e400] [--widths 64,256] [--seeds 4,8]
+    PYTHONPATH=src python benchmarks/seeds_before_after.py [--before b14e400] [--widths 256,64] [--seeds 4,8] [--plain]
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", default="4,8", help="numbers of seeds, comma-separated")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=0.5, help="approximate length of one timed block")
+    ap.add_argument("--plain", action="store_true", help="add the new trainer on plain autograd (no fast kernel)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -102,6 +105,10 @@ def main(argv: list[str] | None = None) -> dict:
             rows = {"one run": (replicas(cfg, 1)[0].train_step, 1),
                     "before": (old.VectorisedTrainer(replicas(cfg, n)).train_step, n),
                     "after": (StackedTrainer(replicas(cfg, n)).train_step, n)}
+            if args.plain:
+                plain = StackedTrainer(replicas(cfg, n))
+                plain.G.fast = plain.D.fast = False
+                rows["after, plain autograd"] = (plain.train_step, n)
             med = timed(rows, args.repeats, args.seconds)
             results.append({"width": w, "seeds": n, "replica_steps_per_s": med,
                             "after_over_before": med["after"] / med["before"]})
@@ -109,12 +116,14 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json:
         print(json.dumps(out))
     show = sys.stderr if args.json else sys.stdout
-    print("| model (3 hidden layers), batch | seeds | one run | before | after | after / before |\n"
-          "|---|---:|---:|---:|---:|---:|", file=show)
+    plain = " after, plain autograd |" if args.plain else ""
+    print(f"| model (3 hidden layers), batch | seeds | one run | before | after |{plain} after / before |\n"
+          f"|---|---:|---:|---:|---:|{'---:|' if args.plain else ''}---:|", file=show)
     for r in results:
         m = r["replica_steps_per_s"]
+        extra = f" {m['after, plain autograd']:.4g} |" if args.plain else ""
         print(f"| {r['width']} wide, batch {r['width']} | {r['seeds']} | {m['one run']:.4g} | {m['before']:.4g} | "
-              f"{m['after']:.4g} | {r['after_over_before']:.2f}x |", file=show)
+              f"{m['after']:.4g} |{extra} {r['after_over_before']:.2f}x |", file=show)
     print(f"(replica-steps/s, medians of {args.repeats} interleaved blocks, {out['threads']} thread)", file=show)
     return out
 
