@@ -1,15 +1,8 @@
-"""Generator weight averaging and learning-rate schedules, as trainer callbacks.
+"""Generator weight averaging (:class:`EMA`) and learning-rate schedules (:class:`LRSchedule`).
 
-- :class:`EMA`: an exponential moving average of the generator's weights, used for
-  evaluation, pictures and sampling (Yazıcı et al., "The unusual effectiveness of
-  averaging in GAN training", ICLR 2019). Averaging damps the oscillation of the
-  simultaneous game around its equilibrium, which sharpens samples a lot on toy data.
-  The average is a :class:`torch.optim.swa_utils.AveragedModel` updated with
-  :func:`torch.optim.swa_utils.get_ema_multi_avg_fn`.
-- :class:`LRSchedule`: decays both learning rates from their initial value to
-  ``final × initial`` over the run (linear or cosine), with one
-  :class:`torch.optim.lr_scheduler.LambdaLR` per optimiser. A small final step size lets
-  the generator settle onto the modes instead of jittering around them.
+EMA follows Yazıcı et al., "The unusual effectiveness of averaging in GAN training" (ICLR
+2019): the average damps the game's oscillation and sharpens samples. The schedule decays
+both learning rates to ``final × initial`` (linear or cosine) so G settles onto the modes.
 """
 
 from __future__ import annotations
@@ -30,10 +23,8 @@ __all__ = ["EMA", "LRSchedule", "lr_factor"]
 class EMA(Callback):
     """θ_ema ← β_t θ_ema + (1 − β_t) θ after every generator step.
 
-    β_t = min(β, (1 + t) / (10 + t)) at the t-th update warms up the average so early
-    weights are forgotten quickly (the ``num_updates`` rule of TensorFlow's
-    ExponentialMovingAverage). The average starts at G's weights when the callback is
-    made. Buffers (e.g. batch-norm statistics) are copied, not averaged.
+    β_t = min(β, (1 + t) / (10 + t)) at the t-th update (TensorFlow's ``num_updates`` warm-up).
+    The average starts at G's weights; buffers (batch-norm statistics) are copied, not averaged.
 
     Parameters
     ----------
@@ -105,14 +96,9 @@ def lr_factor(schedule: str, step: int, total: int, final: float) -> float:
 class LRSchedule(Callback):
     """Both learning rates at step t: ``initial × lr_factor(schedule, t, train.steps, final)``.
 
-    One :class:`~torch.optim.lr_scheduler.LambdaLR` per optimiser, stepped after every
-    training step. The initial rates live in the optimisers' param groups
-    (``"initial_lr"``), so they are checkpointed with the optimisers, and the schedulers
-    are rebuilt from ``trainer.step`` when training starts: resume is exact.
-
-    A change made to a learning rate by someone else between two steps (the health
-    guard's rollback multiplies both rates by ``train.nan_lr_factor``) is kept: it scales
-    the initial rate, and the schedule goes on from there.
+    One :class:`~torch.optim.lr_scheduler.LambdaLR` per optimiser. The initial rates live in
+    the param groups (``"initial_lr"``), so they are checkpointed and resume is exact. A rate
+    changed by someone else between two steps (a health-guard rollback) scales the initial rate.
 
     Parameters
     ----------

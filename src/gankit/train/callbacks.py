@@ -19,24 +19,19 @@ __all__ = ["check_finite_logs", "History", "ProgressBar", "Checkpointer"]
 
 
 def check_finite_logs(trainer: Trainer) -> None:
-    """Raise :class:`~gankit.errors.TrainingDiverged` if a pending loss is NaN or infinite.
+    """Raise :class:`~gankit.errors.TrainingDiverged` naming the first step and loss that is NaN or infinite.
 
-    A minimal check run by :meth:`History.record` (one host sync per record, not per
-    step): it names the first generator step and the loss that went non-finite.
+    Run by :meth:`History.record`: one host sync per record, not per step.
     """
-    first: tuple[int, str, float] | None = None
+    found = []
     for key, values in trainer.pending.items():
-        if not values:
-            continue
-        stacked = torch.stack(values).float()  # (steps since last record,)
-        bad = ~torch.isfinite(stacked)
-        if bool(bad.any()):
-            i = int(bad.nonzero()[0, 0])
-            step = trainer.step - len(values) + 1 + i
-            if first is None or step < first[0]:
-                first = (step, key, float(stacked[i]))
-    if first is not None:
-        step, key, value = first
+        stacked = torch.stack(values).float() if values else torch.zeros(0)  # (steps since last record,)
+        bad = (~torch.isfinite(stacked)).nonzero()
+        if len(bad):
+            i = int(bad[0, 0])
+            found.append((trainer.step - len(values) + 1 + i, key, float(stacked[i])))
+    if found:
+        step, key, value = min(found, key=lambda f: f[0])  # the earliest step; the first key on a tie
         raise TrainingDiverged(
             f"training diverged: {key} is {value} at step {step}; try a smaller learning rate "
             f"(train.lr_d, train.lr_g), another objective, or objective.generator_loss", step=step, loss=key)
@@ -86,7 +81,8 @@ class History(Callback):
 class ProgressBar(Callback):
     """A tqdm bar with step, latest losses and the latest metrics; refreshed every ``every`` steps."""
 
-    def __init__(self, history: History | None = None, every: int = 25, keys: tuple[str, ...] = ("modes", "high_quality", "w1", "frechet_distance", "classes_covered")) -> None:
+    def __init__(self, history: History | None = None, every: int = 25,
+                 keys: tuple[str, ...] = ("modes", "high_quality", "w1", "frechet_distance", "classes_covered")) -> None:
         self.history, self.every, self.keys = history, every, keys
         self.bar: Any = None
 
@@ -97,15 +93,9 @@ class ProgressBar(Callback):
     def on_step_end(self, trainer: Trainer) -> None:
         if trainer.step % self.every and trainer.step != trainer.cfg.steps:
             return
-        post = {}
-        for k in ("d_loss", "g_loss"):
-            if trainer.pending.get(k):
-                post[k[0]] = f"{float(trainer.pending[k][-1]):.3f}"
-        if self.history is not None:
-            for k in self.keys:
-                v = self.history.last.get(k)
-                if isinstance(v, float):
-                    post[k] = f"{v:.3g}"
+        post = {k[0]: f"{float(trainer.pending[k][-1]):.3f}" for k in ("d_loss", "g_loss") if trainer.pending.get(k)}
+        last = self.history.last if self.history is not None else {}
+        post.update({k: f"{last[k]:.3g}" for k in self.keys if isinstance(last.get(k), float)})
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(trainer.step - self._shown)
         self._shown = trainer.step

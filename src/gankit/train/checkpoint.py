@@ -10,6 +10,7 @@ arbitrary objects (and so run code).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -34,21 +35,12 @@ class CheckpointError(GankitError):
     """A checkpoint that is missing, truncated, corrupt or unsafe."""
 
 
-def checkpoint_path(folder: Path, step: int) -> Path:
-    return Path(folder) / f"step_{step:09d}.ckpt"
-
-
 def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
     """``(step, path)`` of every checkpoint file in ``folder``, oldest first."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    found = []
-    for p in folder.iterdir():
-        m = _NAME.match(p.name)
-        if m:
-            found.append((int(m.group(1)), p))
-    return sorted(found)
+    return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name)))
 
 
 def save_checkpoint(folder: str | Path, step: int, state: dict[str, Any], keep: int = 3) -> Path:
@@ -71,17 +63,15 @@ def save_checkpoint(folder: str | Path, step: int, state: dict[str, Any], keep: 
     torch.save(state, buf)
     payload = buf.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode()
-    path = checkpoint_path(folder, step)
+    path = folder / f"step_{step:09d}.ckpt"
     try:
         atomic_write_bytes(path, MAGIC + digest + b"\n" + payload)
     except OSError as exc:  # disk full, folder gone or read-only: the older checkpoints are intact
         raise CheckpointError(f"cannot write checkpoint {str(path)!r}: {exc.strerror or exc}; "
                               f"the previous checkpoints in {str(folder)!r} are intact") from None
     for _, old in list_checkpoints(folder)[:-keep]:
-        try:
+        with contextlib.suppress(OSError):
             old.unlink()
-        except OSError:
-            pass
     return path
 
 

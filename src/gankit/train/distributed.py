@@ -1,25 +1,11 @@
 """Data-parallel training with ``torchrun``: DistributedDataParallel, per-rank streams, rank-0 I/O.
 
-``torchrun --nproc_per_node=N -m gankit train ...`` sets ``RANK``, ``WORLD_SIZE`` and
-``LOCAL_RANK``; :func:`init_from_env` then starts a process group (``gloo`` on CPU,
-``nccl`` on CUDA, one GPU per local rank) and :func:`wrap_trainer` makes a normal
-:class:`~gankit.train.trainer.Trainer` data-parallel:
-
-- G and D are wrapped in ``DistributedDataParallel`` for the steps that update them
-  (gradients are averaged over ranks, so every rank holds the same weights after every
-  step); the generator step calls the plain D (D is not updated there);
-- every rank starts from the same weights (same ``train.seed``; DDP also broadcasts rank
-  0's weights) but draws its **own** data and noise: rank ``r`` seeds its data stream
-  with ``seed + RANK_OFFSET·r`` and its noise stream with ``seed + 7919 + RANK_OFFSET·r``
-  (rank 0 draws exactly what a single-process run draws). ``train.batch_size`` is per
-  rank: the global batch is ``world_size × batch_size``.
-- image data: the image sources sample rows *with replacement* from a generator, so a
-  distinct generator per rank is the distributed sampler (each rank draws an i.i.d.
-  stream from the whole data set; no sharding needed, and no epoch boundaries to agree on);
-- only rank 0 evaluates, logs, draws pictures and writes checkpoints; all ranks meet at a
-  barrier after each checkpoint. A checkpoint stores ``world_size`` and the data/noise
-  generator states of every rank, so a run resumes bit for bit under the same world size;
-  another world size is refused with a :class:`GankitError`.
+``torchrun --nproc_per_node=N -m gankit train ...``: :func:`init_from_env` starts the process
+group (``gloo`` on CPU, ``nccl`` on CUDA) and :func:`wrap_trainer` wraps G and D in DDP and
+gives rank ``r`` its own data and noise streams (seed offset ``RANK_OFFSET·r``; rank 0 draws
+what a single process draws). Only rank 0 evaluates, logs and writes checkpoints; a
+checkpoint stores every rank's streams and resumes only under the same world size.
+docs/speed.md describes the design and its tests.
 """
 
 from __future__ import annotations
@@ -93,7 +79,6 @@ def check_world_size(state: dict[str, Any], world_size: int) -> None:
 
 def wrap_trainer(trainer: Trainer, info: DistInfo) -> None:
     """Make ``trainer`` data-parallel: DDP wrappers for the steps and per-rank data/noise streams."""
-
     ids = [trainer.device.index] if trainer.device.type == "cuda" else None
     trainer.G_train = DDP(trainer.G, device_ids=ids)
     trainer.D_train = DDP(trainer.D, device_ids=ids)

@@ -1,22 +1,15 @@
 r"""Matmul FLOPs of one step of Algorithm 1, counted by :class:`torch.utils.flop_counter.FlopCounterMode`.
 
-:func:`mlp_step_flops` replays the matmuls of one training step on copies of G and D on
-the ``meta`` device (shapes only: nothing is computed and the models are not changed):
-
-- D step (×k = ``d_steps``): G forward on noise under ``no_grad``; D forward and backward
-  on a real and a fake batch;
-- G step: G forward and backward through D, whose weights are frozen (no weight gradient).
-
-A batch is ``batch_size × pack`` samples, as in :class:`~gankit.train.trainer.Trainer`.
-Biases, activations, losses and the optimiser cost no matmul FLOPs. For MLPs with ``P_G``,
-``P_D`` linear weights, ``P_G1``, ``P_D1`` in their first layers and batch ``B``, the count is
+:func:`mlp_step_flops` replays one step's matmuls on ``meta``-device copies of G and D
+(shapes only; the models are not changed): k = ``d_steps`` D steps (G forward under
+``no_grad``, D forward and backward on a real and a fake batch), then a G step through a
+frozen D. For MLPs with ``P_G``, ``P_D`` linear weights, ``P_G1``, ``P_D1`` of them in the
+first layers, and ``B`` = batch × pack, the count is
 
 .. math::  B\,(2kP_G + 12kP_D - 4kP_{D1} + 6P_G - 2P_{G1} + 4P_D)
 
 (a linear layer costs ``2BP`` forward, ``2BP`` for its weight gradient and ``2BP`` for its
-input gradient, which autograd skips for a first layer whose input needs none).
-``tests/train/test_flops_count.py`` checks that the count equals FlopCounterMode on
-:meth:`Trainer.train_step` and this formula.
+input gradient, which autograd skips for a first layer).
 
 Example
 -------

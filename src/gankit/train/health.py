@@ -1,33 +1,11 @@
 """Training health: non-finite losses, weights and gradients, and a collapsed discriminator.
 
-Cost model. Between checks the guard does nothing: the trainer already keeps every step's
-loss tensors (``trainer.pending``, no host sync). Every ``train.health_every`` steps, and at
-every step where a checkpoint or a history record is due, it stacks the losses of the steps
-since the last check, checks them and every weight and gradient of G and D with one host
-sync, and, when all is finite, keeps an in-memory copy of the trainer state (the *last good
-state*). So no checkpoint and no history record is ever written from a non-finite state.
-
-When a check fails, the guard restores the last good state and replays the steps since
-then one by one, checking losses, gradients and weights after each. Replay is bit-exact
-(the state holds every RNG state), so it finds the exact step and the first quantity that
-went non-finite, in the order the step computes them: ``d_loss``, D's gradients, D's
-weights, ``g_loss``, G's gradients, G's weights. A fault that replay does not reproduce
-(a callback that edits weights, hardware) is reported as lying between the two checks.
-
-Policies (``train.on_nan``):
-
-``"stop"``
-    Leave the trainer at the state just before the bad step and raise
-    :class:`TrainingDiverged`; :func:`~gankit.train.run.train_run` saves that state as a
-    checkpoint and ``gankit train`` exits with status 3.
-``"rollback"``
-    Restore the state just before the bad step, multiply both learning rates by
-    ``train.nan_lr_factor``, log a ``{"event": "rollback", ...}`` line in history.jsonl and
-    go on; after ``train.max_rollbacks`` rollbacks the next fault stops as above.
-
-A collapsed discriminator (mean ``|d_loss|`` below ``train.collapse_threshold`` for
-``train.collapse_patience`` consecutive check windows) gives one warning line and a
-``{"event": "collapse_warning", ...}`` history line.
+Every ``train.health_every`` steps, and on every step with a checkpoint or a history record
+due, :class:`HealthGuard` checks the losses since the last check and every weight and
+gradient with one host sync, and keeps an in-memory copy of a healthy state. On a fault it
+replays from that copy step by step (bit-exact) to find the exact step and quantity, then
+stops (``train.on_nan="stop"``, :class:`TrainingDiverged`) or rolls back with lower
+learning rates (``"rollback"``). docs/guarantees.md describes the behaviour in full.
 """
 
 from __future__ import annotations
@@ -79,10 +57,7 @@ def first_nonfinite(trainer: Trainer) -> str | None:
 
 
 def _clone(obj: Any) -> Any:
-    """A deep copy of a state dict: tensors cloned, containers rebuilt, the rest shared (immutable).
-
-    Several times faster than :func:`copy.deepcopy` on optimiser and RNG states.
-    """
+    """A deep copy of a state dict (tensors cloned, the rest immutable); much faster than deepcopy."""
     if isinstance(obj, Tensor):
         return obj.detach().clone()
     if isinstance(obj, dict):
@@ -121,7 +96,6 @@ class HealthGuard(Callback):
         self._seen: tuple[Any, int] = (None, 0)  # (the pending d_loss list, entries already checked)
         self._good: dict[str, Any] | None = None
 
-    # ------------------------------------------------------------------ state (checkpointed)
     def state_dict(self) -> dict[str, int]:
         return {"rollbacks": self.rollbacks, "low_windows": self.low_windows}
 
@@ -129,7 +103,6 @@ class HealthGuard(Callback):
         self.rollbacks = int(state.get("rollbacks", 0))
         self.low_windows = int(state.get("low_windows", 0))
 
-    # ------------------------------------------------------------------ hooks
     def on_train_start(self, trainer: Trainer) -> None:
         self._mark(trainer)
         if first_nonfinite(trainer) is None:
@@ -161,31 +134,23 @@ class HealthGuard(Callback):
         start = n if d is seen_list else 0
         return d[start:], g[start:]
 
-    # ------------------------------------------------------------------ the check
     def check(self, trainer: Trainer) -> None:
-        """Sync once; on a fault, locate it and apply the policy; else remember this state as good."""
+        """Sync once; on a fault, locate it and apply the policy; then remember this state as good."""
         d_win, g_win = self._window(trainer)
-        losses = torch.stack(d_win + g_win) if d_win or g_win else None
-        healthy = (losses is None or bool(torch.isfinite(losses).all())) and first_nonfinite(trainer) is None
-        if healthy:
-            if d_win:
-                self._watch_collapse(trainer, float(torch.stack(d_win).abs().mean()))
-            self._mark(trainer)
-            self._good = _clone(trainer.state_dict())
-            return
+        healthy = _all_finite(d_win + g_win) and first_nonfinite(trainer) is None
+        if healthy and d_win:
+            self._watch_collapse(trainer, float(torch.stack(d_win).abs().mean()))
         target = trainer.step
-        while True:
+        while not healthy:
             bad_step, quantity = self._locate(trainer, target)
             good_step = trainer.step
             if self.cfg.on_nan != "rollback" or self.rollbacks >= self.cfg.max_rollbacks:
                 self._stop(bad_step, good_step, quantity)
             self._rollback(trainer, bad_step, good_step, quantity)
             # go forward again to the step the loop is at, checking every step
-            fault = self._advance(trainer, target)
-            if not fault:
-                self._mark(trainer)
-                self._good = _clone(trainer.state_dict())
-                return
+            healthy = self._advance(trainer, target) is None
+        self._mark(trainer)
+        self._good = _clone(trainer.state_dict())
 
     def _locate(self, trainer: Trainer, target: int) -> tuple[int, str]:
         """Replay from the last good state; leave the trainer just before the bad step."""
@@ -193,6 +158,15 @@ class HealthGuard(Callback):
             raise TrainingDiverged(f"the initial state at step {trainer.step} is not finite", trainer.step,
                                    trainer.step, "initial state")
         trainer.load_state_dict(_clone(self._good))
+        quantity = self._advance(trainer, target)
+        if quantity is not None:
+            return trainer.step + 1, quantity
+        # not reproduced: go back to the last good state
+        trainer.load_state_dict(_clone(self._good))
+        return 0, "unknown"
+
+    def _advance(self, trainer: Trainer, target: int) -> str | None:
+        """Train up to ``target`` checking every step; on a fault, return it and keep the state before it."""
         while trainer.step < target:
             before = _clone(trainer.state_dict())
             trainer.train_step()
@@ -200,22 +174,9 @@ class HealthGuard(Callback):
             quantity = first_nonfinite(trainer)
             if quantity is not None:
                 trainer.load_state_dict(before)
-                return trainer.step + 1, quantity
-        # not reproduced: go back to the last good state
-        trainer.load_state_dict(_clone(self._good))
-        return 0, "unknown"
-
-    def _advance(self, trainer: Trainer, target: int) -> bool:
-        """Train up to ``target`` checking every step; True (and state before the fault) on a fault."""
-        while trainer.step < target:
-            before = _clone(trainer.state_dict())
-            trainer.train_step()
-            trainer.step += 1
-            if first_nonfinite(trainer) is not None:
-                trainer.load_state_dict(before)
                 self._good = before
-                return True
-        return False
+                return quantity
+        return None
 
     @staticmethod
     def _where(bad_step: int, good_step: int) -> str:
@@ -251,7 +212,6 @@ class HealthGuard(Callback):
         self._event({"step": good_step, "event": "rollback", "bad_step": bad_step, "quantity": quantity,
                      "lr_g": lr_g, "lr_d": lr_d, "rollback": self.rollbacks})
 
-    # ------------------------------------------------------------------ collapse
     def _watch_collapse(self, trainer: Trainer, mean_abs: float) -> None:
         if mean_abs < self.cfg.collapse_threshold:
             self.low_windows += 1

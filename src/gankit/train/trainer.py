@@ -1,18 +1,9 @@
 """The loop of Goodfellow et al.'s Algorithm 1, and nothing else.
 
-For each of ``steps`` generator steps:
-
-1. ``k = objective.critic_steps(step, train.d_steps)`` times (``train.d_steps`` unless
-   the objective has a schedule): draw a real batch and a noise batch, and update the
-   discriminator on ``objective.discriminator_loss`` with G fixed (fakes are made under
-   ``no_grad``);
-2. once: draw a noise batch and update the generator on ``objective.generator_loss`` with
-   D fixed (D's parameters do not take gradients in this step).
-
-Logging, evaluation, checkpoints and pictures hang on :class:`Callback` objects. Losses
-stay tensors (no host sync per step); callbacks read them at their own intervals.
-Ctrl-C sets a flag that ends the loop between two steps, so the saved state is always the
-state after a whole step.
+Each generator step: ``objective.critic_steps(step, train.d_steps)`` discriminator updates
+on a real batch and a no-grad fake batch, then one generator update with D's parameters
+frozen. Logging, evaluation and checkpoints hang on :class:`Callback` objects; losses stay
+tensors (no host sync per step). Ctrl-C stops the loop between two steps.
 """
 
 from __future__ import annotations
@@ -107,7 +98,6 @@ class Trainer:
         self._stop = False
         self.interrupted = False
 
-    # ------------------------------------------------------------------ data
     def real_batch(self) -> Tensor:
         x = self.source.sample(self.n_batch, self.data_gen)  # (batch, *shape)
         return x.to(self.device, non_blocking=True)
@@ -115,10 +105,8 @@ class Trainer:
     def noise(self, n: int) -> Tensor:
         return torch.randn(n, self.G.latent_dim, generator=self.noise_gen, device=self.device)  # (n, latent)
 
-    # ------------------------------------------------------------------ one step of Algorithm 1
     def _setup_speed(self, precision: str, compile: bool) -> None:
         """Autocast, GradScaler (fp16) and ``torch.compile`` of the two steps (docs/speed.md)."""
-
         dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         if precision == "fp16" and self.device.type != "cuda":
             raise GankitError(f"train.precision=fp16 needs a CUDA device, got {self.device}; use fp32 or bf16 on CPU")
@@ -173,11 +161,8 @@ class Trainer:
         self._update(g_loss, self.opt_g, self.scaler_g)
         for q in d_params:
             q.requires_grad_(True)
-        p = self.pending
-        p.setdefault("d_loss", []).append(d_loss.detach())
-        p.setdefault("g_loss", []).append(g_loss.detach())
-        for k, v in logs.items():
-            p.setdefault(k, []).append(v)
+        for k, v in {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), **logs}.items():
+            self.pending.setdefault(k, []).append(v)
 
     def pop_logs(self) -> dict[str, float]:
         """Means of the losses logged since the last call (one host sync)."""
@@ -185,7 +170,6 @@ class Trainer:
         self.pending = {}
         return out
 
-    # ------------------------------------------------------------------ loop
     def request_stop(self) -> None:
         """Ask the loop to stop after the current step (what Ctrl-C does)."""
         self._stop = True
@@ -228,7 +212,6 @@ class Trainer:
             cb.on_train_end(self)
         return self
 
-    # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue bit for bit: weights, optimisers, every RNG state."""
         np_state = np.random.get_state()
@@ -253,10 +236,8 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        for key in ("G", "D", "opt_g", "opt_d"):
+            getattr(self, key).load_state_dict(state[key])
         rng = state["rng"]
         self.data_gen.set_state(rng["data"])
         self.noise_gen.set_state(rng["noise"].cpu())

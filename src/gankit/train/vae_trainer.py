@@ -1,23 +1,11 @@
 r"""Training a (variational) auto-encoder with the GAN run machinery.
 
-Design: the ``vae`` model factory returns ``(decoder, encoder)`` in the ``(G, D)`` slots
-(see :mod:`gankit.models.vae`), and :class:`VAETrainer` subclasses the GAN
-:class:`~gankit.train.trainer.Trainer`, replacing only :meth:`~VAETrainer.train_step`.
-Everything else is inherited unchanged: the loop, Ctrl-C handling, callbacks (history,
-checkpoints, progress), and the ``state_dict`` contract — keys ``G`` (decoder), ``D``
-(encoder), ``opt_g``, ``opt_d`` and every RNG stream — so checkpoints, ``--resume``
-(bit for bit), :func:`~gankit.train.run.load_run`, ``gankit sample`` and ``gankit eval``
-treat a VAE run like any other. :func:`gankit.train.run.train_run` picks the trainer with
-:func:`~gankit.models.vae.is_vae`; ``objective`` and ``train.d_steps`` are ignored.
-
-One step: draw a real batch (data stream) and :math:`\varepsilon \sim N(0, I)` (noise
-stream); :math:`z = \mu(x) + e^{\mathrm{logvar}(x)/2}\varepsilon`; descend
+The ``vae`` model factory puts ``(decoder, encoder)`` in the ``(G, D)`` slots, and
+:class:`VAETrainer` replaces only :meth:`~VAETrainer.train_step`: the loop, callbacks,
+checkpoints and bit-exact resume are the GAN trainer's. One step descends
 :math:`\frac1B\sum_b[-\log p(x_b|z_b) + \beta\,\mathrm{KL}(q(z|x_b)\|N(0,I))]` on encoder
-(``opt_d``, ``lr_d``) and decoder (``opt_g``, ``lr_g``) together.
-
-Logged per step (means over the batch, nats per sample): ``loss``, ``recon``
-(:math:`-\log p(x|z)`), ``kl`` and ``elbo`` (:math:`\beta = 1`; not for the plain
-auto-encoder).
+(``opt_d``) and decoder (``opt_g``) together, and logs ``loss``, ``recon``, ``kl`` and
+``elbo`` (β = 1; the last two not for the plain auto-encoder) in nats per sample.
 """
 
 from __future__ import annotations
@@ -55,12 +43,9 @@ class VAETrainer(Trainer):
         loss.backward()
         self.opt_g.step()
         self.opt_d.step()
-        p = self.pending
-        p.setdefault("loss", []).append(loss.detach())
-        p.setdefault("recon", []).append(t["recon"].detach().mean())
-        if enc.stochastic:
-            p.setdefault("kl", []).append(t["kl"].detach().mean())
-            p.setdefault("elbo", []).append(t["elbo"].detach().mean())
+        logs = {"loss": loss, "recon": t["recon"]} | ({"kl": t["kl"], "elbo": t["elbo"]} if enc.stochastic else {})
+        for k, v in logs.items():
+            self.pending.setdefault(k, []).append(v.detach().mean())  # (batch,) -> ()
 
 
 @torch.no_grad()
