@@ -34,7 +34,9 @@ def _env() -> dict[str, str]:
 
 
 def _train_cmd(out: Path) -> list[str]:
-    return [sys.executable, "-m", "gankit", "train", "--out", str(out), "--no-progress", *tiny_args(*KILL_RUN)]
+    # --preset plain: RunConfig()'s defaults, as in the in-process reference
+    return [sys.executable, "-m", "gankit", "train", "--preset", "plain", "--out", str(out), "--no-progress",
+            *tiny_args(*KILL_RUN)]
 
 
 def _kill_at_random(cmd: list[str], out: Path, rng: random.Random, timeout: float = 120.0) -> int | None:

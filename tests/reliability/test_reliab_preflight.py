@@ -5,12 +5,12 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-import gankit.train.preflight as preflight
 import pytest
 import torch
 from reliab_helpers import tiny_args
 
-import gankit.train.checkpoint as ckpt_mod
+import gankit.io as io_mod
+import gankit.run.preflight as preflight
 from gankit.cli import main
 from gankit.train.checkpoint import list_checkpoints
 
@@ -100,7 +100,7 @@ def test_disk_full_during_training_keeps_earlier_checkpoints(tmp_path: Path, mon
                 raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(ckpt_mod.os, "fsync", fsync)
+    monkeypatch.setattr(io_mod.os, "fsync", fsync)
     out = tmp_path / "run"
     code = main(["train", "--out", str(out), "--no-progress", *tiny_args()])
     err = capsys.readouterr().err
