@@ -53,7 +53,7 @@ from overhead import PlainLoop  # noqa: E402
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
 from gankit.run import build  # noqa: E402
 from gankit.train.flops import mlp_step_flops  # noqa: E402
-from gankit.train.seeds import VectorisedTrainer  # noqa: E402
+from gankit.train.seeds import StackedTrainer as VectorisedTrainer  # noqa: E402
 from gankit.train.trainer import Trainer, make_optimizer  # noqa: E402
 
 
