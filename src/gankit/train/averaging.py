@@ -8,6 +8,7 @@ both learning rates to ``final × initial`` (linear or cosine) so G settles onto
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import torch
@@ -114,11 +115,7 @@ class LRSchedule(Callback):
         self._start: list[list[dict[str, float]]] = []
 
     def on_train_start(self, trainer: Trainer) -> None:
-        total = trainer.cfg.steps
-
-        def factor(step: int) -> float:
-            return lr_factor(self.schedule, step, total, self.final)
-
+        factor = partial(lr_factor, self.schedule, total=trainer.cfg.steps, final=self.final)
         self._schedulers, self._start = [], []
         for opt, base in ((trainer.opt_g, trainer.cfg.lr_g), (trainer.opt_d, trainer.cfg.lr_d)):
             for group in opt.param_groups:

@@ -30,6 +30,8 @@ RANK_OFFSET = 1_000_003
 
 @dataclass(frozen=True)
 class DistInfo:
+    """This process's place in a torchrun job (rank 0 of 1 without torchrun)."""
+
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0

@@ -34,19 +34,14 @@ def _all_finite(tensors: list[Tensor]) -> bool:
     return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
-def _last(trainer: Trainer, key: str) -> Tensor | None:
-    values = trainer.pending.get(key)
-    return values[-1] if values else None
-
-
 def first_nonfinite(trainer: Trainer) -> str | None:
     """The first non-finite quantity after the trainer's latest step, or ``None`` (one sync)."""
-    d_loss, g_loss = _last(trainer, "d_loss"), _last(trainer, "g_loss")
+    pending = trainer.pending
     checks: list[tuple[str, list[Tensor]]] = [
-        ("d_loss", [d_loss] if d_loss is not None else []),
+        ("d_loss", (pending.get("d_loss") or [])[-1:]),
         ("D gradients", [p.grad for p in trainer.D.parameters() if p.grad is not None]),
         ("D weights", [p.detach() for p in trainer.D.parameters()]),
-        ("g_loss", [g_loss] if g_loss is not None else []),
+        ("g_loss", (pending.get("g_loss") or [])[-1:]),
         ("G gradients", [p.grad for p in trainer.G.parameters() if p.grad is not None]),
         ("G weights", [p.detach() for p in trainer.G.parameters()]),
     ]
@@ -180,9 +175,7 @@ class HealthGuard(Callback):
 
     @staticmethod
     def _where(bad_step: int, good_step: int) -> str:
-        if bad_step > 0:
-            return f"at step {bad_step}"
-        return f"after step {good_step} (not reproduced on replay)"
+        return f"at step {bad_step}" if bad_step > 0 else f"after step {good_step} (not reproduced on replay)"
 
     def _event(self, record: dict[str, Any]) -> None:
         if self.events is not None:
