@@ -22,6 +22,10 @@ weight gradients for a frozen discriminator, no input gradient for data). It is
 once-differentiable, so :meth:`StackedMLP.forward` takes it unless ``fast`` is off (the
 R1/R2 penalties differentiate the input gradient again). ``tests/train/test_seeds_vectorised.py``
 checks it with :func:`torch.autograd.gradcheck`.
+
+States: :func:`replica_optimizer_state` and :func:`take_replica` cut one replica's part out
+of a stacked optimiser's or weight average's state (in the structure of the replica's own),
+:func:`load_replica_optimizer_states` and :func:`stack_replicas` stack the replicas' states.
 """
 
 from __future__ import annotations
