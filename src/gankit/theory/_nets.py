@@ -119,12 +119,9 @@ class BasisCritic(nn.Module):
         self.beta = nn.Parameter(torch.zeros(3 + k, dtype=torch.float64))
         self.register_buffer("grid", torch.linspace(span[0], span[1], grid_points, dtype=torch.float64))
 
-    def _z(self, x: torch.Tensor) -> torch.Tensor:
-        return (x.reshape(-1).double() - self.centre) / self.scale
-
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """``φ`` at ``x``: shape ``(n, 3 + k)``, float64."""
-        z = self._z(x)
+        z = (x.reshape(-1).double() - self.centre) / self.scale
         bumps = torch.exp(-0.5 * ((z[:, None] - self.bumps[None, :]) / self.h) ** 2)
         return torch.cat([torch.ones_like(z)[:, None], z[:, None], (z * z)[:, None], bumps], 1)
 

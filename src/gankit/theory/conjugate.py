@@ -45,25 +45,21 @@ class ConjugateCheck:
 
 def _t_grid(div: FDivergence) -> np.ndarray:
     """Points of ``dom f*``, dense near its ends (geometric spacing up to ``T_LIMIT``)."""
-    dom = div.domain
-    lo = max(dom.lo, -T_LIMIT)
-    hi = min(dom.hi, T_LIMIT)
+    lo, hi = max(div.domain.lo, -T_LIMIT), min(div.domain.hi, T_LIMIT)
     mid = 0.0 if lo < 0.0 < hi else 0.5 * (lo + hi)
     steps = np.geomspace(1e-9, 1.0, 400)
     left = lo + (mid - lo) * steps  # dense near lo
     right = hi - (hi - mid) * steps  # dense near hi
     t = np.unique(np.concatenate([left, right, [mid], np.linspace(lo, hi, 2001)]))
-    ok = div.domain.contains(t)
-    return t[ok & np.isfinite(div.conjugate(t))]
+    return t[div.domain.contains(t) & np.isfinite(div.conjugate(t))]
 
 
 def biconjugate(div: str | FDivergence, u: np.ndarray) -> np.ndarray:
     """``f**(u) = sup_t (u t − f*(t))``, numerically, from ``f*`` alone.
 
-    A dense grid over ``dom f*`` (:func:`_t_grid`) brackets each supremum between the
-    neighbours of the best grid point; :func:`scipy.optimize.minimize_scalar` (bounded Brent)
-    refines it there (``u t − f*(t)`` is concave in ``t``). The grid's best value is kept where
-    it is higher (the supremum at an end of ``dom f*``).
+    A dense grid over ``dom f*`` brackets each supremum (``u t − f*(t)`` is concave in ``t``);
+    bounded Brent (:func:`scipy.optimize.minimize_scalar`) refines it, unless the grid's best
+    value is higher (a supremum at an end of ``dom f*``).
 
     Parameters
     ----------
@@ -122,9 +118,7 @@ def plot_conjugate(check: ConjugateCheck, path: str) -> None:
     a1.set_title(f"{check.name}: f(u) = {check.formula}", fontsize=9)
     a1.legend(fontsize=8)
     t = _t_grid(div)
-    lo = max(t.min(), -6.0)
-    hi = min(t.max(), 6.0)
-    t = t[(t >= lo) & (t <= hi)]
+    t = t[(t >= -6.0) & (t <= 6.0)]
     a2.plot(t, div.conjugate(t), "C0", lw=2, label="f*(t)")
     a2.set_xlabel(f"t ∈ dom f* = {check.domain}")
     a2.set_title(f"max |f** − f| = {check.max_abs_error:.2e}", fontsize=9)

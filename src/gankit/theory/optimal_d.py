@@ -107,8 +107,7 @@ def _train_discriminator(p: Mixture1D, q: Mixture1D, method: str, steps: int, wi
     wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
     wg[[0, -1]] /= 2  # trapezoid weights
     x_t = torch.tensor(xg)
-    w_pd = torch.tensor(wg * p.pdf(xg))  # (grid,)
-    w_pg = torch.tensor(wg * q.pdf(xg))
+    w_pd, w_pg = (torch.tensor(wg * m.pdf(xg)) for m in (p, q))  # (grid,)
     for _ in range(steps):
         if method == "grid":
             logit = D(x_t)
@@ -126,9 +125,7 @@ def _train_discriminator(p: Mixture1D, q: Mixture1D, method: str, steps: int, wi
 
 def _gan_value(D: nn.Module, p: Mixture1D, q: Mixture1D) -> float:
     """``V(G, D) = ∫ p_d log D + p_g log(1 − D)`` by the trapezoid rule on a fine grid over the whole mass."""
-    lo_v = min(p.support()[0], q.support()[0])
-    hi_v = max(p.support()[1], q.support()[1])
-    xv = np.linspace(lo_v, hi_v, 40001)
+    xv = np.linspace(min(p.support()[0], q.support()[0]), max(p.support()[1], q.support()[1]), 40001)
     with torch.no_grad():
         logit = D(torch.tensor(xv))
         integrand = (torch.tensor(p.pdf(xv)) * -F.softplus(-logit) + torch.tensor(q.pdf(xv)) * -F.softplus(logit)).numpy()
@@ -146,15 +143,12 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
     data, gen : str or Mixture1D
         ``p_d`` and ``p_g`` as 1-D mixture specs (``"0.5*N(-1.5,0.6) + 0.5*N(1.5,0.8)"``).
     method : {"grid", "samples"}
-        Exact-expectation training on a quadrature grid, or minibatches of ``batch_size``.
-    steps : int
+        Exact expectations on a trapezoid grid of ``grid_points``, or minibatches of ``batch_size``.
+    steps, lr : int, float
         Adam steps; the learning rate decays from ``lr`` to ``lr/100`` (cosine).
     width, depth : int
         The discriminator MLP (tanh hidden layers) on standardised inputs.
-    grid_points : int
-        Training grid size for ``method="grid"``.
     seed : int
-        Seeds the initialisation and the minibatches.
 
     Returns
     -------

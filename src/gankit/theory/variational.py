@@ -32,6 +32,7 @@ from ..errors import GankitError
 from ..objectives.fgan import fgan_discriminator_loss
 from ..report.plots import plt
 from ._nets import StandardisedMLP
+from ._newton import grid_objective
 
 __all__ = ["VariationalResult", "variational_estimate", "plot_variational"]
 
@@ -89,36 +90,26 @@ def _split(src: Mixture1D | torch.Tensor, n_eval: int, holdout: float, seed: int
     return src[perm[n_hold:]], src[perm[:n_hold]]
 
 
-def _grid_weights(P: Mixture1D, Q: Mixture1D, grid_points: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Grid ``(n, 1)`` covering both densities and the trapezoid weights times ``p`` and ``q`` (float32)."""
-    lo = min(P.support(1 - 1e-9)[0], Q.support(1 - 1e-9)[0])
-    hi = max(P.support(1 - 1e-9)[1], Q.support(1 - 1e-9)[1])
-    xg = np.linspace(lo, hi, grid_points)
-    wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
-    wg[[0, -1]] /= 2  # trapezoid weights
-    x_grid = torch.tensor(xg, dtype=torch.float32).reshape(-1, 1)
-    return (x_grid, torch.tensor(wg * P.pdf(xg), dtype=torch.float32),  # (grid,)
-            torch.tensor(wg * Q.pdf(xg), dtype=torch.float32))
-
-
 def _quadrature_bound(div: FDivergence, P: Mixture1D, Q: Mixture1D, V: torch.nn.Module) -> float:
     """The bound of critic ``V`` by the trapezoid rule (40,001 points over both densities)."""
-    lo = min(P.support()[0], Q.support()[0])
-    hi = max(P.support()[1], Q.support()[1])
-    x = np.linspace(lo, hi, 40001)
+    x = np.linspace(min(P.support()[0], Q.support()[0]), max(P.support()[1], Q.support()[1]), 40001)
     with torch.no_grad():
         v = V(torch.tensor(x, dtype=torch.float32)).double()
         t, conj = div.activation(v).numpy(), div.conjugate_activation(v).numpy()
     return float(np.trapezoid(P.pdf(x) * t - Q.pdf(x) * conj, x))
 
 
-def _grid_loss(div: FDivergence, V: torch.nn.Module, x_grid: torch.Tensor, w_p: torch.Tensor,
-               w_q: torch.Tensor) -> Callable[[], torch.Tensor]:
-    """The critic's loss, −bound, with the exact expectations on the grid."""
-    def loss() -> torch.Tensor:
-        v = V(x_grid)
-        return -((w_p * div.activation(v)).sum() - (w_q * div.conjugate_activation(v)).sum())
-    return loss
+def _grid_loss(div: FDivergence, V: torch.nn.Module, P: Mixture1D, Q: Mixture1D,
+               grid_points: int) -> Callable[[], torch.Tensor]:
+    """The critic's loss, −bound, as exact sums on a trapezoid grid covering both densities (float32)."""
+    lo = min(P.support(1 - 1e-9)[0], Q.support(1 - 1e-9)[0])
+    hi = max(P.support(1 - 1e-9)[1], Q.support(1 - 1e-9)[1])
+    xg = np.linspace(lo, hi, grid_points)
+    wg = np.full(grid_points, (hi - lo) / (grid_points - 1))
+    wg[[0, -1]] /= 2  # trapezoid weights
+    x_grid = torch.tensor(xg, dtype=torch.float32).reshape(-1, 1)
+    w_p, w_q = (torch.tensor(wg * m.pdf(xg), dtype=torch.float32) for m in (P, Q))  # (grid,)
+    return lambda: -grid_objective(div, V(x_grid), w_p, w_q)
 
 
 def _sample_loss(div: FDivergence, V: torch.nn.Module, P: Any, Q: Any, batch_size: int,
@@ -157,12 +148,9 @@ def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectatio
         A 1-D mixture spec / :class:`Mixture1D`, or a sample set of shape (n, dim)
         (``holdout`` of it is kept aside for the reported bound).
     expectation : {"grid", "samples"}
-        How the critic's training objective is computed when both are 1-D mixtures:
-        ``"grid"`` (default) maximises the exact bound ``Σᵢ wᵢ (p(xᵢ) g_f(V(xᵢ)) −
-        q(xᵢ) f*(g_f(V(xᵢ))))`` on ``grid_points`` trapezoid nodes covering both densities,
-        deterministic and fast; ``"samples"`` uses fresh minibatches of ``batch_size``.
-        Sample sets always use minibatches. The reported ``bound`` is always evaluated
-        on fresh held-out samples.
+        For two 1-D mixtures: the critic maximises the exact bound on ``grid_points`` trapezoid
+        nodes (deterministic and fast), or minibatches of ``batch_size`` (sample sets always
+        do). The reported ``bound`` is always evaluated on held-out samples.
     steps, batch_size, lr : training of the critic (Adam, cosine decay to ``lr/30``).
     width, depth : the critic MLP (tanh) on standardised inputs.
     n_eval : int
@@ -190,7 +178,7 @@ def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectatio
     pool = torch.cat([P_eval, Q_eval])
     V = StandardisedMLP(pool.mean(0), pool.std(0).clamp_min(1e-6), width, depth, dim=pool.shape[1])
     if on_grid:
-        loss = _grid_loss(div, V, *_grid_weights(P, Q, grid_points))
+        loss = _grid_loss(div, V, P, Q, grid_points)
     else:
         loss = _sample_loss(div, V, P_train, Q_train, batch_size, rng)
     _train(V, loss, steps, lr)

@@ -90,23 +90,16 @@ def exact_fit(div: str | FDivergence, p: Mixture1D, starts: int = 4, seed: int =
     def fun(th: np.ndarray) -> float:
         return grid_divergence(div, p, th[0], math.exp(th[1]))
 
-    best = None
-    for x0 in inits:
-        if not math.isfinite(fun(x0)):
-            continue
-        res = optimize.minimize(fun, np.array(x0), method="Nelder-Mead",
-                                options={"xatol": 1e-7, "fatol": 1e-12, "maxiter": 4000})
-        if best is None or res.fun < best.fun:
-            best = res
-    if best is None:
+    fits = [optimize.minimize(fun, np.array(x0), method="Nelder-Mead",
+                              options={"xatol": 1e-7, "fatol": 1e-12, "maxiter": 4000})
+            for x0 in inits if math.isfinite(fun(x0))]
+    if not fits:
         return math.nan, math.nan, "D_f(P‖Q) is infinite for every Gaussian tried"
+    best = min(fits, key=lambda res: res.fun)
     mu, sigma = float(best.x[0]), float(math.exp(best.x[1]))
-    note = ""
-    if div.power is not None:  # near the edge of the finite region the minimiser may be degenerate
-        for f in (0.98, 1.02):
-            if not is_finite(div, p, gaussian(mu, sigma * f)):
-                note = "optimum at the edge of the region where D_f is finite"
-    return mu, sigma, note
+    # near the edge of the finite region the minimiser may be degenerate
+    edge = div.power is not None and not all(is_finite(div, p, gaussian(mu, sigma * f)) for f in (0.98, 1.02))
+    return mu, sigma, "optimum at the edge of the region where D_f is finite" if edge else ""
 
 
 def starts(p: Mixture1D, most: int = 4) -> list[tuple[float, float]]:

@@ -39,8 +39,7 @@ def critic_head(div: str | FDivergence, expectation: str = "grid", head: str | N
     """The critic head a game uses: ``head`` if given, else :data:`HEADS` (grid) or :data:`SAMPLE_HEADS`."""
     if head is not None:
         return head
-    name = get_divergence(div).name
-    return (HEADS if expectation == "grid" else SAMPLE_HEADS).get(name, "plain")
+    return (HEADS if expectation == "grid" else SAMPLE_HEADS).get(get_divergence(div).name, "plain")
 
 
 @dataclass(frozen=True)
@@ -148,8 +147,7 @@ class FGanGame:
         self.phi = self.critic.features(self.grid.x64) if self.newton else None  # the basis on the grid, fixed
         self.step, self.diverged = 0, False
         self._start_avg = int(cfg.steps * (1 - cfg.average))
-        self._sum_mu = self._sum_sigma = 0.0
-        self._n_avg = 0
+        self._sum_mu, self._sum_sigma, self._n_avg = 0.0, 0.0, 0  # the Polyak average's sums
 
     @property
     def sigma(self) -> float:

@@ -1,9 +1,7 @@
-r"""The grid the f-GAN game's expectations are sums over, and the bound by quadrature.
+r"""The grid the f-GAN game's expectations are sums over (:class:`Grid`), and the bound by quadrature.
 
-:class:`Grid`: ``E_P[h] ≈ Σᵢ wᵢ p(xᵢ) h(xᵢ)`` and ``E_{Q_θ}[h] ≈ Σᵢ wᵢ q_θ(xᵢ) h(xᵢ)`` with
-trapezoid weights ``wᵢ`` on a fixed grid (the game without sampling noise; the generator's
-gradient flows through ``q_θ(xᵢ)``). :func:`quadrature_bound`: ``F(ω, θ)`` on a much finer grid
-covering both densities, the number each row reports as ``bound``.
+``E_P[h] ≈ Σᵢ wᵢ p(xᵢ) h(xᵢ)`` and ``E_{Q_θ}[h] ≈ Σᵢ wᵢ q_θ(xᵢ) h(xᵢ)`` with trapezoid weights
+``wᵢ``; the generator's gradient flows through ``q_θ(xᵢ)``.
 """
 
 from __future__ import annotations
@@ -35,8 +33,8 @@ class Grid:
     trap : Tensor, shape (n,), float64
         Trapezoid weights.
     w_p : Tensor, shape (n,), float64
-        ``trap · p(x)``. The sums are in float64: in a tail where ``p ≫ q`` the critic reaches
-        ``T ≈ log(p/q) ≈ 90`` and ``f*(T) ≈ e^T`` overflows float32, although ``q·f*(T)`` is tiny.
+        ``trap · p(x)``. Float64: where ``p ≫ q`` the critic reaches ``T ≈ 90`` and ``f*(T) ≈ e^T``
+        overflows float32, although ``q·f*(T)`` is tiny.
     """
 
     def __init__(self, p: Mixture1D, lo: float, hi: float, n: int) -> None:
@@ -56,9 +54,8 @@ class Grid:
 def quadrature_bound(div: FDivergence, p: Mixture1D, critic: nn.Module, mu: float, sigma: float) -> float:
     """``F(ω, θ) = ∫ p·g_f(V) − q_θ·f*(g_f(V))`` by the trapezoid rule (20,001 points covering P and Q_θ).
 
-    A lower bound on ``D_f(P‖N(μ, σ²))`` for every critic ``V``. The critic is evaluated in
-    float64 (a copy): an ``a − exp(b)`` critic overflows float32 far out in a tail (``b > 88``),
-    and ``p·(−inf)`` there would make the bound NaN although ``p·T`` is tiny.
+    A lower bound on ``D_f(P‖N(μ, σ²))`` for every critic ``V``. A float64 copy of the critic is
+    evaluated: an ``a − exp(b)`` critic overflows float32 far out in a tail.
     """
     lo, hi = p.support(1 - 1e-12)
     x = np.linspace(min(lo, mu - 8 * sigma), max(hi, mu + 8 * sigma), 20001)

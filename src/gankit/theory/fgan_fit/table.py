@@ -60,16 +60,10 @@ def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] =
     names : ``"all"``, a name, or a list of names
         Divergences (``"all"``: every registered one; families such as ``alpha:0.5`` by name).
     tolerance : float
-        A row whose ``max(|μ̂ − μ*|, |σ̂ − σ*|)`` exceeds it is flagged in ``note``.
+        A row whose ``max(|μ̂ − μ*|, |σ̂ − σ*|)`` exceeds it is flagged in ``note``; so is a row
+        whose minibatch ``E_P[T*²]`` or ``E_Q[f*(T*)²]`` is infinite at ``(μ*, σ*)``.
     **train
-        Passed to :func:`~gankit.theory.fgan_fit.fgan_fit` (``steps``, ``d_steps``, ``batch_size``,
-        ``seed``, ...).
-
-    Notes
-    -----
-    ``note`` also says when the minibatch estimate of the game cannot work at the optimum:
-    :func:`gankit.divergences.minibatch_variance_finite` decides from the tails whether
-    ``E_P[T*²]`` and ``E_Q[f*(T*)²]`` are finite at ``(μ*, σ*)``.
+        Passed to :func:`~gankit.theory.fgan_fit.fgan_fit` (``steps``, ``seed``, ...).
     """
     p = target if isinstance(target, Mixture1D) else parse_mixture(target)
     if names == "all":
