@@ -11,7 +11,7 @@ import torch
 from gankit.config import RunConfig, apply_overrides
 from gankit.data.toy import make_source
 from gankit.errors import GankitError
-from gankit.models.mlp import make_mlp
+from gankit.models.mlp import MLPDiscriminator, MLPGenerator, make_mlp
 from gankit.models.pack import Packed, packed_shape
 from gankit.objectives import make_objective
 from gankit.objectives.penalty import Regularized
@@ -20,6 +20,7 @@ from gankit.train.callbacks import Checkpointer, History
 from gankit.train.checkpoint import list_checkpoints, load_latest
 from gankit.train.health import HealthGuard
 from gankit.train.seeds import StackedTrainer, check_supported, fit_replicas
+from gankit.train.stacked import StackedMLP, StackedMLPFunction
 from gankit.train.trainer import Callback, Trainer, TrainingInterrupted, seed_everything
 
 SMALL = ["train.steps=12", "train.batch_size=32", "train.eval_every=4", "train.checkpoint_every=6",
@@ -167,9 +168,6 @@ def test_refusals_name_the_setting(bad, why):
 @pytest.mark.parametrize("kind", ["G", "D"])
 def test_stacked_mlp_function_gradcheck(act, kind):
     """The fast path's one autograd node (the only hand-written backward) against finite differences."""
-    from gankit.models.mlp import MLPDiscriminator, MLPGenerator
-    from gankit.train.stacked import StackedMLP, StackedMLPFunction
-
     torch.manual_seed(0)
     if kind == "G":  # a skinny first layer (3 inputs) and a 2-wide output
         nets = [MLPGenerator(3, (2,), width=10, depth=2, activation=act).net.double() for _ in range(2)]
@@ -195,9 +193,6 @@ def test_stacked_mlp_function_gradcheck(act, kind):
 
 def test_stacked_mlp_function_buffers_are_safe():
     """A forward while another graph is pending uses fresh tensors; a retained graph whose buffers were retaken raises."""
-    from gankit.models.mlp import MLPDiscriminator
-    from gankit.train.stacked import StackedMLP
-
     torch.manual_seed(0)
     mlp = StackedMLP([MLPDiscriminator((2,), width=8, depth=2).net for _ in range(3)], None)
     x, y = torch.randn(3, 5, 2), torch.randn(3, 5, 2)
