@@ -158,6 +158,9 @@ def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, progr
     except TrainingInterrupted as exc:
         warn(f"{exc}; checkpoints saved in {out}/seed*/ (each resumes with gankit train --resume {out}/seed<s>)")
         return 130
+    except TrainingDiverged as exc:
+        sys.stderr.write(f"gankit: error: {exc}\n")
+        return EXIT_DIVERGED
     if args.json:
         print_json({"run_dir": str(out), **summary})
     else:

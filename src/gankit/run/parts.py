@@ -20,7 +20,7 @@ from ..registry import MODELS
 from ..train.trainer import seed_everything
 from .preflight import check_names
 
-__all__ = ["Parts", "build", "resolve_device", "default_out"]
+__all__ = ["Parts", "build", "data_sources", "resolve_device", "default_out"]
 
 #: model names whose second network is an encoder (the run has no objective)
 VAE_MODELS = ("vae", "vae-conv", "autoencoder")
@@ -54,7 +54,8 @@ class Parts:
         return is_vae(self.G, self.D)
 
 
-def _sources(cfg: RunConfig) -> tuple[DataSource, DataSource | None]:
+def data_sources(cfg: RunConfig) -> tuple[DataSource, DataSource | None]:
+    """The data source of ``cfg`` and, for image data, its test split (else None)."""
     check_names(cfg)
     kwargs = {"path": cfg.data.path} if cfg.data.path else {}
     source = make_source(cfg.data.name, **kwargs)
@@ -74,7 +75,7 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Parts:
     device = resolve_device(cfg.train.device)
     eval_source = None
     if source is None:
-        source, eval_source = _sources(cfg)
+        source, eval_source = data_sources(cfg)
     objective = make_objective(cfg.objective)
     if cfg.objective.r1 > 0 or cfg.objective.r2 > 0:
         objective = Regularized(objective, cfg.objective.r1, cfg.objective.r2)

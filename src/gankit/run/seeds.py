@@ -20,7 +20,9 @@ from ..config import RunConfig
 from ..errors import GankitError
 from ..io import SUMMARY_FILE, write_json
 from ..train.distributed import DistInfo
+from ..train.health import TrainingDiverged
 from ..train.seeds import check_supported, fit_replicas
+from .parts import data_sources
 from .preflight import dir_is_nonempty
 from .run import Run
 
@@ -46,22 +48,25 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
 
     Raises :class:`GankitError` for what ``--seeds`` cannot vectorise (it names the setting).
     """
-    check_supported(cfg, n_seeds)
+    check_supported(cfg, n_seeds, data_sources(cfg)[0].shape)  # before anything is written
     out = Path(out)
     if dir_is_nonempty(out):
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
     runs, sessions, trainers = [], [], []
-    source = None
     for i in range(n_seeds):
         seed = cfg.train.seed + i
-        run = Run(replace(cfg, train=replace(cfg.train, seed=seed)), out / f"seed{seed}", source=source)
+        run = Run(replace(cfg, train=replace(cfg.train, seed=seed)), out / f"seed{seed}")
         session = run.prepare(DistInfo(), None, False, warn)  # seed_everything(seed) + models, as a lone run
-        source = run.parts.source  # one data set object, each replica with its own data stream
         trainer = session.trainer(False, None, pictures, None)
         run.trainer = trainer
         runs.append(run), sessions.append(session), trainers.append(trainer)
     t0 = time.perf_counter()
-    fit_replicas(trainers, progress=progress)
+    try:
+        fit_replicas(trainers, progress=progress)
+    except TrainingDiverged:  # every seed keeps a checkpoint: the diverged one at its last good state
+        for session, trainer in zip(sessions, trainers, strict=True):
+            session.save_now(trainer)
+        raise
     wall = time.perf_counter() - t0
     finals = []
     for run, session, trainer in zip(runs, sessions, trainers, strict=True):
