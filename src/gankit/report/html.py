@@ -10,8 +10,9 @@ curves; runs on different data sources are compared within each data source only
 clearly marked separate sections. Unfinished runs (no ``metrics.json``) are shown with a
 banner and left out of the comparison. The file is written atomically.
 
-The page is rendered with Jinja2 from :data:`gankit.report.template.PAGE`, with
-``autoescape=True``: every name, path, label and config text is escaped.
+The page is rendered with Jinja2 from ``gankit/report/templates/report.html.j2`` with
+``autoescape=True``: every name, path, label and config text is escaped. Images arrive in the
+template as ``{"src": data URI, "alt": text}``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from ..objectives import make_objective
 from .animate import gif_bytes, list_frames, make_readable
 from .curves import group_curves_svg, run_curves_svg
 from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record
-from .template import PAGE
 
 __all__ = ["render_report", "write_report", "load_runs", "METRIC_HELP", "summary"]
 
@@ -48,8 +48,9 @@ METRIC_HELP = {
 }
 _NAMES = {"modes": "modes", "high_quality": "HQ", "reverse_kl": "reverse KL", "w1": "W1"}
 
-_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-_PAGE = _ENV.from_string(PAGE)
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("gankit.report", "templates"), autoescape=True,
+                          trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+_PAGE = _ENV.get_template("report.html.j2")
 
 
 def _fmt(v: Any) -> str:
