@@ -45,10 +45,6 @@ class FitRow:
         return {**asdict(self), "error": self.error}
 
 
-def _join(note: str, more: str) -> str:
-    return note + "; " + more if note else more
-
-
 def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] = "all", tolerance: float = 0.05,
               **train: Any) -> list[FitRow]:
     """The section-4 table for ``target``: one :class:`FitRow` per divergence.
@@ -80,17 +76,18 @@ def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] =
                                round(time.perf_counter() - t0, 2), note))
             continue
         mu, sigma, bound = fgan_fit(div, p, **train)
+        notes = [note] if note else []
         infinite = [k for k, ok in minibatch_variance_finite(div, p, gaussian(mu_s, sigma_s)).items() if not ok]
         if infinite:
-            note = _join(note, f"at the optimum the minibatch {' and '.join(infinite)} = inf")
+            notes.append(f"at the optimum the minibatch {' and '.join(infinite)} = inf")
         d_star = divergence(div, p, gaussian(mu_s, sigma_s)).value
         d_learned = divergence(div, p, gaussian(mu, sigma)).value
         if not math.isfinite(d_learned):
-            note = _join(note, "D_f is infinite at the learned Gaussian")
+            notes.append("D_f is infinite at the learned Gaussian")
         if not max(abs(mu - mu_s), abs(sigma - sigma_s)) <= tolerance:
-            note = _join(note, f"NOT converged: learned (mu, sigma) off by more than {tolerance:g}")
+            notes.append(f"NOT converged: learned (mu, sigma) off by more than {tolerance:g}")
         rows.append(FitRow(div.name, d_star, d_learned, bound, mu_s, mu, sigma_s, sigma,
-                           round(time.perf_counter() - t0, 2), note))
+                           round(time.perf_counter() - t0, 2), "; ".join(notes)))
     return rows
 
 
