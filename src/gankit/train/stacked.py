@@ -1,31 +1,14 @@
 """N MLPs of one architecture as one module: weights stacked along a leading replica axis.
 
-The ``--seeds N`` trainer (:mod:`gankit.train.seeds`) keeps the N replicas' weights of each
-linear layer stacked, ``W: (N, out, in)`` and ``b: (N, out)`` (built with
-:func:`torch.func.stack_module_state`), so one layer of all N replicas is one batched
-product ``y = x Wᵀ + b`` (:func:`torch.baddbmm`) and autograd differentiates the stack
-like any module. Inputs and outputs carry the replica axis first: ``(N, batch, ...)``.
-
-The stacked module's parameters come in the order of one replica's ``parameters()``, so
-weight averages and states slice per replica by position. They are views of one flat
-tensor, :attr:`StackedMLP.flat`, which is what the trainer optimises and what autograd
-differentiates: one optimiser tensor and one gradient per network instead of one per
-layer (each costs optimiser and autograd bookkeeping per step); :meth:`StackedMLP.split`
-cuts any flat-shaped tensor (gradient, optimiser moment) into the per-layer stacks.
-
-Fast path. Autograd records some ten nodes per layer (the product, the transposed weight,
-the bias broadcast, the activation); on a CPU their bookkeeping costs more than the small
-batched products themselves. :class:`StackedMLPFunction` is the whole stacked MLP as one
-autograd node: its backward runs the same products (``dW = gᵀ h``, ``db = Σ g``,
-``dh = g W``, the activation's derivative) and computes only what autograd asks for (no
-weight gradients for a frozen discriminator, no input gradient for data). It is
-once-differentiable, so :meth:`StackedMLP.forward` takes it unless ``fast`` is off (the
-R1/R2 penalties differentiate the input gradient again). ``tests/train/test_seeds_vectorised.py``
-checks it with :func:`torch.autograd.gradcheck`.
-
-States: :func:`replica_optimizer_state` and :func:`take_replica` cut one replica's part out
-of a stacked optimiser's or weight average's state (in the structure of the replica's own),
-:func:`load_replica_optimizer_states` and :func:`stack_replicas` stack the replicas' states.
+Each linear layer of the N replicas is ``W: (N, out, in)``, ``b: (N, out)`` (from
+:func:`torch.func.stack_module_state`), so a layer of all replicas is one batched product
+(:func:`torch.baddbmm`); inputs and outputs are ``(N, batch, ...)``. The parameters are views
+of one flat tensor (:attr:`StackedMLP.flat`), which the trainer optimises: one optimiser tensor
+and one gradient per network. :class:`StackedMLPFunction` is the whole stacked MLP as one
+once-differentiable autograd node (public ops only; checked with :func:`torch.autograd.gradcheck`),
+used unless a penalty needs double backward: autograd's per-node bookkeeping costs more than
+these small products on a CPU. The state helpers cut one replica out of a stacked optimiser's or
+weight average's state, or stack the replicas' states.
 """
 
 from __future__ import annotations
