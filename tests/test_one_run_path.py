@@ -19,7 +19,7 @@ import torch
 from gankit import GAN, VAE, GankitError
 from gankit.cli import main
 from gankit.config import RunConfig, apply_overrides, loads_toml
-from gankit.run import Run, preset_names, resolve
+from gankit.run import preset_names, resolve
 
 #: small and fast, without changing the preset's structure (pack, R1, EMA, LR schedule stay)
 TINY = ["train.steps=12", "train.eval_every=6", "train.checkpoint_every=6", "model.g_width=16", "model.d_width=16",
@@ -125,9 +125,11 @@ def test_api_fit_in_memory_writes_nothing(tmp_path, monkeypatch):
 def test_load_refuses_what_is_not_a_run(tmp_path):
     with pytest.raises(GankitError, match="does not exist"):
         GAN.load(tmp_path / "missing")
-    with pytest.raises(GankitError, match="is not a VAE run"):
-        GAN(**_tiny_params()).fit(out=tmp_path / "gan")
+    GAN(**_tiny_params()).fit(out=tmp_path / "gan")
+    with pytest.raises(GankitError, match="is not a VAE .*; use gankit.GAN"):
         VAE.load(tmp_path / "gan")
+    with pytest.raises(GankitError, match="model 'mlp' is not a VAE"):
+        VAE(model="mlp")._fit("ring8", None)
 
 
 def test_seeds_2_runs_the_default_preset(tmp_path, capsys):

@@ -27,8 +27,9 @@ from .data.arrays import ArraySource
 from .data.toy import DataSource
 from .errors import GankitError
 from .run import Run, data_name_for, resolve
+from .run.parts import VAE_MODELS
 
-__all__ = ["GAN", "params_to_overrides", "fit_data"]
+__all__ = ["GAN", "RunEstimator", "params_to_overrides", "fit_data"]
 
 _TRAIN_KEYS = set(RunConfig().train.__dataclass_fields__)
 _MODEL_KEYS = set(RunConfig().model.__dataclass_fields__) - {"name"}
@@ -67,7 +68,58 @@ def fit_data(data: Any) -> tuple[str | None, DataSource | None]:
     return None, source
 
 
-class GAN:
+class RunEstimator:
+    """What :class:`GAN` and :class:`~gankit.VAE` share: a config resolved as ``gankit train`` resolves
+    it, ``fit(data, out=None)`` and ``load(run_dir)`` through one :class:`~gankit.run.Run`, and the
+    fitted state ``run_``, ``config_``, ``history_``, ``source_``, ``device_``, ``n_steps_``."""
+
+    preset: str | None
+    config: RunConfig | None
+    params: dict[str, Any]
+    #: whether the estimator trains an auto-encoder (a VAE) rather than a GAN
+    autoencoder = False
+
+    def _flags(self, data_name: str | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _resolve(self, data_name: str | None) -> RunConfig:
+        sets = params_to_overrides(self.params)
+        return resolve(self.preset, flags=self._flags(data_name), sets=sets, base=self.config).cfg
+
+    def _check_kind(self, autoencoder: bool, what: str) -> None:
+        if autoencoder != self.autoencoder:
+            mine, other = ("VAE", "gankit.GAN") if self.autoencoder else ("GAN", "gankit.VAE")
+            raise GankitError(f"{what} is not a {mine} (auto-encoders: {', '.join(VAE_MODELS)}); use {other}")
+
+    def _fit(self, data: Any, out: str | Path | None) -> Any:
+        name, source = fit_data(data)
+        cfg = self._resolve(name)
+        self._check_kind(cfg.model.name in VAE_MODELS, f"model {cfg.model.name!r}")
+        run = Run(cfg, out, source=source)
+        run.fit()
+        self._take(run)
+        return self
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Any:
+        """A fitted estimator from a run directory (``gankit train --out`` or ``fit(out=)``)."""
+        run = Run.load(run_dir)
+        est = cls(config=run.cfg)
+        est._check_kind(run.parts.is_vae, f"run {str(run_dir)!r}")
+        est._take(run)
+        return est
+
+    def _take(self, run: Run) -> None:
+        p = run.parts
+        self.run_, self.config_, self.history_, self.source_, self.device_ = run, run.cfg, run.history, p.source, p.device
+        self.n_steps_ = int(run.trainer.step if run.trainer is not None else run.state["step"])
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "run_"):
+            raise GankitError(f"this {type(self).__name__} is not fitted yet; call fit(data) first")
+
+
+class GAN(RunEstimator):
     """A generative adversarial network with scikit-learn manners.
 
     Parameters
@@ -101,9 +153,8 @@ class GAN:
         self.objective, self.model, self.preset, self.config = objective, model, preset, config
         self.params = params
 
-    def _resolve(self, data_name: str | None) -> RunConfig:
-        flags = {"objective.name": self.objective, "model.name": self.model, "data.name": data_name}
-        return resolve(self.preset, flags=flags, sets=params_to_overrides(self.params), base=self.config).cfg
+    def _flags(self, data_name: str | None) -> dict[str, Any]:
+        return {"objective.name": self.objective, "model.name": self.model, "data.name": data_name}
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor | None = None, out: str | Path | None = None) -> GAN:
         """Train; returns self.
@@ -117,30 +168,11 @@ class GAN:
             Write a run directory there, as ``gankit train --out`` does (readable by
             ``gankit eval/sample/report`` and :meth:`load`); default: train in memory.
         """
-        name, source = fit_data(data)
-        run = Run(self._resolve(name), out, source=source)
-        run.fit(warn=None)
-        self._take(run)
-        return self
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> GAN:
-        """A fitted GAN from a run directory (``gankit train --out`` or ``fit(out=)``)."""
-        run = Run.load(run_dir)
-        gan = cls(config=run.cfg)
-        gan._take(run)
-        return gan
+        return self._fit(data, out)
 
     def _take(self, run: Run) -> None:
-        parts = run.parts
-        self.run_, self.config_, self.history_ = run, run.cfg, run.history
-        self.generator_ = parts.G
-        self.discriminator_, self.objective_, self.source_, self.device_ = parts.D, parts.objective, parts.source, parts.device
-        self.n_steps_ = int(run.trainer.step if run.trainer is not None else run.state["step"])
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "run_"):
-            raise GankitError("this GAN is not fitted yet; call fit(data) first")
+        super()._take(run)
+        self.generator_, self.discriminator_, self.objective_ = run.parts.G, run.parts.D, run.parts.objective
 
     def sample(self, n: int, seed: int = 0, polarity: float | None = None, hpd: float | None = None,
                drs: int | None = None) -> Tensor:

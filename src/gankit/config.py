@@ -22,7 +22,7 @@ import json
 import tomllib
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from .errors import GankitError
 from .rules import Checked, bounded, one_of, printable, text
 
 __all__ = ["DataConfig", "ModelConfig", "VAEConfig", "ObjectiveConfig", "TrainConfig", "EvalConfig", "RunConfig",
-           "MOVED", "apply_overrides", "from_dict", "to_dict", "load_toml", "dumps_toml", "loads_toml", "replace_in"]
+           "MOVED", "apply_overrides", "from_dict", "to_dict", "load_toml", "dumps_toml", "loads_toml"]
 
 #: keys that moved to another section; a config that still uses one is told the new key
 MOVED = {"model.likelihood": "vae.likelihood", "model.beta": "vae.beta", "model.kl_warmup": "vae.kl_warmup"}
@@ -257,11 +257,6 @@ def apply_overrides(cfg: RunConfig, overrides: list[str] | dict[str, Any]) -> Ru
             raise _unknown_key(key, ".".join(path), node)
         node[name] = value
     return from_dict(type(cfg), data)
-
-
-def replace_in(cfg: RunConfig, **sections: Any) -> RunConfig:
-    """``replace`` for nested sections: ``replace_in(cfg, train={"steps": 5})``."""
-    return replace(cfg, **{name: replace(getattr(cfg, name), **vals) for name, vals in sections.items()})
 
 
 # --------------------------------------------------------------------------- TOML

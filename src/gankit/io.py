@@ -4,17 +4,12 @@ Every file gankit writes goes through :func:`atomic_write_bytes` (a crash leaves
 file or the new one, never a partial file under the final name), or is appended one whole
 line at a time (:func:`append_jsonl`).
 
-A run directory holds:
-
-- ``config.toml`` (:data:`CONFIG_FILE`): the resolved config;
-- ``metrics.json`` (:data:`METRICS_FILE`): the final metrics;
-- ``history.jsonl`` (:data:`HISTORY_FILE`): one JSON object per evaluation (and events);
-- ``checkpoints/`` (:data:`CHECKPOINT_DIR`): crash-safe checkpoints;
-- pictures, ``report.html``, and what a sampler fitted (``drs_ratio.pt``).
+The names below are a run directory's files; it also holds pictures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -26,10 +21,10 @@ __all__ = ["atomic_write_bytes", "write_json", "json_safe", "append_jsonl", "rea
            "CONFIG_FILE", "METRICS_FILE", "HISTORY_FILE", "CHECKPOINT_DIR", "RATIO_FILE", "REPORT_FILE",
            "SUMMARY_FILE"]
 
-CONFIG_FILE = "config.toml"
-METRICS_FILE = "metrics.json"
-HISTORY_FILE = "history.jsonl"
-CHECKPOINT_DIR = "checkpoints"
+CONFIG_FILE = "config.toml"  # the resolved config
+METRICS_FILE = "metrics.json"  # the final metrics
+HISTORY_FILE = "history.jsonl"  # one JSON object per evaluation, and events (rollbacks, warnings)
+CHECKPOINT_DIR = "checkpoints"  # crash-safe checkpoints
 #: discriminator rejection sampling's fitted density-ratio classifier (gankit.sampling)
 RATIO_FILE = "drs_ratio.pt"
 REPORT_FILE = "report.html"
@@ -38,16 +33,12 @@ SUMMARY_FILE = "summary.json"
 
 
 def _fsync_dir(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # a file system that cannot sync folders still renamed atomically
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -61,10 +52,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     _fsync_dir(path.parent)
 

@@ -51,63 +51,39 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .api import fit_data, params_to_overrides
+from .api import RunEstimator
 from .config import RunConfig
 from .data.toy import DataSource
 from .errors import GankitError
 from .models.vae import importance_log_likelihood
-from .run import Run, resolve
-from .run.parts import VAE_MODELS
+from .run import Run
 from .sampling import generate
 from .train.vae_trainer import reconstruct, vae_metrics
 
 __all__ = ["VAE"]
 
 
-class VAE:
+class VAE(RunEstimator):
     """A variational auto-encoder with scikit-learn manners (see the module docstring)."""
+
+    autoencoder = True
 
     def __init__(self, latent_dim: int = 8, likelihood: str = "gaussian", beta: float = 1.0, model: str = "vae",
                  preset: str = "plain", config: RunConfig | None = None, **params: Any) -> None:
         self.latent_dim, self.likelihood, self.beta, self.model = latent_dim, likelihood, beta, model
         self.preset, self.config, self.params = preset, config, params
 
-    def _resolve(self, data_name: str | None) -> RunConfig:
-        flags = {"model.name": self.model, "data.name": data_name, "model.latent_dim": self.latent_dim,
-                 "vae.likelihood": self.likelihood, "vae.beta": self.beta}
-        return resolve(self.preset, flags=flags, sets=params_to_overrides(self.params), base=self.config).cfg
+    def _flags(self, data_name: str | None) -> dict[str, Any]:
+        return {"model.name": self.model, "data.name": data_name, "model.latent_dim": self.latent_dim,
+                "vae.likelihood": self.likelihood, "vae.beta": self.beta}
 
     def fit(self, data: str | DataSource | np.ndarray | Tensor = "digits", out: str | Path | None = None) -> VAE:
         """Train on a source name, a :class:`DataSource` or an array (n, *shape); returns self."""
-        name, source = fit_data(data)
-        cfg = self._resolve(name)
-        if cfg.model.name not in VAE_MODELS:
-            raise GankitError(f"model {cfg.model.name!r} is not a VAE; accepted: {', '.join(VAE_MODELS)}")
-        run = Run(cfg, out, source=source)
-        run.fit()
-        self._take(run)
-        return self
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> VAE:
-        """A fitted VAE from a run directory."""
-        run = Run.load(run_dir)
-        if not run.parts.is_vae:
-            raise GankitError(f"run {str(run_dir)!r} is not a VAE run (model {run.cfg.model.name!r}); use GAN.load")
-        vae = cls(model=run.cfg.model.name, config=run.cfg)
-        vae._take(run)
-        return vae
+        return self._fit(data, out)
 
     def _take(self, run: Run) -> None:
-        p = run.parts
-        self.run_, self.decoder_, self.encoder_, self.source_, self.config_ = run, p.G, p.D, p.source, run.cfg
-        self.history_, self.device_ = run.history, p.device
-        self.n_steps_ = int(run.trainer.step if run.trainer is not None else run.state["step"])
-
-    # ------------------------------------------------------------------ after fit
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "decoder_"):
-            raise GankitError("this VAE is not fitted yet; call fit(data) first")
+        super()._take(run)
+        self.decoder_, self.encoder_ = run.parts.G, run.parts.D
 
     def _as_input(self, x: Any) -> Tensor:
         if hasattr(x, "images"):  # an ImageDataset

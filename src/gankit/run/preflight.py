@@ -24,11 +24,8 @@ __all__ = ["check_names", "check_output", "checkpoint_bytes", "dir_is_nonempty"]
 def check_names(cfg: Any) -> None:
     """Resolve ``data.name``, ``model.name`` and ``objective.name`` without building anything big.
 
-    Raises
-    ------
-    GankitError
-        Naming the unknown name and listing the known ones, or a malformed mixture spec,
-        or a ``data.path`` given to a source that does not take one.
+    Raises :class:`GankitError` naming an unknown name (and the known ones), a malformed mixture
+    spec, or a ``data.path`` given to a source that takes none.
     """
     if cfg.model.name != "auto":  # auto: dcgan for images, mlp for vectors (models.resolve_model_name)
         MODELS.get(cfg.model.name)
@@ -58,11 +55,8 @@ def checkpoint_bytes(*modules: Any) -> int:
 def check_output(out: Path, need_bytes: int = 0) -> None:
     """Create ``out`` if needed, write and remove a probe file, and check the free space.
 
-    Raises
-    ------
-    GankitError
-        When ``out`` is a file, cannot be created or written (read-only, permission, a
-        path under a file), or its file system has less than ``need_bytes`` free.
+    Raises :class:`GankitError` when ``out`` is a file, cannot be created or written, or its file
+    system has less than ``need_bytes`` free.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():

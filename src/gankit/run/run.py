@@ -1,18 +1,11 @@
 """The one run object behind ``gankit train/sample/eval``, :class:`~gankit.GAN`, ``VAE`` and ``--seeds``.
 
-A :class:`Run` is a resolved config, the parts built from it, and (optionally) a run directory:
+:meth:`Run.fit` trains (or resumes) and writes the run directory (``config.toml``,
+``history.jsonl``, ``checkpoints/``, ``metrics.json``, pictures, ``report.html``), or trains in
+memory without one; :meth:`Run.load` rebuilds a run from its newest usable checkpoint;
+:meth:`Run.sample` and :meth:`Run.evaluate` draw and score with the run's sampler. Under
+``torchrun`` the process group is set up in :meth:`Run.fit` and only rank 0 writes.
 
-- :meth:`Run.fit` trains (or resumes) and writes ``config.toml``, ``history.jsonl``,
-  ``checkpoints/``, ``metrics.json``, pictures and ``report.html``; without a directory it
-  trains in memory;
-- :meth:`Run.load` rebuilds a finished or stopped run from its newest usable checkpoint;
-- :meth:`Run.sample` and :meth:`Run.evaluate` draw and score with the run's sampler.
-
-Under ``torchrun`` the process group is set up in :meth:`Run.fit` and only rank 0 writes.
-
-Example
--------
->>> from gankit.run import Run, resolve
 >>> run = Run(resolve(flags={"train.steps": 20}).cfg, "runs/tiny")       # doctest: +SKIP
 >>> metrics = run.fit(progress=False)                                      # doctest: +SKIP
 >>> x = Run.load("runs/tiny").sample(100, seed=0)                          # doctest: +SKIP
