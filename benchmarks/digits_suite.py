@@ -40,19 +40,16 @@ COLS = ["row", "frechet_distance", "frechet_floor", "classes_covered", "class_kl
 
 
 def gan_samples(objective: str, n: int, steps: int | None, seed: int) -> torch.Tensor:
-    """Train a DCGAN with ``objective`` and the image defaults of ``gankit train --data digits``; ``n`` samples."""
-    from gankit.train.presets import IMAGE_DEFAULTS
-
-    from gankit.config import RunConfig, apply_overrides
-    from gankit.metrics.evaluate import generate
-    from gankit.run import build
+    """Train a DCGAN with ``objective`` as ``gankit train --data digits`` does (the images preset); ``n`` samples."""
+    from gankit.run import build, resolve
+    from gankit.sampling import generate
     from gankit.train.trainer import Trainer
 
-    over: dict[str, Any] = dict(IMAGE_DEFAULTS)
-    over.update({"data.name": "digits", "objective.name": objective, "train.seed": seed, "train.progress": False})
+    over: dict[str, Any] = {"data.name": "digits", "objective.name": objective, "train.seed": seed,
+                            "train.progress": False}
     if steps is not None:
         over["train.steps"] = steps
-    cfg = apply_overrides(RunConfig(), over)
+    cfg = resolve(flags=over).cfg
     b = build(cfg)
     Trainer(b.G, b.D, b.objective, b.source, cfg.train, [], device=b.device).fit()
     return generate(b.G, n, cfg.eval.seed, b.device)

@@ -53,7 +53,7 @@ from overhead import PlainLoop  # noqa: E402
 from gankit.config import RunConfig, apply_overrides  # noqa: E402
 from gankit.run import build  # noqa: E402
 from gankit.train.flops import mlp_step_flops  # noqa: E402
-from gankit.train.seeds import StackedTrainer as VectorisedTrainer  # noqa: E402
+from gankit.train.seeds import StackedTrainer  # noqa: E402
 from gankit.train.trainer import Trainer, make_optimizer  # noqa: E402
 
 
@@ -76,12 +76,12 @@ def trainer_fused_adam(cfg: RunConfig) -> Trainer:
     return t
 
 
-def vectorised(cfg: RunConfig, n: int) -> VectorisedTrainer:
+def vectorised(cfg: RunConfig, n: int) -> StackedTrainer:
     reps = []
     for i in range(n):
         c = replace(cfg, train=replace(cfg.train, seed=cfg.train.seed + i))
         reps.append(trainer(c))
-    return VectorisedTrainer(reps)
+    return StackedTrainer(reps)
 
 
 class Row:
