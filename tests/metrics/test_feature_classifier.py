@@ -10,23 +10,8 @@ import torch
 torch.set_num_threads(1)  # 2 shared cores: no thread oversubscription
 
 import gankit.metrics.classifier as clf
-from gankit.data.images import load_images
 from gankit.errors import GankitError
 from gankit.metrics.images import _subset, image_metrics
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_images("digits"), load_images("digits", split="test")
-
-
-@pytest.fixture
-def quick_recipe(monkeypatch, tmp_path):
-    """One epoch (the cache key includes the recipe, so these files never mix with the real ones)."""
-    monkeypatch.setitem(clf.RECIPE, "epochs", 1)
-    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(clf, "_MEMO", {})
-    return tmp_path / "cache"
 
 
 def test_training_is_deterministic_and_cached(digits, quick_recipe):

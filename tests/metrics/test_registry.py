@@ -15,10 +15,8 @@ import pytest
 import torch
 
 import gankit.metrics.base as base
-import gankit.metrics.classifier as clf
 from gankit.data.arrays import ArraySource
 from gankit.data.image_dataset import ImageDataset
-from gankit.data.images import load_images
 from gankit.data.toy import make_source, parse_mixture
 from gankit.errors import GankitError
 from gankit.metrics import EvalData, Metric, metric_classes, mode_coverage, score
@@ -28,19 +26,6 @@ from gankit.models.mlp import MLPGenerator
 from gankit.registry import METRICS, Registry
 
 IMAGE = {"n_samples", "frechet", "classes", "precision_recall", "parzen"}
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_images("digits"), load_images("digits", split="test")
-
-
-@pytest.fixture
-def quick_recipe(monkeypatch, tmp_path):
-    """A one-epoch classifier in a private cache (the recipe is part of the cache key)."""
-    monkeypatch.setitem(clf.RECIPE, "epochs", 1)
-    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(clf, "_MEMO", {})
 
 
 def _names(data: EvalData) -> set[str]:
