@@ -17,6 +17,7 @@ from ..data.toy import is_mixture_spec, parse_mixture
 from ..errors import GankitError
 from ..io import atomic_write_bytes
 from ..registry import DATA, MODELS, OBJECTIVES
+from .lock import LOCK_FILE
 
 __all__ = ["check_names", "check_output", "checkpoint_bytes", "dir_is_nonempty"]
 
@@ -78,13 +79,13 @@ def check_output(out: Path, need_bytes: int = 0) -> None:
 
 
 def dir_is_nonempty(path: Path) -> bool:
-    """True when ``path`` is a folder with entries (a file raises GankitError)."""
+    """True when ``path`` is a folder with entries other than a run lock (a file raises GankitError)."""
     if not path.exists():
         return False
     if not path.is_dir():
         raise GankitError(f"run directory {str(path)!r} is a file, not a folder; choose another --out")
     try:
         with os.scandir(path) as entries:
-            return any(True for _ in entries)
+            return any(e.name != LOCK_FILE for e in entries)
     except OSError as exc:
         raise GankitError(f"cannot read run directory {str(path)!r}: {exc.strerror or exc}") from None

@@ -32,9 +32,10 @@ from ..sampling import check_sampler, fitted_ratio, sample
 from ..train.checkpoint import CheckpointError, list_checkpoints, load_latest
 from ..train.distributed import DistInfo, check_world_size, init_from_env
 from ..train.health import TrainingDiverged
-from ..train.trainer import Callback, Trainer
+from ..train.trainer import Callback, Trainer, check_precision
 from ..train.vae_trainer import vae_eval_fn
 from .finish import draw_run
+from .lock import RunLock
 from .parts import Parts, build, resolve_device
 from .preflight import check_output, checkpoint_bytes, dir_is_nonempty
 from .session import Session
@@ -67,6 +68,8 @@ class Run:
         #: evaluation records of the last :meth:`fit` in this process
         self.history: list[dict[str, Any]] = []
         self.trainer: Trainer | None = None
+        self.lock: RunLock | None = None
+        self._made_dir = False
 
     # ------------------------------------------------------------------ training
     def fit(self, *, resume: bool = False, progress: bool | None = None, callbacks: list[Callback] | None = None,
@@ -87,6 +90,7 @@ class Run:
             raise GankitError(f"cannot write to run directory {str(self.out)!r}: {exc.strerror or exc}; "
                               f"the checkpoints already written are intact") from None
         finally:
+            self.release()
             if started:
                 dist.destroy_process_group()
 
@@ -99,6 +103,7 @@ class Run:
         if info.enabled:
             cfg = replace(cfg, train=replace(cfg.train, device=str(device)))
         self.parts = parts = build(cfg, self.source)
+        check_precision(cfg.train.precision, parts.device)
         if cfg.eval.drs and (len(parts.source.shape) != 1 or parts.is_vae):  # fail before training, not after
             what = "a VAE" if parts.is_vae else f"samples of shape {tuple(parts.source.shape)}"
             raise GankitError(f"eval.drs (discriminator rejection sampling) needs a GAN on vector data (toy sets, "
@@ -107,8 +112,29 @@ class Run:
         if out is not None and cfg.train.tensorboard:
             require_summary_writer()  # the optional extra: fail before anything is written
         if out is not None and info.is_main:
-            check_output(out, checkpoint_bytes(parts.G, parts.D) * (cfg.train.keep_checkpoints + 1))
+            self._lock_out(resume, checkpoint_bytes(parts.G, parts.D) * (cfg.train.keep_checkpoints + 1))
         return Session(parts, out, info, warn, resume, dumps_toml(self.cfg))
+
+    def _lock_out(self, resume: bool, need_bytes: int) -> None:
+        """Lock the run directory (one writer), then check again that a new run's directory is empty."""
+        self._made_dir = not self.out.exists()
+        self.lock = RunLock(self.out)
+        try:
+            if not resume and dir_is_nonempty(self.out):  # another run filled it since the first check
+                raise GankitError(f"run directory {str(self.out)!r} already exists and is not empty; "
+                                  f"choose another --out")
+            check_output(self.out, need_bytes)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Unlock the run directory (after training, or when the run is refused: then a folder it made goes)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+            if self._made_dir and not dir_is_nonempty(self.out):
+                self.out.rmdir()
 
     def _resume_state(self, info: DistInfo, warn: Any) -> dict[str, Any] | None:
         if self.out is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..config import RunConfig
 from ..errors import GankitError
@@ -22,6 +23,7 @@ from ..io import SUMMARY_FILE, write_json
 from ..train.distributed import DistInfo
 from ..train.health import TrainingDiverged
 from ..train.seeds import check_supported, fit_replicas
+from ..train.trainer import Trainer
 from .parts import data_sources
 from .preflight import dir_is_nonempty
 from .run import Run
@@ -42,6 +44,10 @@ def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _finite_weights(trainer: Trainer) -> bool:
+    return all(bool(torch.isfinite(p).all()) for m in (trainer.G, trainer.D) for p in m.parameters())
+
+
 def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool = False,
                 pictures: bool = True, warn: Any = None) -> dict[str, Any]:
     """Train seeds ``cfg.train.seed + i`` (``i < n_seeds``) into ``out/seed<s>/``; the summary.
@@ -52,20 +58,32 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
     out = Path(out)
     if dir_is_nonempty(out):
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
-    runs, sessions, trainers = [], [], []
+    runs: list[Run] = []
+    try:
+        return _train_locked(cfg, n_seeds, out, runs, progress, pictures, warn)
+    finally:
+        for run in runs:
+            run.release()
+
+
+def _train_locked(cfg: RunConfig, n_seeds: int, out: Path, runs: list[Run], progress: bool, pictures: bool,
+                  warn: Any) -> dict[str, Any]:
+    sessions, trainers = [], []
     for i in range(n_seeds):
         seed = cfg.train.seed + i
         run = Run(replace(cfg, train=replace(cfg.train, seed=seed)), out / f"seed{seed}")
+        runs.append(run)  # locked by prepare, released by the caller
         session = run.prepare(DistInfo(), None, False, warn)  # seed_everything(seed) + models, as a lone run
         trainer = session.trainer(False, None, pictures, None)
         run.trainer = trainer
-        runs.append(run), sessions.append(session), trainers.append(trainer)
+        sessions.append(session), trainers.append(trainer)
     t0 = time.perf_counter()
     try:
         fit_replicas(trainers, progress=progress)
-    except TrainingDiverged:  # every seed keeps a checkpoint: the diverged one at its last good state
+    except TrainingDiverged:  # the diverged seed is at its last good state; every finite seed is saved
         for session, trainer in zip(sessions, trainers, strict=True):
-            session.save_now(trainer)
+            if _finite_weights(trainer):
+                session.save_now(trainer)
         raise
     wall = time.perf_counter() - t0
     finals = []

@@ -36,7 +36,7 @@ class Session:
         self.history_path = out / HISTORY_FILE if self.writes else None
         self.schedules, self.ema = schedule_callbacks(parts)  # LR schedule, EMA of G
         self.history = History(cfg.train.eval_every, eval_fn(parts, self.ema), self.history_path)
-        self.guard = HealthGuard(cfg.train, self.history_path, warn=warn)
+        self.guard = HealthGuard(cfg.train, self.history_path, warn=warn, ema=self.ema)  # it updates the EMA
         self.ranks = RankStates(cfg.train.checkpoint_every) if info.enabled else None
         self.checkpointer: Checkpointer | None = None
         #: the config as the user resolved it (under torchrun the parts carry each rank's own device)
@@ -58,11 +58,10 @@ class Session:
         """In order: health guard, rank states, schedules, history, checkpoints, progress, pictures, ``extra``."""
         cfg, cbs = self.parts.cfg, [self.guard]
         cbs += [self.ranks] if self.ranks is not None else []
-        cbs += self.schedules
+        cbs += [c for c in self.schedules if c is not self.ema]  # the guard updates the EMA
         if self.info.is_main:  # only rank 0 evaluates, writes and shows
             cbs.append(self.history)
             if self.writes:
-                atomic_write_bytes(self.out / CONFIG_FILE, self.config_text.encode())
                 self.checkpointer = Checkpointer(self.out / CHECKPOINT_DIR, cfg.train.checkpoint_every,
                                                  cfg.train.keep_checkpoints, extra=self._checkpoint_extra)
                 cbs.append(self.checkpointer)
@@ -89,6 +88,8 @@ class Session:
             self._restore(trainer, state)
         if self.resume and self.writes:  # drop what the stopped run wrote after the checkpoint resumed
             truncate_history(self.out / HISTORY_FILE, trainer.step, int(self.history.last.get("step", -1)))
+        if self.writes:  # the trainer accepted the config: now it is the run's
+            atomic_write_bytes(self.out / CONFIG_FILE, self.config_text.encode())
         return trainer
 
     def _restore(self, trainer: Trainer, state: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from ..data.toy import DataSource
 from ..errors import GankitError
 from ..objectives.base import Objective
 
-__all__ = ["Trainer", "Callback", "TrainingInterrupted", "make_optimizer", "seed_everything"]
+__all__ = ["Trainer", "Callback", "TrainingInterrupted", "check_precision", "make_optimizer", "seed_everything"]
 
 
 class TrainingInterrupted(Exception):
@@ -45,6 +45,12 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """fp16 autocast needs CUDA (a GradScaler on CPU is not supported); raise :class:`GankitError` otherwise."""
+    if precision == "fp16" and torch.device(device).type != "cuda":
+        raise GankitError(f"train.precision=fp16 needs a CUDA device, got {device}; use fp32 or bf16 on CPU")
 
 
 def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float],
@@ -108,8 +114,7 @@ class Trainer:
     def _setup_speed(self, precision: str, compile: bool) -> None:
         """Autocast, GradScaler (fp16) and ``torch.compile`` of the two steps (docs/speed.md)."""
         dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-        if precision == "fp16" and self.device.type != "cuda":
-            raise GankitError(f"train.precision=fp16 needs a CUDA device, got {self.device}; use fp32 or bf16 on CPU")
+        check_precision(precision, self.device)
         dev_type = self.device.type
         self._autocast = (lambda: torch.autocast(dev_type, dtype=dtype)) if dtype is not None else nullcontext
         # fp16 gradients underflow: scale the losses, one scaler per optimiser (two games).
