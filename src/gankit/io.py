@@ -32,6 +32,10 @@ REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.json"
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # (read once: os.umask can only be read by setting it)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):  # a file system that cannot sync folders still renamed atomically
         fd = os.open(path, os.O_RDONLY)
@@ -46,6 +50,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the mode a plain open() would
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

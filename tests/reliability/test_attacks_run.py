@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gankit.cli import main
@@ -69,3 +71,22 @@ def test_refused_configs_leave_no_directory(tmp_path, capsys, argv):
     assert main(["train", "--out", str(out), "--no-progress", *argv]) == 2
     _one_error_line(capsys)
     assert not out.exists()
+
+
+def test_an_edited_config_toml_cannot_change_a_resumed_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    capsys.readouterr()
+    text = (out / "config.toml").read_text()
+    (out / "config.toml").write_text(text.replace("lr_d = 0.001", "lr_d = 0.5"))
+    assert main(["train", "--resume", str(out), "--steps", "8", "--no-progress"]) == 2
+    assert "cannot change train.lr_d" in _one_error_line(capsys)
+
+
+def test_run_files_are_readable_like_any_file(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("config.toml", "metrics.json"):  # the mode a plain open() gives, not mkstemp's 0600
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask

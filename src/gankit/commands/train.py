@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -13,15 +12,12 @@ from ..config import RunConfig, apply_overrides, dumps_toml, load_toml
 from ..errors import GankitError
 from ..io import CONFIG_FILE, METRICS_FILE, REPORT_FILE
 from ..run import Run, data_name_for, default_out, preset_names, resolve
-from ..run.preflight import check_names
+from ..run.preflight import check_names, check_resume_changes
 from ..run.seeds import train_seeds
 from ..train.health import EXIT_DIVERGED, TrainingDiverged
 from ..train.trainer import Callback, Trainer, TrainingInterrupted
 from .common import print_json, warn
 
-# Sections that may change when a run is resumed (the rest define the run).
-RESUMABLE = ("train", "eval")
-FIXED_ON_RESUME = ("seed", "batch_size", "d_steps", "optimizer", "lr_g", "lr_d", "beta1", "beta2")
 #: keys printed on the summary line, in this order
 HEADLINE = ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance", "frechet_floor",
             "classes_covered", "wall_time")
@@ -83,7 +79,7 @@ def resume_config(args: argparse.Namespace) -> RunConfig:
     flags = {k: v for k, v in flag_values(args).items() if v is not None}
     cfg = apply_overrides(apply_overrides(saved, flags), args.overrides)
     check_names(cfg)
-    _check_resume_changes(saved, cfg)
+    check_resume_changes(saved, cfg)
     return cfg
 
 
@@ -168,17 +164,3 @@ def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, progr
                           if k in ("modes", "high_quality", "reverse_kl", "w1"))
         print(f"runs {out}/seed*: {args.seeds} seeds, {shown}; summary: {out / 'summary.json'}")
     return 0
-
-
-def _check_resume_changes(saved: RunConfig, cfg: RunConfig) -> None:
-    a, b = asdict(saved), asdict(cfg)
-    for section, values in a.items():
-        for key, old in values.items():
-            new = b[section][key]
-            if new == old:
-                continue
-            if section not in RESUMABLE or key in FIXED_ON_RESUME:
-                raise GankitError(
-                    f"cannot change {section}.{key} ({old!r} -> {new!r}) when resuming; "
-                    f"only eval.* and the train.* settings other than {', '.join(FIXED_ON_RESUME)} may change"
-                )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,11 @@ from ..io import atomic_write_bytes
 from ..registry import DATA, MODELS, OBJECTIVES
 from .lock import LOCK_FILE
 
-__all__ = ["check_names", "check_output", "checkpoint_bytes", "dir_is_nonempty"]
+__all__ = ["check_names", "check_output", "checkpoint_bytes", "dir_is_nonempty", "check_resume_changes"]
+
+# Sections that may change when a run is resumed (the rest define the run).
+RESUMABLE = ("train", "eval")
+FIXED_ON_RESUME = ("seed", "batch_size", "d_steps", "optimizer", "lr_g", "lr_d", "beta1", "beta2")
 
 
 def check_names(cfg: Any) -> None:
@@ -89,3 +94,16 @@ def dir_is_nonempty(path: Path) -> bool:
             return any(e.name != LOCK_FILE for e in entries)
     except OSError as exc:
         raise GankitError(f"cannot read run directory {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def check_resume_changes(saved: Any, cfg: Any) -> None:
+    """Refuse a resumed config that changes what defines the run (only ``eval.*`` and some ``train.*`` may change)."""
+    a, b = asdict(saved), asdict(cfg)
+    for section, values in a.items():
+        for key, old in values.items():
+            new = b[section][key]
+            if new != old and (section not in RESUMABLE or key in FIXED_ON_RESUME):
+                raise GankitError(
+                    f"cannot change {section}.{key} ({old!r} -> {new!r}) when resuming; "
+                    f"only eval.* and the train.* settings other than {', '.join(FIXED_ON_RESUME)} may change"
+                )

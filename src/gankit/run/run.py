@@ -29,7 +29,7 @@ from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_js
 from ..metrics.evaluate import evaluate_discriminator, final_evaluate
 from ..report.tensorboard import require_summary_writer
 from ..sampling import check_sampler, fitted_ratio, sample
-from ..train.checkpoint import CheckpointError, list_checkpoints, load_latest
+from ..train.checkpoint import CheckpointError, list_checkpoints, load_latest, nonfinite_tensors
 from ..train.distributed import DistInfo, check_world_size, init_from_env
 from ..train.health import TrainingDiverged
 from ..train.trainer import Callback, Trainer, check_precision
@@ -37,7 +37,7 @@ from ..train.vae_trainer import vae_eval_fn
 from .finish import draw_run
 from .lock import RunLock
 from .parts import Parts, build, resolve_device
-from .preflight import check_output, checkpoint_bytes, dir_is_nonempty
+from .preflight import check_output, check_resume_changes, checkpoint_bytes, dir_is_nonempty
 from .session import Session
 
 __all__ = ["Run", "DISK_ERRNOS"]
@@ -144,8 +144,10 @@ class Run:
             if warn is not None:
                 warn(f"warning: run {str(self.out)!r} has no checkpoint yet; starting it again from step 0")
             return None
-        state = load_latest(ckpt_dir, map_location=self.parts.device, warn=warn)
+        state = load_latest(ckpt_dir, map_location=self.parts.device, warn=warn, quarantine=True)
         check_world_size(state, info.world_size)
+        if isinstance(state.get("config"), str):  # the checkpoint's config is the run's, not an edited config.toml
+            check_resume_changes(loads_toml(state["config"], source=f"config of {self.out}"), self.cfg)
         if state["step"] > steps or (state["step"] == steps and (self.out / METRICS_FILE).exists()):
             raise GankitError(f"run {str(self.out)!r} is already at step {state['step']} >= train.steps={steps}; "
                               f"raise --steps to train further")
@@ -217,6 +219,11 @@ class Run:
         except (RuntimeError, KeyError, TypeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"the checkpoint of {str(run_dir)!r} does not match its config: {first}") from None
+        bad = nonfinite_tensors(run.parts.G.state_dict())  # never hand out NaN samples
+        if bad:
+            raise CheckpointError(f"the generator of the checkpoint of {str(run_dir)!r} (step {state['step']}) holds "
+                                  f"non-finite weights ({bad[0]}); the run diverged: train it again with lower "
+                                  f"train.lr_g/train.lr_d")
         return run
 
     def _fitted(self) -> Parts:
