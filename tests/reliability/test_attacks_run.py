@@ -90,3 +90,17 @@ def test_run_files_are_readable_like_any_file(tmp_path, capsys):
     os.umask(umask)
     for name in ("config.toml", "metrics.json"):  # the mode a plain open() gives, not mkstemp's 0600
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("edit", ["metrics", "config"])
+def test_report_on_a_hand_edited_run_is_one_line(tmp_path, capsys, edit):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    if edit == "metrics":
+        (out / "metrics.json").write_text('{"step": "abc"}')
+    else:  # a TOML date, which no config field takes
+        (out / "config.toml").write_text((out / "config.toml").read_text().replace("[data]", "[data]\nwhen = 1979-05-27"))
+    capsys.readouterr()
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 2
+    _one_error_line(capsys)
+    assert not (tmp_path / "r.html").exists()

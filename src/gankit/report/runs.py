@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import loads_toml, to_dict
 from ..errors import GankitError
 from ..io import read_jsonl
 
@@ -105,10 +105,10 @@ def load_run_record(path: str | Path) -> RunRecord:
                           "a run directory holds config.toml, history.jsonl and metrics.json")
     try:
         text = cfg_path.read_text(encoding="utf-8")
-        config = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise GankitError(f"cannot read {str(cfg_path)!r}: {exc}") from None
-    history = read_jsonl(hist_path)
+    config = to_dict(loads_toml(text, source=f"config file {str(cfg_path)!r}"))  # checked like any config
+    history = [r for r in read_jsonl(hist_path) if _is_step(r.get("step", 0))]  # a hand-edited line is skipped
     metrics_path = path / "metrics.json"
     finished = metrics_path.is_file()
     if finished:
@@ -116,12 +116,16 @@ def load_run_record(path: str | Path) -> RunRecord:
             final = json.loads(metrics_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise GankitError(f"cannot read {str(metrics_path)!r}: {exc}") from None
-        if not isinstance(final, dict):
-            raise GankitError(f"{str(metrics_path)!r} must hold one JSON object")
+        if not isinstance(final, dict) or not _is_step(final.get("step", 0)):
+            raise GankitError(f"{str(metrics_path)!r} must hold one JSON object whose step is an integer")
     else:
         final = dict(history[-1]) if history else {}
     pictures = {name: path / name for name in ("samples.png", "training.gif", "losses.png") if (path / name).is_file()}
     return RunRecord(path, config, text, history, final, finished, pictures)
+
+
+def _is_step(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 def _group_key(run: RunRecord) -> tuple[tuple[str, str], ...]:
