@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from reliab_helpers import assert_same_tree, final_state, tiny_args, tiny_config
@@ -14,6 +15,7 @@ import gankit.run.parts as run_mod
 from gankit.cli import main
 from gankit.data.toy import DataSource, ring8
 from gankit.run import Run, build
+from gankit.train.averaging import EMA
 from gankit.train.health import TrainingDiverged
 from gankit.train.trainer import Callback, Trainer
 
@@ -148,16 +150,6 @@ def test_fault_not_reproduced_on_replay_stops_at_the_last_check(tmp_path: Path) 
     assert final_state(tmp_path / "run")["step"] == 5
 
 
-def test_the_guard_does_not_change_training(tmp_path: Path) -> None:
-    cfg = tiny_config()
-    Run(cfg, tmp_path / "run").fit(pictures=False)
-    b = build(cfg)
-    t = Trainer(b.G, b.D, b.objective, b.source, cfg.train).fit()
-    saved = final_state(tmp_path / "run")
-    assert_same_tree(saved["G"], t.G.state_dict(), "G")
-    assert_same_tree(saved["opt_d"], t.opt_d.state_dict(), "opt_d")
-
-
 def test_cli_huge_learning_rate_exits_3_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", "--out", str(tmp_path / "run"), "--no-progress", *tiny_args("train.lr_d=1e30", "train.lr_g=1e30")])
     err = capsys.readouterr().err
@@ -166,14 +158,50 @@ def test_cli_huge_learning_rate_exits_3_in_one_line(tmp_path: Path, capsys: pyte
     assert final_state(tmp_path / "run")["step"] == 0
 
 
-def test_cli_huge_learning_rate_rollback_recovers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("extra", [("train.lr_schedule=constant",), ("train.lr_schedule=linear",), ("train.lr_schedule=cosine", "train.ema=0.999")])
+def test_cli_huge_learning_rate_rollback_recovers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  extra: tuple[str, ...]) -> None:
     code = main(["train", "--out", str(tmp_path / "run"), "--no-progress", "--json",
-                 *tiny_args("train.lr_d=1e30", "train.lr_g=1e30", "train.on_nan=rollback", "train.nan_lr_factor=1e-33")])
+                 *tiny_args("train.lr_d=1e30", "train.lr_g=1e30", "train.on_nan=rollback", "train.nan_lr_factor=1e-33",
+                            *extra)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "rolled back to step 0" in captured.err
-    assert json.loads(captured.out)["step"] == 30
+    final = json.loads(captured.out)
+    assert final["step"] == 30 and math.isfinite(final["w1"])
     assert [e["event"] for e in _events(tmp_path / "run")] == ["rollback"]
+    state = final_state(tmp_path / "run")
+    group = state["opt_g"]["param_groups"][0]  # the lowered rate is the one the schedule scales
+    assert group.get("initial_lr", group["lr"]) == pytest.approx(1e30 * 1e-33)
+    for tensors in [state["G"]] + ([state["G_ema"]["model"]] if "G_ema" in state else []):
+        assert all(torch.isfinite(v).all() for v in tensors.values())
+
+
+def test_stop_with_ema_saves_a_finite_average_that_samples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = main(["train", "--out", str(out), "--no-progress",
+                 *tiny_args("train.lr_d=1e30", "train.lr_g=1e30", "train.ema=0.999", "train.lr_schedule=linear")])
+    assert code == 3 and "at step 1" in capsys.readouterr().err
+    state = final_state(out)
+    assert state["step"] == 0 and state["G_ema"]["updates"] == 0
+    # the average at step 0 is G's starting copy
+    assert_same_tree(state["G_ema"]["model"], state["G"], "G_ema")
+    assert main(["sample", str(out), "-n", "20", "--out", str(tmp_path / "x.npy")]) == 0
+    assert np.isfinite(np.load(tmp_path / "x.npy")).all()
+
+
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_the_guard_does_not_change_training_nor_the_average(tmp_path: Path, ema: float) -> None:
+    cfg = tiny_config(f"train.ema={ema}", "train.health_every=7")
+    Run(cfg, tmp_path / "run").fit(pictures=False)
+    b = build(cfg)
+    average = EMA(b.G, ema) if ema else None
+    t = Trainer(b.G, b.D, b.objective, b.source, cfg.train, [average] if average else []).fit()
+    saved = final_state(tmp_path / "run")
+    assert_same_tree(saved["G"], t.G.state_dict(), "G")
+    assert_same_tree(saved["opt_d"], t.opt_d.state_dict(), "opt_d")
+    if average is not None:
+        assert_same_tree(saved["G_ema"], average.state_dict(), "G_ema")
 
 
 class FarSource(DataSource):

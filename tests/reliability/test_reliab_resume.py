@@ -133,3 +133,40 @@ def test_other_damage_to_the_newest_checkpoint_is_skipped(reference: Path, tmp_p
     msgs: list[str] = []
     state = load_latest(folder, warn=msgs.append)
     assert state["step"] == 29 and len(msgs) == 1 and newest.name in msgs[0]
+
+
+def test_two_corrupt_newest_are_quarantined_and_the_resumed_run_saves(reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cfg = tiny_config("train.checkpoint_every=4", "train.keep_checkpoints=3")
+    with pytest.raises(TrainingInterrupted):
+        Run(cfg, out).fit(callbacks=[StopAt(18)], pictures=False)
+    folder = out / "checkpoints"
+    for name in ("step_000000016.ckpt", "step_000000018.ckpt"):
+        (folder / name).write_bytes((folder / name).read_bytes()[:200])
+    stale = folder / ".step_000000020.ckpt.abc123.tmp"  # left by a save that was killed
+    stale.write_bytes(b"partial")
+    messages: list[str] = []
+    Run(cfg, out).fit(resume=True, pictures=False, warn=messages.append)
+    assert len(messages) == 2 and all("renamed it to" in m and "step 12" in m for m in messages)
+    assert sorted(p.name for p in folder.glob("*.corrupt")) == ["step_000000016.ckpt.corrupt",
+                                                                "step_000000018.ckpt.corrupt"]
+    assert not stale.exists()
+    assert [s for s, _ in list_checkpoints(folder)] == [24, 28, 30]
+    assert history(out) == history(reference)
+    ref, got = final_state(reference), final_state(out)
+    for name in ref["G"]:
+        assert torch.equal(ref["G"][name], got["G"][name]), name
+
+
+def test_loading_for_sampling_renames_nothing(reference: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from gankit.train.checkpoint import load_latest
+
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(reference / "checkpoints", folder)
+    newest = list_checkpoints(folder)[-1][1]
+    newest.write_bytes(b"")
+    before = sorted(p.name for p in folder.iterdir())
+    assert load_latest(folder, warn=lambda m: None)["step"] == 29
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -2,7 +2,9 @@
 
 Every ``train.health_every`` steps, and on every step with a checkpoint or a history record
 due, :class:`HealthGuard` checks the losses since the last check and every weight and
-gradient with one host sync, and keeps an in-memory copy of a healthy state. On a fault it
+gradient with one host sync, and keeps an in-memory copy of a healthy state (with the
+averaged generator, when there is one: the guard updates it, so that a rewind restores it too
+and a replay re-averages exactly the steps it trains). On a fault it
 replays from that copy step by step (bit-exact) to find the exact step and quantity, then
 stops (``train.on_nan="stop"``, :class:`TrainingDiverged`) or rolls back with lower
 learning rates (``"rollback"``). docs/guarantees.md describes the behaviour in full.
@@ -20,6 +22,7 @@ from torch import Tensor
 
 from ..errors import TrainingDiverged  # one class for every divergence check
 from ..io import append_jsonl
+from .averaging import EMA
 from .trainer import Callback, Trainer
 
 __all__ = ["HealthGuard", "TrainingDiverged", "first_nonfinite", "EXIT_DIVERGED"]
@@ -34,8 +37,11 @@ def _all_finite(tensors: list[Tensor]) -> bool:
     return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
-def first_nonfinite(trainer: Trainer) -> str | None:
-    """The first non-finite quantity after the trainer's latest step, or ``None`` (one sync)."""
+def first_nonfinite(trainer: Trainer, ema: EMA | None = None) -> str | None:
+    """The first non-finite quantity after the trainer's latest step, or ``None`` (one sync).
+
+    With ``ema``, the averaged generator's weights are checked last.
+    """
     pending = trainer.pending
     checks: list[tuple[str, list[Tensor]]] = [
         ("d_loss", (pending.get("d_loss") or [])[-1:]),
@@ -45,6 +51,9 @@ def first_nonfinite(trainer: Trainer) -> str | None:
         ("G gradients", [p.grad for p in trainer.G.parameters() if p.grad is not None]),
         ("G weights", [p.detach() for p in trainer.G.parameters()]),
     ]
+    if ema is not None:
+        checks.append(("G_ema weights", [t.detach() for t in ema.model.state_dict().values()
+                                         if t.is_floating_point()]))
     for name, tensors in checks:
         if not _all_finite(tensors):
             return name
@@ -82,10 +91,14 @@ class HealthGuard(Callback):
         history.jsonl, where events are appended.
     warn : callable, optional
         Called with one-line warnings (default: stderr).
+    ema : EMA, optional
+        The averaged generator. The guard updates it after every step (do not list it as a
+        callback of its own), checks it, and keeps and restores it with the training state.
     """
 
-    def __init__(self, train: Any, events: Path | None = None, warn: Callable[[str], None] | None = None) -> None:
-        self.cfg, self.events, self.warn = train, events, warn or _stderr
+    def __init__(self, train: Any, events: Path | None = None, warn: Callable[[str], None] | None = None,
+                 ema: EMA | None = None) -> None:
+        self.cfg, self.events, self.warn, self.ema = train, events, warn or _stderr, ema
         self.rollbacks = 0
         self.low_windows = 0
         self._seen: tuple[Any, int] = (None, 0)  # (the pending d_loss list, entries already checked)
@@ -100,10 +113,12 @@ class HealthGuard(Callback):
 
     def on_train_start(self, trainer: Trainer) -> None:
         self._mark(trainer)
-        if first_nonfinite(trainer) is None:
-            self._good = _clone(trainer.state_dict())
+        if first_nonfinite(trainer, self.ema) is None:
+            self._good = self._snapshot(trainer)
 
     def on_step_end(self, trainer: Trainer) -> None:
+        if self.ema is not None:  # before the check: a rewind then restores the average with the rest
+            self.ema.update()
         if self._due(trainer.step):
             self.check(trainer)
 
@@ -116,6 +131,16 @@ class HealthGuard(Callback):
         c = self.cfg
         return any(every and step % every == 0 for every in (c.health_every, c.checkpoint_every, c.eval_every)) \
             or step >= c.steps
+
+    def _snapshot(self, trainer: Trainer) -> dict[str, Any]:
+        """A copy of the training state and of the averaged generator."""
+        return {"trainer": _clone(trainer.state_dict()),
+                "ema": _clone(self.ema.state_dict()) if self.ema is not None else None}
+
+    def _load(self, trainer: Trainer, snapshot: dict[str, Any]) -> None:
+        trainer.load_state_dict(_clone(snapshot["trainer"]))
+        if self.ema is not None:
+            self.ema.load_state_dict(_clone(snapshot["ema"]))
 
     def _mark(self, trainer: Trainer) -> None:
         """Remember how many of the pending losses are checked (the list is new after ``pop_logs``)."""
@@ -132,7 +157,7 @@ class HealthGuard(Callback):
     def check(self, trainer: Trainer) -> None:
         """Sync once; on a fault, locate it and apply the policy; then remember this state as good."""
         d_win, g_win = self._window(trainer)
-        healthy = _all_finite(d_win + g_win) and first_nonfinite(trainer) is None
+        healthy = _all_finite(d_win + g_win) and first_nonfinite(trainer, self.ema) is None
         if healthy and d_win:
             self._watch_collapse(trainer, float(torch.stack(d_win).abs().mean()))
         target = trainer.step
@@ -145,30 +170,32 @@ class HealthGuard(Callback):
             # go forward again to the step the loop is at, checking every step
             healthy = self._advance(trainer, target) is None
         self._mark(trainer)
-        self._good = _clone(trainer.state_dict())
+        self._good = self._snapshot(trainer)
 
     def _locate(self, trainer: Trainer, target: int) -> tuple[int, str]:
         """Replay from the last good state; leave the trainer just before the bad step."""
         if self._good is None:
             raise TrainingDiverged(f"the initial state at step {trainer.step} is not finite", trainer.step,
                                    trainer.step, "initial state")
-        trainer.load_state_dict(_clone(self._good))
+        self._load(trainer, self._good)
         quantity = self._advance(trainer, target)
         if quantity is not None:
             return trainer.step + 1, quantity
         # not reproduced: go back to the last good state
-        trainer.load_state_dict(_clone(self._good))
+        self._load(trainer, self._good)
         return 0, "unknown"
 
     def _advance(self, trainer: Trainer, target: int) -> str | None:
         """Train up to ``target`` checking every step; on a fault, return it and keep the state before it."""
         while trainer.step < target:
-            before = _clone(trainer.state_dict())
+            before = self._snapshot(trainer)
             trainer.train_step()
             trainer.step += 1
-            quantity = first_nonfinite(trainer)
+            if self.ema is not None:
+                self.ema.update()
+            quantity = first_nonfinite(trainer, self.ema)
             if quantity is not None:
-                trainer.load_state_dict(before)
+                self._load(trainer, before)
                 self._good = before
                 return quantity
         return None
