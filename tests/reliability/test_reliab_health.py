@@ -162,7 +162,10 @@ def test_cli_huge_learning_rate_exits_3_in_one_line(tmp_path: Path, capsys: pyte
 SPARSE = ("train.checkpoint_every=10", "train.health_every=10", "train.eval_every=10")
 
 
-@pytest.mark.parametrize("extra", [("train.lr_schedule=constant",), ("train.lr_schedule=linear",), ("train.lr_schedule=cosine", "train.ema=0.999", *SPARSE)])
+@pytest.mark.parametrize("extra", [("train.lr_schedule=constant", "train.ema=0", *SPARSE),
+                                   ("train.lr_schedule=linear", "train.ema=0", *SPARSE),
+                                   ("train.lr_schedule=cosine", "train.ema=0.999", *SPARSE)],
+                         ids=["constant", "linear", "cosine-ema"])
 def test_cli_huge_learning_rate_rollback_recovers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   extra: tuple[str, ...]) -> None:
     code = main(["train", "--out", str(tmp_path / "run"), "--no-progress", "--json",

@@ -170,3 +170,21 @@ def test_loading_for_sampling_renames_nothing(reference: Path, tmp_path: Path) -
     before = sorted(p.name for p in folder.iterdir())
     assert load_latest(folder, warn=lambda m: None)["step"] == 29
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@pytest.mark.parametrize("has_checkpoint", [True, False])
+def test_temp_files_of_a_killed_save_are_removed(tmp_path: Path, has_checkpoint: bool) -> None:
+    out = tmp_path / "run"
+    cfg = tiny_config("train.checkpoint_every=4")
+    with pytest.raises(TrainingInterrupted):
+        Run(cfg, out).fit(callbacks=[StopAt(6)], pictures=False)
+    folder = out / "checkpoints"
+    if not has_checkpoint:  # killed before the first checkpoint was renamed into place
+        for _, p in list_checkpoints(folder):
+            p.unlink()
+    stale = [folder / ".step_000000008.ckpt.k1l2m3.tmp", folder / ".step_000000004.ckpt.x.tmp"]
+    for p in stale:
+        p.write_bytes(b"partial")
+    Run(cfg, out).fit(resume=True, pictures=False, warn=lambda m: None)
+    assert not any(p.exists() for p in stale)
+    assert not list(folder.glob(".*.tmp"))

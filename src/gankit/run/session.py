@@ -55,7 +55,8 @@ class Session:
                 **({"G_ema": self.ema.state_dict()} if self.ema is not None else {})}
 
     def callbacks(self, progress: bool, extra: list[Callback] | None, pictures: bool) -> list[Callback]:
-        """In order: health guard, rank states, schedules, history, checkpoints, progress, pictures, ``extra``."""
+        """In order: health guard (it updates the EMA of G), rank states, LR schedule, history, checkpoints,
+        progress, pictures, ``extra``."""
         cfg, cbs = self.parts.cfg, [self.guard]
         cbs += [self.ranks] if self.ranks is not None else []
         cbs += [c for c in self.schedules if c is not self.ema]  # the guard updates the EMA
