@@ -26,6 +26,8 @@ class ArraySource(DataSource):
 
     def __post_init__(self) -> None:
         x = torch.as_tensor(np.asarray(self.data) if not isinstance(self.data, Tensor) else self.data)
+        if x.is_complex():
+            raise GankitError(f"data has complex dtype {x.dtype}; accepted: real numbers (integers, floats, bool)")
         if x.ndim == 1:
             x = x.reshape(-1, 1)
         if x.ndim < 2 or x.shape[0] == 0:

@@ -109,7 +109,7 @@ def _infer_range(arr: np.ndarray, source: str) -> tuple[float, float]:
 
 
 def _check_pixels(arr: np.ndarray, source: str) -> None:
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating) or arr.dtype == np.bool_):
         raise GankitError(f"{source}: pixels have dtype {arr.dtype}; accepted: unsigned/signed integers, floats, bool")
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))

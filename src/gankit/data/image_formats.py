@@ -5,8 +5,8 @@ labels as ``(N,)`` int64 or ``None`` — and raises :class:`~gankit.errors.Ganki
 naming the file and the problem for anything it cannot read. Scaling to [-1, 1] and
 splitting happen in :mod:`gankit.data.images`.
 
-CIFAR batches are pickles. They are read with :class:`SafeUnpickler`, which resolves only
-the handful of globals needed to rebuild numpy arrays, so a crafted file cannot run code.
+CIFAR batches are pickles. They are read with :class:`~.safe_pickle.SafeUnpickler`, which
+builds numeric numpy arrays from checked bytes and calls nothing else a file names.
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import pickle
 import tokenize
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import GankitError
+from .safe_pickle import SafeUnpickler, safe_pickle_load
 
 __all__ = ["IDX_DTYPES", "SafeUnpickler", "safe_pickle_load", "read_idx", "is_idx_file", "read_cifar_batch",
            "read_array_file", "read_image_folder", "to_nchw", "concat_parts", "IMAGE_SUFFIXES",
-           "NUMPY_LOAD_ERRORS"]
+           "NUMPY_LOAD_ERRORS", "MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE"]
 
 # IDX type code → big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -40,6 +41,9 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 NUMPY_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, SyntaxError, tokenize.TokenError,
                      MemoryError, zlib.error, NotImplementedError)
 _CHUNK = 1 << 20
+#: Side of the largest square image a folder may hold; :data:`MAX_IMAGE_PIXELS` is its area.
+MAX_IMAGE_SIDE = 4096
+MAX_IMAGE_PIXELS = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE
 
 
 def concat_parts(parts: list[tuple[np.ndarray, np.ndarray | None]]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -125,63 +129,6 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- CIFAR pickles
-
-def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
-    """``_codecs.encode`` restricted to the latin-1 round trip pickle uses for bytes."""
-    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-        raise pickle.UnpicklingError(f"refusing _codecs.encode with encoding {encoding!r}")
-    return text.encode("latin1")
-
-
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    """The only globals a CIFAR batch may name: numpy's array/dtype/scalar rebuilders."""
-    reconstruct = np.array(0).__reduce__()[0]  # numpy's _reconstruct, whatever module it lives in
-    frombuffer = np.arange(2).__reduce_ex__(5)[0]  # numpy's _frombuffer (pickle protocol 5)
-    scalar = np.int64(0).__reduce__()[0]
-    allowed: dict[tuple[str, str], Any] = {
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        ("_codecs", "encode"): _latin1_encode,  # bytes pickled by Python 3 at protocol < 3
-    }
-    for mod in ("numpy.core", "numpy._core"):
-        allowed[(f"{mod}.multiarray", "_reconstruct")] = reconstruct
-        allowed[(f"{mod}.multiarray", "scalar")] = scalar
-        allowed[(f"{mod}.numeric", "_frombuffer")] = frombuffer
-    return allowed
-
-
-class SafeUnpickler(pickle.Unpickler):
-    """An unpickler that can rebuild numpy arrays, dicts, lists, strings and numbers — nothing else.
-
-    ``find_class`` is the only way a pickle reaches a callable; it answers from a fixed
-    allow-list (numpy's array, dtype and scalar rebuilders) and refuses every other
-    global — ``os.system``, ``builtins.eval``, ``subprocess.Popen`` … — before anything
-    is called. Python 2 pickles (the CIFAR files) are read with ``encoding="bytes"``.
-    """
-
-    _ALLOWED = _allowed_globals()
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return self._ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f"refusing global {module}.{name}: only numpy arrays may be loaded") from None
-
-
-def safe_pickle_load(path: str | os.PathLike[str]) -> Any:
-    """Load a pickle with :class:`SafeUnpickler`; any failure becomes a GankitError naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise GankitError(f"pickle file {str(path)!r} does not exist")
-    try:
-        with open(path, "rb") as f:
-            return SafeUnpickler(f, encoding="bytes").load()
-    except pickle.UnpicklingError as exc:
-        raise GankitError(f"refusing to load {str(path)!r}: {exc}") from None
-    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-        raise GankitError(f"cannot read pickle {str(path)!r}: {type(exc).__name__}: {exc}") from None
-
 
 def _get(d: dict[Any, Any], *keys: str) -> Any:
     for k in keys:
@@ -284,13 +231,26 @@ def read_array_file(
         raise GankitError(f"cannot read array file {str(path)!r}: {type(exc).__name__}: {exc}") from None
 
 
+def _check_splits_agree(path: Path, splits: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> None:
+    """Both splits of a pre-split ``.npz`` hold images of one shape, each with a label per image."""
+    (xa, _), (xb, _) = splits["train"], splits["test"]
+    if xa.shape[1:] != xb.shape[1:]:
+        raise GankitError(f"{str(path)!r}: x_train holds images of shape {xa.shape[1:]} but x_test {xb.shape[1:]}; "
+                          "both splits need the same image shape")
+    for s, (x, y) in splits.items():
+        if y is not None and (y.ndim != 1 or len(y) != len(x)):
+            raise GankitError(f"{str(path)!r}: y_{s} has shape {y.shape} for {len(x)} images in x_{s}; "
+                              f"expected ({len(x)},)")
+
+
 def _read_npz_members(path: Path, loaded: Any, split: str, images_key: str | None,
                       labels_key: str | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
     with loaded as z:
         keys = list(z.files)
         if images_key is None and "x_train" in keys and "x_test" in keys:
-            parts = ["train", "test"] if split == "all" else [split]
-            x, y = concat_parts([(z[f"x_{s}"], z[f"y_{s}"] if f"y_{s}" in keys else None) for s in parts])
+            splits = {s: (z[f"x_{s}"], z[f"y_{s}"] if f"y_{s}" in keys else None) for s in ("train", "test")}
+            _check_splits_agree(path, splits)
+            x, y = concat_parts([splits[s] for s in (["train", "test"] if split == "all" else [split])])
             return x, y, True
         ik = images_key or next((k for k in _IMAGE_KEYS if k in keys), None)
         if ik is None and len(keys) == 1:
@@ -305,6 +265,31 @@ def _read_npz_members(path: Path, loaded: Any, split: str, images_key: str | Non
 
 
 # --------------------------------------------------------------------------- PNG/JPEG folders
+
+def _read_image(path: Path) -> Image.Image:
+    """One decoded image, refused from its header alone when it declares over :data:`MAX_IMAGE_PIXELS`.
+
+    Pillow's own guards stay on and become errors: its decompression-bomb warning, and
+    ``PngImagePlugin.MAX_TEXT_CHUNK`` (1 MB) on a decompressed zTXt/iTXt text chunk.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise GankitError(f"image {str(path)!r} declares {w}x{h} pixels; accepted: at most "
+                                      f"{MAX_IMAGE_PIXELS} pixels ({MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}) an image")
+                im.load()
+                return im.copy()
+    except GankitError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+            ValueError, SyntaxError, EOFError, MemoryError) as exc:
+        raise GankitError(f"cannot read image {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]} "
+                          f"(accepted: PNG/JPEG up to {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}, text chunks up to "
+                          f"{PngImagePlugin.MAX_TEXT_CHUNK} bytes)") from None
+
 
 def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -343,14 +328,7 @@ def read_image_folder(
         labels = [k for k, fs in enumerate(per_class) for _ in fs]
     if isinstance(size, int):
         size = (size, size)
-    pics = []
-    for p in files:
-        try:
-            with Image.open(p) as im:
-                im.load()
-                pics.append(im.copy())
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
-            raise GankitError(f"cannot read image {str(p)!r}: {exc}") from None
+    pics = [_read_image(p) for p in files]
     if mode == "auto":
         gray = all(im.mode in ("1", "L", "LA", "I", "I;16", "F") for im in pics)
         mode = "L" if gray else "RGB"

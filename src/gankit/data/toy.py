@@ -119,9 +119,15 @@ class Moons(DataSource):
 
 # --------------------------------------------------------------------------- 1-D mixtures
 
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_TERM = re.compile(rf"^\s*(?:({_NUM})\s*\*\s*)?N\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*$")
+# Possessive quantifiers (``++``, ``*+``, ``?+``): a number is matched one way only, so a failing
+# match gives up in time linear in the spec's length instead of trying every split of its digits.
+_NUM = r"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+"
+_TERM = re.compile(rf"\s*+(?:({_NUM})\s*+\*\s*+)?N\s*+\(\s*+({_NUM})\s*+,\s*+({_NUM})\s*+\)\s*+")
 SPEC_FORM = "weight*N(mean,std) terms joined by '+', e.g. \"0.3*N(-2,0.5) + 0.7*N(1,1)\""
+#: Longest mixture spec accepted, in characters (about 200 terms).
+MAX_SPEC_LENGTH = 4096
+#: Largest ``|mean|`` and std accepted: beyond it float32 samples and gradients lose the distribution.
+MAX_MAGNITUDE = 1e6
 
 
 @dataclass
@@ -153,11 +159,15 @@ class Mixture1D(DataSource):
         if not np.all(np.isfinite(np.concatenate([self.weights, self.means, self.stds]))):
             raise GankitError(f"mixture parameters must be finite numbers; accepted form: {SPEC_FORM}")
         if np.any(self.weights <= 0):
-            raise GankitError(f"mixture weights must be positive, got {self.weights.tolist()}")
+            raise GankitError(f"mixture weights must be positive, got {_clip(str(self.weights.tolist()))}")
         if abs(self.weights.sum() - 1.0) > 1e-6:
             raise GankitError(f"mixture weights must sum to 1, they sum to {self.weights.sum():g}")
         if np.any(self.stds <= 0):
-            raise GankitError(f"mixture stds must be positive, got {self.stds.tolist()}")
+            raise GankitError(f"mixture stds must be positive, got {_clip(str(self.stds.tolist()))}")
+        if np.any(np.abs(self.means) > MAX_MAGNITUDE) or np.any(self.stds > MAX_MAGNITUDE):
+            big = max(float(np.abs(self.means).max()), float(self.stds.max()))
+            raise GankitError(f"mixture means and stds must lie within ±{MAX_MAGNITUDE:g} (float32 training), "
+                              f"got a magnitude of {big:g}")
         self.shape = (1,)
         self.centres = torch.as_tensor(self.means, dtype=torch.float32).reshape(-1, 1)
         self.std = float(self.stds.min()) if np.allclose(self.stds, self.stds[0]) else None
@@ -213,6 +223,11 @@ def _num(x: float) -> str:
     return short if float(short) == x else repr(float(x))
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters for an error line, marked with ``...`` when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def parse_mixture(spec: str) -> Mixture1D:
     """Parse ``"0.3*N(-2,0.5) + 0.7*N(1,1)"`` into a :class:`Mixture1D`.
 
@@ -221,13 +236,16 @@ def parse_mixture(spec: str) -> Mixture1D:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise GankitError(f"empty mixture spec; accepted form: {SPEC_FORM}")
+    if len(spec) > MAX_SPEC_LENGTH:
+        raise GankitError(f"mixture spec of {len(spec)} characters ({_clip(spec)!r}); "
+                          f"at most {MAX_SPEC_LENGTH} are accepted")
     weights, means, stds = [], [], []
     # split on '+' that separates terms (not the sign of an exponent or a number)
     terms = re.split(r"(?<=\))\s*\+", spec)
     for term in terms:
-        m = _TERM.match(term)
+        m = _TERM.fullmatch(term)
         if not m:
-            raise GankitError(f"malformed mixture term {term.strip()!r}; accepted form: {SPEC_FORM}")
+            raise GankitError(f"malformed mixture term {_clip(term.strip())!r}; accepted form: {SPEC_FORM}")
         w, mu, sd = m.groups()
         weights.append(float(w) if w is not None else 1.0)
         means.append(float(mu))
