@@ -139,12 +139,21 @@ def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
     return text.encode("latin1")
 
 
+def _empty_bytes(*args: Any) -> bytes:
+    """``bytes()``, which protocol-2 pickles use for ``b""``; ``bytes(n)`` would allocate n bytes."""
+    if args:
+        raise _refuse("bytes() with arguments")
+    return b""
+
+
 def _allowed_globals() -> dict[tuple[str, str], Any]:
     """The only globals a pickle may name, each answered by a checking stand-in."""
     allowed: dict[tuple[str, str], Any] = {
         ("numpy", "ndarray"): _NDARRAY,
         ("numpy", "dtype"): _make_dtype,
         ("_codecs", "encode"): _latin1_encode,  # bytes pickled by Python 3 at protocol < 3
+        ("__builtin__", "bytes"): _empty_bytes,  # b"" pickled by Python 3 at protocol < 3
+        ("builtins", "bytes"): _empty_bytes,
     }
     for mod in ("numpy.core", "numpy._core"):
         allowed[(f"{mod}.multiarray", "_reconstruct")] = _reconstruct
