@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
-from test_attacks_data import object_field_batch  # noqa: E402
+from gankit.data.safe_pickle import DTYPE_CODES, safe_pickle_load
+from gankit.errors import GankitError
 
-from gankit.data.safe_pickle import DTYPE_CODES, safe_pickle_load  # noqa: E402
-from gankit.errors import GankitError  # noqa: E402
+
+class _ObjectFieldDtype:
+    """Pickles as ``numpy.dtype("V8")`` whose state has one object field and flags 0 (no NPY_LIST_PICKLE)."""
+
+    def __reduce__(self):
+        return (np.dtype, ("V8", False, True), (3, "|", None, ("a",), {"a": (np.dtype("O"), 0)}, 8, 1, 0))
+
+
+class _ObjectFieldArray:
+    """Pickles as an array of that dtype whose object slot holds the bytes ``AAAAAAAA``."""
+
+    def __reduce__(self):
+        return (np.array(0).__reduce__()[0], (np.ndarray, (0,), b"b"), (1, (1,), _ObjectFieldDtype(), False, b"A" * 8))
 
 
 def _load(tmp_path: Path, blob: bytes) -> object:
@@ -50,7 +60,7 @@ def test_other_dtypes_are_refused(tmp_path: Path, value: np.ndarray) -> None:
 
 def test_object_field_dtype_is_refused_before_numpy_sees_it(tmp_path: Path) -> None:
     with pytest.raises(GankitError, match="refusing dtype 'V8'"):
-        _load(tmp_path, object_field_batch())
+        _load(tmp_path, pickle.dumps({"label_names": _ObjectFieldArray()}, protocol=2))
 
 
 def test_data_length_must_match_the_shape(tmp_path: Path) -> None:
