@@ -128,7 +128,7 @@ def _is_cifar_dir(folder: Path) -> bool:
 
 def load_cifar(path: str | os.PathLike[str], split: str = "train", test_fraction: float = 0.2,
                split_seed: int = 0) -> ImageDataset:
-    """CIFAR-10 python batches, read with a restricted unpickler (see :class:`~.image_formats.SafeUnpickler`).
+    """CIFAR-10 python batches, read with a restricted unpickler (see :class:`~.safe_pickle.SafeUnpickler`).
 
     ``path`` is one batch file (split by the fixed permutation) or the extracted
     ``cifar-10-batches-py`` folder, whose ``data_batch_*`` files are ``train`` and
