@@ -202,7 +202,8 @@ def test_fuzz_mixture_near_valid(terms: list[tuple[int, float, float]], normalis
     spec = " + ".join(parts)
     parsed = [(float(repr(w)), float(repr(m)), float(repr(s))) for w, (_, m, s) in zip(ws, terms, strict=True)]
     valid = (all(math.isfinite(x) for t in parsed for x in t) and all(w > 0 for w, _, _ in parsed)
-             and all(s > 0 for _, _, s in parsed) and abs(math.fsum(w for w, _, _ in parsed) - 1) <= 1e-6)
+             and all(s > 0 for _, _, s in parsed) and abs(math.fsum(w for w, _, _ in parsed) - 1) <= 1e-6
+             and all(abs(m) <= 1e6 and s <= 1e6 for _, m, s in parsed))  # the documented magnitude limit
     try:
         src = parse_mixture(spec)
     except GankitError:
