@@ -91,8 +91,8 @@ def test_config_is_frozen():
 # Today's hostile-input limits, written out independently of the field declarations:
 # key -> (smallest accepted, largest accepted); None = unbounded on that side.
 INT_LIMITS = {
-    "model.latent_dim": (1, 2**16), "model.g_width": (1, 2**16), "model.d_width": (1, 2**16),
-    "model.g_depth": (1, 256), "model.d_depth": (1, 256), "model.channels": (1, None), "model.pack": (1, None),
+    "model.latent_dim": (1, 8192), "model.g_width": (1, 8192), "model.d_width": (1, 8192),
+    "model.g_depth": (1, 64), "model.d_depth": (1, 64), "model.channels": (1, 256), "model.pack": (1, 64),
     "vae.kl_warmup": (0, None), "train.steps": (1, None), "train.batch_size": (1, 2**20),
     "train.d_steps": (1, 1000), "train.seed": (0, 2**62), "train.eval_every": (0, None),
     "train.checkpoint_every": (0, None), "train.keep_checkpoints": (1, None), "train.health_every": (1, None),

@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
+import reprlib
 import tomllib
 import typing
 from collections.abc import Iterable
@@ -30,10 +32,22 @@ from .errors import GankitError
 from .rules import Checked, bounded, one_of, printable, text
 
 __all__ = ["DataConfig", "ModelConfig", "VAEConfig", "ObjectiveConfig", "TrainConfig", "EvalConfig", "RunConfig",
-           "MOVED", "apply_overrides", "from_dict", "to_dict", "load_toml", "dumps_toml", "loads_toml"]
+           "MOVED", "apply_overrides", "from_dict", "to_dict", "load_toml", "dumps_toml", "loads_toml", "parse_toml",
+           "MAX_SEED", "MAX_SAMPLES", "MAX_TOML_DEPTH", "MAX_WIDTH", "MAX_HIDDEN_WEIGHTS"]
 
 #: keys that moved to another section; a config that still uses one is told the new key
 MOVED = {"model.likelihood": "vae.likelihood", "model.beta": "vae.beta", "model.kl_warmup": "vae.kl_warmup"}
+
+#: largest seed anywhere (``train.seed``, ``eval.seed``, ``--seed``): torch and NumPy take 64-bit seeds
+MAX_SEED = 2**62
+#: most samples one command draws or scores (``sample -n``, ``eval -n``, ``--mc-samples``, ``--n-train``)
+MAX_SAMPLES = 10**7
+#: deepest nesting of arrays and tables a TOML text (``--config``, ``--set`` value, a checkpoint's config) may use
+MAX_TOML_DEPTH = 32
+#: widest MLP layer and latent space
+MAX_WIDTH = 8192
+#: most hidden-layer weights of one MLP network (2**28 float32 weights = 1 GiB, before optimiser state)
+MAX_HIDDEN_WEIGHTS = 2**28
 
 
 # --------------------------------------------------------------------------- sections
@@ -56,18 +70,28 @@ class ModelConfig(Checked):
     _section = "model"
     #: a registered model (``gankit list``), or ``auto``: ``dcgan`` for image data (C, H, W), ``mlp`` otherwise
     name: str = text("auto", nonempty=True, note="see 'gankit list' for the models")
-    latent_dim: int = bounded(2, 1, 2**16)
-    g_width: int = bounded(256, 1, 2**16)
-    g_depth: int = bounded(3, 1, 256)
-    d_width: int = bounded(256, 1, 2**16)
-    d_depth: int = bounded(3, 1, 256)
+    latent_dim: int = bounded(2, 1, MAX_WIDTH)
+    g_width: int = bounded(256, 1, MAX_WIDTH)
+    g_depth: int = bounded(3, 1, 64)
+    d_width: int = bounded(256, 1, MAX_WIDTH)
+    d_depth: int = bounded(3, 1, 64)
     activation: str = one_of("relu", "leaky_relu", "elu", "tanh", "silu")
     spectral_norm: bool = False  # spectral normalisation of every layer of D (Miyato et al. 2018), any objective
-    channels: int = bounded(64, 1)  # width of image models (dcgan: channels of G's last and D's first stage)
-    pack: int = bounded(1, 1)  # PacGAN: D judges this many samples jointly (1 = off; Lin et al. 2018)
+    channels: int = bounded(64, 1, 256)  # width of image models (dcgan: channels of G's last and D's first stage)
+    pack: int = bounded(1, 1, 64)  # PacGAN: D judges this many samples jointly (1 = off; Lin et al. 2018)
     #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s (as the WGAN-GP toy code divides
     #: grid25 by 2.828); 1 = off
     scale: float = bounded(1.0, 0, open_lo=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for who, width, depth, n_in in (("g", self.g_width, self.g_depth, self.latent_dim),
+                                        ("d", self.d_width, self.d_depth, 0)):
+            weights = n_in * width + (depth - 1) * width**2
+            if weights > MAX_HIDDEN_WEIGHTS:
+                raise GankitError(f"model.{who}_width={width} with model.{who}_depth={depth} gives {weights:,} "
+                                  f"hidden-layer weights; at most 2**28 per network (1 GiB of float32): "
+                                  f"lower the width or the depth")
 
 
 @dataclass(frozen=True)
@@ -112,7 +136,7 @@ class TrainConfig(Checked):
     lr_d: float = bounded(1e-3, 0, open_lo=True)
     beta1: float = bounded(0.5, 0, 1, open_hi=True)
     beta2: float = bounded(0.999, 0, 1, open_hi=True)
-    seed: int = bounded(0, 0, 2**62)
+    seed: int = bounded(0, 0, MAX_SEED)
     device: str = text("cpu", pattern=r"cpu|auto|cuda(:\d{1,3})?", note="cpu, cuda, cuda:N or auto")
     eval_every: int = bounded(500, 0)  # evaluate (metrics, history.jsonl) every N generator steps; 0 = at the end
     checkpoint_every: int = bounded(1000, 0)  # write a checkpoint every N generator steps; 0 = at the end
@@ -144,9 +168,9 @@ class EvalConfig(Checked):
     """How runs are scored."""
 
     _section = "eval"
-    n_samples: int = bounded(2500, 1, 10**7)  # scored by the mode-coverage metrics (PacGAN: 2,500)
+    n_samples: int = bounded(2500, 1, MAX_SAMPLES)  # scored by the mode-coverage metrics (PacGAN: 2,500)
     w1_samples: int = bounded(1000, 1, 5000, note="exact EMD")  # per side, exact W1 (POT network simplex)
-    seed: int = bounded(12345, 0, 2**62)  # of the evaluation noise (independent of the training streams)
+    seed: int = bounded(12345, 0, MAX_SEED)  # of the evaluation noise (independent of the training streams)
     #: polarity sampling exponent rho (gankit.sampling; Humayun et al. 2022): < 0 favours the generator's
     #: modes; metrics are then reported for both samplers
     polarity: float = bounded(0.0, -10, 10, note="0 = plain sampling")
@@ -184,6 +208,10 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
+#: values echoed in messages are cut short (a hostile value may be megabytes long or deeply nested)
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 80, 80, 3
+
 #: annotation -> (accepted types, words of the message); a bool is never accepted as a number
 _SCALARS: dict[Any, tuple[tuple[type, ...], str]] = {
     bool: ((bool,), "true or false"), int: ((int,), "an integer"), float: ((int, float), "a number"),
@@ -197,7 +225,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     kinds, words = _SCALARS[tp]
     if isinstance(value, kinds) and (tp is bool or not isinstance(value, bool)):
         return float(value) if tp is float else value
-    raise GankitError(f"{where} must be {words}, got {value!r}")
+    raise GankitError(f"{where} must be {words}, got {_SHORT.repr(value)}")
 
 
 @functools.cache
@@ -216,7 +244,7 @@ def _unknown_key(key: str, section: str, known: Iterable[str]) -> GankitError:
 def from_dict(cls: type, data: dict[str, Any], where: str = "") -> Any:
     """Build a config dataclass from a nested dict, rejecting unknown keys and wrong types."""
     if not isinstance(data, dict):
-        raise GankitError(f"{where or 'config'} must be a table, got {data!r}")
+        raise GankitError(f"{where or 'config'} must be a table, got {_SHORT.repr(data)}")
     hints, known = _type_hints(cls), [f.name for f in fields(cls)]
     unknown = sorted(set(data) - set(known))
     if unknown:
@@ -234,8 +262,8 @@ def _parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise GankitError(f"malformed override {text!r}; accepted form: section.key=value, e.g. train.steps=5000")
     try:
-        return key.strip(), tomllib.loads(f"v = {value.strip()}")["v"]
-    except (tomllib.TOMLDecodeError, UnicodeError, KeyError):
+        return key.strip(), parse_toml(f"v = {value.strip()}", f"the value of {key.strip()}")["v"]
+    except _NotToml:
         return key.strip(), value.strip()
 
 
@@ -275,13 +303,82 @@ def dumps_toml(cfg: Any) -> str:
     return "\n".join(lines)
 
 
-def loads_toml(text: str, cls: type = RunConfig, source: str = "config") -> Any:
-    """A config from TOML text; missing keys take their defaults, ``source`` names the text in errors."""
+class _NotToml(GankitError):
+    """Text that is not TOML (as opposed to TOML that breaks a limit)."""
+
+
+#: where a nesting scan stops to look: a quote, a comment or a bracket
+_TOML_MARK = re.compile(r"""["'#\[\]{}]""")
+#: one whole string from its opening quote (multi-line forms first)
+_TOML_STRING = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # multi-line basic string
+    r"|'''.*?'''"  # multi-line literal string
+    r'|"(?:[^"\\\n]|\\.)*"'  # basic string
+    r"|'[^'\n]*'", re.DOTALL)  # literal string
+
+
+def _nesting(text: str, limit: int) -> int:
+    """Deepest nesting of ``[`` and ``{`` in TOML ``text`` outside strings and comments, in one pass.
+
+    The scan stops once the nesting passes ``limit``, and at an unterminated string: the parser
+    refuses the text there, having read only what came before.
+    """
+    depth = deepest = pos = 0
+    while (m := _TOML_MARK.search(text, pos)) is not None:
+        c, pos = m.group(), m.end()
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        elif c == "#":
+            pos = len(text) if (eol := text.find("\n", pos)) < 0 else eol
+        elif (string := _TOML_STRING.match(text, m.start())) is None:
+            break
+        else:
+            pos = string.end()
+    return deepest
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of parsed TOML data (dotted keys nest too), without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
+
+
+def parse_toml(text: str, source: str = "config") -> dict[str, Any]:
+    """Parse TOML ``text`` as :func:`tomllib.loads` does, refusing nesting deeper than :data:`MAX_TOML_DEPTH`.
+
+    The nesting is measured before parsing, so a hostile text never drives the recursive parser
+    deep; ``source`` names the text in the :class:`GankitError`.
+    """
+    if not isinstance(text, str):
+        raise GankitError(f"{source} must be TOML text, got {type(text).__name__}")
+    too_deep = GankitError(f"{source} nests arrays or tables deeper than {MAX_TOML_DEPTH} levels; "
+                           f"a config is a few flat tables")
+    if _nesting(text, MAX_TOML_DEPTH) > MAX_TOML_DEPTH:
+        raise too_deep
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise GankitError(f"{source} is not valid TOML: {exc}") from None
-    return from_dict(cls, data)
+        raise _NotToml(f"{source} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(data) > MAX_TOML_DEPTH + 1:  # + 1: the top-level table
+        raise too_deep
+    return data
+
+
+def loads_toml(text: str, cls: type = RunConfig, source: str = "config") -> Any:
+    """A config from TOML text; missing keys take their defaults, ``source`` names the text in errors."""
+    return from_dict(cls, parse_toml(text, source))
 
 
 def load_toml(path: str | Path, cls: type = RunConfig) -> Any:

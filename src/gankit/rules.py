@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import GankitError
 
-__all__ = ["Rule", "bounded", "one_of", "text", "Checked", "printable"]
+__all__ = ["Rule", "bounded", "one_of", "text", "Checked", "printable", "check_number"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,19 @@ def _problem(r: Rule, v: Any) -> str | None:
             return f"not be empty; {r.note}"
         return None if not r.pattern or re.fullmatch(r.pattern, v) else f"be {r.note}; got {v!r}"
     return _number_problem(r, v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def check_number(name: str, value: float, lo: float | None = None, hi: float | None = None, *,
+                 note: str = "") -> None:
+    """Raise one :class:`GankitError` line when ``value`` (a flag's, say) is not in ``[lo, hi]``.
+
+    >>> check_number("--seed", 2**64, 0, 2**62)
+    Traceback (most recent call last):
+    gankit.errors.GankitError: --seed must be in [0, 2**62], got 18446744073709551616
+    """
+    problem = _number_problem(Rule(lo, hi, note=note), value)
+    if problem:
+        raise GankitError(f"{name} must {problem}")
 
 
 class Checked:

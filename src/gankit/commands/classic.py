@@ -16,11 +16,16 @@ import numpy as np
 import torch
 
 from ..classic import GaussianMixtureModel, GaussianNaiveBayesGenerator, nb_text
+from ..config import MAX_SAMPLES
 from ..data import make_source
 from ..data.toy import is_mixture_spec
 from ..errors import GankitError
 from ..registry import DATA
+from ..rules import check_number
 from .common import print_json, save_array
+
+#: largest --seed: scikit-learn takes random_state in [0, 2**32 - 1]
+MAX_CLASSIC_SEED = 2**32 - 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,6 +65,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def run_nb_text(args: argparse.Namespace) -> int:
+    check_number("--seed", args.seed, 0, MAX_CLASSIC_SEED)
     if args.top_k < 1:
         raise GankitError(f"--top-k must be >= 1, got {args.top_k}")
     res = nb_text(args.file, label_col=args.label_col, text_col=args.text_col, test_fraction=args.test_fraction,
@@ -89,8 +95,8 @@ def load_split(name: str, seed: int = 0, n_train: int = 5000, n_test: int = 5000
             takes_split = False
         if takes_split:
             return factory(split="train"), factory(split="test")
-    if n_train < 1 or n_test < 1:
-        raise GankitError(f"--n-train and --n-test must be >= 1, got {n_train} and {n_test}")
+    check_number("--n-train", n_train, 1, MAX_SAMPLES)
+    check_number("--n-test", n_test, 1, MAX_SAMPLES)
     source = make_source(name)
     return (source.sample(n_train, torch.Generator().manual_seed(seed)),
             source.sample(n_test, torch.Generator().manual_seed(seed + 1)))
@@ -128,8 +134,8 @@ def fit_classic(model: str, data: str, *, n_components: int = 10, covariance_typ
 
 
 def run_density(args: argparse.Namespace) -> int:
-    if args.samples < 0:
-        raise GankitError(f"--samples must be >= 0, got {args.samples}")
+    check_number("--samples", args.samples, 0, MAX_SAMPLES)
+    check_number("--seed", args.seed, 0, MAX_CLASSIC_SEED)
     if args.samples and not args.output:
         raise GankitError("--samples N needs -o FILE.npy (or .csv) to write them to")
     if args.output and not args.samples:

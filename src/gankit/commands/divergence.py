@@ -8,9 +8,11 @@ from typing import Any
 
 import torch
 
+from ..config import MAX_SAMPLES, MAX_SEED
 from ..data.toy import parse_mixture
 from ..divergences import divergence, divergence_names, get_divergence, monte_carlo_divergence
 from ..errors import GankitError
+from ..rules import check_number
 from .common import format_table, print_json
 
 __all__ = ["register", "run", "json_numbers", "parse_spec"]
@@ -43,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--q", required=True, metavar="SPEC", help='Q, e.g. "N(0,1.5)"')
     p.add_argument("--name", default="all", metavar="NAME",
                    help="divergence (kl, reverse_kl, js, alpha:0.5, ...; see gankit list) or all (default)")
-    p.add_argument("--mc-samples", type=int, default=100_000, metavar="N", help="Monte Carlo samples of Q (default 100000)")
+    p.add_argument("--mc-samples", type=int, default=100_000, metavar="N", help=f"Monte Carlo samples of Q (default 100000, at most {MAX_SAMPLES:,})")
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo samples")
     p.add_argument("--json", action="store_true", help='one JSON object; infinite values are the string "inf"')
     p.set_defaults(func=run)
@@ -51,10 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     P, Q = parse_spec(args.p, "--p"), parse_spec(args.q, "--q")
-    if args.mc_samples < 2:
-        raise GankitError(f"--mc-samples must be >= 2, got {args.mc_samples}")
-    if args.seed < 0:
-        raise GankitError(f"--seed must be >= 0, got {args.seed}")
+    check_number("--mc-samples", args.mc_samples, 2, MAX_SAMPLES)
+    check_number("--seed", args.seed, 0, MAX_SEED)
     names = divergence_names() if args.name == "all" else [args.name]
     divs = [get_divergence(n) for n in names]  # unknown names fail before any work
     rows = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..divergences.emd_io import emd_command
+from ..divergences.emd_io import MAX_P, emd_command
 from ..errors import GankitError
 from .common import print_json
 
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Exact earth mover's (Wasserstein-p) distance between two weighted point sets.")
     p.add_argument("a", metavar="A", help="first point file (.npy, .npz, .csv)")
     p.add_argument("b", metavar="B", help="second point file (.npy, .npz, .csv)")
-    p.add_argument("--p", type=float, default=1.0, help="ground cost ||x - y||^p, p >= 1 (default 1)")
+    p.add_argument("--p", type=float, default=1.0, help=f"ground cost ||x - y||^p, 1 <= p <= {MAX_P} (default 1)")
     p.add_argument("--plan", metavar="PLAN.npy", help="write the optimal plan: .npy (dense) or .npz (sparse)")
     p.add_argument("--normalize", action="store_true", help="rescale both weight sets to total mass 1")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not math.isfinite(args.p) or args.p < 1:
-        raise GankitError(f"--p must be a number >= 1, got {args.p}")
+    if not math.isfinite(args.p) or not 1 <= args.p <= MAX_P:
+        raise GankitError(f"--p must be a number in [1, {MAX_P}], got {args.p}")
     out = emd_command(args.a, args.b, p=args.p, plan_path=args.plan, normalize=args.normalize)
     if args.json:
         print_json(out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..config import MAX_SAMPLES, MAX_SEED
+from ..rules import check_number
 from ..run import Run
 from .common import print_json, warn
 
@@ -25,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.n is not None:
+        check_number("-n", args.n, 1, MAX_SAMPLES)
+    if args.seed is not None:
+        check_number("--seed", args.seed, 0, MAX_SEED)
     run = Run.load(args.run_dir, warn=warn)
     cfg = run.cfg
     n = args.n if args.n is not None else cfg.eval.n_samples

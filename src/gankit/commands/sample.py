@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import GankitError
+from ..config import MAX_SAMPLES, MAX_SEED
+from ..rules import check_number
 from ..run import Run
 from .common import print_json, save_array, warn
 
@@ -12,7 +13,7 @@ from .common import print_json, save_array, warn
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="draw samples from a trained run")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("-n", type=int, default=1000, help="number of samples (default 1000)")
+    p.add_argument("-n", type=int, default=1000, help=f"number of samples (default 1000, at most {MAX_SAMPLES:,})")
     p.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same samples)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.npy", help="output .npy (or .csv)")
     p.add_argument("--polarity", type=float, default=None, metavar="RHO",
@@ -27,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.seed < 0:
-        raise GankitError(f"--seed must be >= 0, got {args.seed}")
+    check_number("-n", args.n, 1, MAX_SAMPLES)
+    check_number("--seed", args.seed, 0, MAX_SEED)
     run = Run.load(args.run_dir, warn=warn)
     x = run.sample(args.n, args.seed, polarity=args.polarity, hpd=args.hpd, drs=args.drs).numpy()
     save_array(args.output, x)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +38,14 @@ from ..io import atomic_write_bytes
 from ._points import as_points, as_weights
 from .wasserstein import DEFAULT_MAX_SIZE, emd
 
-__all__ = ["PointSet", "load_points", "emd_command", "POINT_FORMATS"]
+__all__ = ["PointSet", "load_points", "emd_command", "POINT_FORMATS", "MAX_P", "MAX_COST"]
 
 POINT_FORMATS = (".npy", ".npz", ".csv", ".txt")
 _WEIGHT_NAMES = ("weight", "weights")
+#: largest exponent p of the ground cost ||x - y||^p
+MAX_P = 100
+#: largest ground cost between two points (the network simplex loses feasibility near 1e154)
+MAX_COST = 1e150
 
 
 @dataclass(frozen=True)
@@ -141,18 +146,13 @@ def emd_command(a_path: str | os.PathLike[str], b_path: str | os.PathLike[str], 
     >>> emd_command(os.path.join(d, "a.npy"), os.path.join(d, "b.npy"))["cost"]
     2.0
     """
+    if not isinstance(p, (int, float)) or not 1 <= p <= MAX_P:
+        raise GankitError(f"p must be a number in [1, {MAX_P}], got {p}")
     sa, sb = load_points(a_path), load_points(b_path)
     if sa.dim != sb.dim:
         raise GankitError(f"{sa.path} has points of dimension {sa.dim} but {sb.path} has dimension {sb.dim}")
-    sparse = False
-    if plan_path is not None:
-        suffix = Path(plan_path).suffix.lower()
-        if suffix not in (".npy", ".npz"):
-            raise GankitError(f"plan file must end in .npy (dense) or .npz (sparse), got {str(plan_path)!r}")
-        sparse = suffix == ".npz"
-        parent = Path(plan_path).parent
-        if not parent.is_dir():
-            raise GankitError(f"directory for the plan file does not exist: {parent}")
+    _check_cost_range(sa, sb, p)
+    sparse = plan_path is not None and _check_plan_path(Path(plan_path))
     r = emd(sa.points, sb.points, sa.weights, sb.weights, p=p, normalize=normalize, max_size=max_size,
             return_plan=plan_path is not None, sparse=sparse)
     if plan_path is not None:
@@ -161,9 +161,48 @@ def emd_command(a_path: str | os.PathLike[str], b_path: str | os.PathLike[str], 
             scipy.sparse.save_npz(buf, scipy.sparse.coo_array(r.plan))
         else:
             np.save(buf, r.plan, allow_pickle=False)
-        atomic_write_bytes(plan_path, buf.getvalue())
+        try:
+            atomic_write_bytes(plan_path, buf.getvalue())
+        except OSError as exc:
+            raise GankitError(f"cannot write the plan file {str(plan_path)!r}: {exc.strerror or exc}") from None
     return {"cost": r.cost, "distance": r.distance, "n_nonzero": r.n_nonzero, "n": r.n, "m": r.m, "p": r.p,
             "dim": sa.dim, "method": r.method, "plan": None if plan_path is None else str(plan_path)}
+
+
+def _check_plan_path(path: Path) -> bool:
+    """Refuse a plan path that cannot take the plan; whether the plan is sparse (``.npz``)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".npz"):
+        raise GankitError(f"plan file must end in .npy (dense) or .npz (sparse), got {str(path)!r}")
+    if path.exists() and not path.is_file():
+        raise GankitError(f"plan file {str(path)!r} exists and is not a regular file (a directory?); "
+                          f"give a new file name ending in .npy or .npz")
+    if not path.parent.is_dir():
+        raise GankitError(f"directory for the plan file does not exist: {path.parent}")
+    return suffix == ".npz"
+
+
+def _check_cost_range(sa: PointSet, sb: PointSet, p: float) -> None:
+    """Refuse points whose ground costs ``||x - y||^p`` could pass :data:`MAX_COST`.
+
+    The largest distance is bounded by the diagonal of both sets' bounding box, measured in
+    logarithms so that coordinates near the float64 limit do not overflow.
+    """
+    both = np.concatenate([sa.points, sb.points])
+    with np.errstate(over="ignore"):
+        span = both.max(axis=0) - both.min(axis=0)  # (d,)
+    top = float(span.max())
+    if top == 0:
+        return
+    log_diag = math.log(top) + 0.5 * math.log(float(np.sum((span / top) ** 2))) if math.isfinite(top) else math.inf
+    if p * log_diag > math.log(MAX_COST):
+        raise GankitError(f"the points of {sa.path} and {sb.path} span up to {top:.3g} in a coordinate; with "
+                          f"p = {p:g} the ground costs ||x - y||^p reach {_power_of_ten(p * log_diag)}, beyond "
+                          f"1e150: rescale the points or lower p")
+
+
+def _power_of_ten(log_value: float) -> str:
+    return "inf" if not math.isfinite(log_value) else f"1e{log_value / math.log(10):.0f}"
 
 
 def _read_numpy(p: Path) -> tuple[np.ndarray, np.ndarray | None]:

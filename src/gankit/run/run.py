@@ -22,7 +22,7 @@ from typing import Any
 import torch.distributed as dist
 from torch import Tensor
 
-from ..config import RunConfig, dumps_toml, load_toml, loads_toml
+from ..config import MAX_SAMPLES, RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource
 from ..errors import GankitError
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_json
@@ -246,8 +246,8 @@ class Run:
                drs: int | None = None) -> Tensor:
         """``n`` samples (n, *shape) on the CPU; the same seed gives the same samples (see :meth:`sampler`)."""
         parts, ev = self._fitted(), self.cfg.eval
-        if not isinstance(n, int) or n < 1:
-            raise GankitError(f"n must be a positive integer, got {n!r}")
+        if not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
+            raise GankitError(f"n must be an integer in [1, 10**7], got {n!r}")
         s = self.sampler(polarity, hpd, drs)
         ratio = (fitted_ratio(parts.G, parts.source, s["drs"], ev.seed, parts.device, bandwidth=ev.drs_bandwidth,
                               cache=self._ratio_file()) if s["drs"] else None)  # the run's classifier where it matches
