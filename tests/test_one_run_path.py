@@ -122,6 +122,14 @@ def test_api_fit_in_memory_writes_nothing(tmp_path, monkeypatch):
     assert gan.history_[-1]["step"] == 12
 
 
+def test_api_sampling_refuses_a_seed_past_the_limit(tmp_path):
+    gan = GAN(**_tiny_params()).fit()
+    with pytest.raises(GankitError, match=r"seed must be in \[0, 2\*\*62\]"):
+        gan.sample(3, seed=2**64)
+    with pytest.raises(GankitError, match="seed must be"):
+        gan.evaluate(10, seed=-1)
+
+
 def test_load_refuses_what_is_not_a_run(tmp_path):
     with pytest.raises(GankitError, match="does not exist"):
         GAN.load(tmp_path / "missing")

@@ -22,12 +22,13 @@ from typing import Any
 import torch.distributed as dist
 from torch import Tensor
 
-from ..config import MAX_SAMPLES, RunConfig, dumps_toml, load_toml, loads_toml
+from ..config import MAX_SAMPLES, MAX_SEED, RunConfig, dumps_toml, load_toml, loads_toml
 from ..data.toy import DataSource
 from ..errors import GankitError
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_json
 from ..metrics.evaluate import evaluate_discriminator, final_evaluate
 from ..report.tensorboard import require_summary_writer
+from ..rules import check_number
 from ..sampling import check_sampler, fitted_ratio, sample
 from ..train.checkpoint import CheckpointError, list_checkpoints, load_latest, nonfinite_tensors
 from ..train.distributed import DistInfo, check_world_size, init_from_env
@@ -248,6 +249,7 @@ class Run:
         parts, ev = self._fitted(), self.cfg.eval
         if not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
             raise GankitError(f"n must be an integer in [1, 10**7], got {n!r}")
+        check_number("seed", seed, 0, MAX_SEED)
         s = self.sampler(polarity, hpd, drs)
         ratio = (fitted_ratio(parts.G, parts.source, s["drs"], ev.seed, parts.device, bandwidth=ev.drs_bandwidth,
                               cache=self._ratio_file()) if s["drs"] else None)  # the run's classifier where it matches
@@ -260,6 +262,7 @@ class Run:
         parts, ev = self._fitted(), self.cfg.eval
         n = ev.n_samples if n is None else n
         seed = ev.seed if seed is None else seed
+        check_number("seed", seed, 0, MAX_SEED)
         if n < 1:
             raise GankitError(f"-n must be >= 1, got {n}")
         ev = replace(ev, n_samples=n, w1_samples=min(ev.w1_samples, n), seed=seed, **self.sampler(polarity, hpd, drs))
