@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..config import RunConfig
 from ..errors import GankitError
 from ..io import SUMMARY_FILE, write_json
+from ..train.checkpoint import nonfinite_tensors
 from ..train.distributed import DistInfo
 from ..train.health import TrainingDiverged
 from ..train.seeds import check_supported, fit_replicas
-from ..train.trainer import Trainer
 from .parts import data_sources
 from .preflight import dir_is_nonempty
 from .run import Run
@@ -42,10 +41,6 @@ def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
         out["metrics"][k] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
                              "values": vals}
     return out
-
-
-def _finite_weights(trainer: Trainer) -> bool:
-    return all(bool(torch.isfinite(p).all()) for m in (trainer.G, trainer.D) for p in m.parameters())
 
 
 def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool = False,
@@ -82,7 +77,7 @@ def _train_locked(cfg: RunConfig, n_seeds: int, out: Path, runs: list[Run], prog
         fit_replicas(trainers, progress=progress)
     except TrainingDiverged:  # the diverged seed is at its last good state; every finite seed is saved
         for session, trainer in zip(sessions, trainers, strict=True):
-            if _finite_weights(trainer):
+            if not any(nonfinite_tensors(m.state_dict()) for m in (trainer.G, trainer.D)):
                 session.save_now(trainer)
         raise
     wall = time.perf_counter() - t0
