@@ -182,4 +182,20 @@ def resolve(preset: str | None = None, config_file: str | Path | None = None,
     # when the objective is not the preset's own
     changed = cfg.objective.name != start.objective.name
     explicit = mine if changed else mine | ({"data", "model", "objective", "train", "eval"} if "*" in stated else stated)
+    _check_vae_objective(cfg, user, (flags or {}).get("objective.name") is not None or "objective.name" in set_keys)
     return Resolved(with_objective_defaults(cfg, explicit), name)
+
+
+def _check_vae_objective(cfg: RunConfig, user: Mapping[str, Any], named: bool) -> None:
+    """An auto-encoder trains on its own loss (the ELBO): refuse a GAN objective given with it.
+
+    ``objective.name`` counts as given when a flag or ``--set`` names it (``named``), or a config file names
+    another objective than the library's default (a file written by ``--print-config`` of an
+    auto-encoder run states the default one).
+    """
+    if cfg.model.name not in VAE_MODELS:
+        return
+    if named or user.get("objective.name", RunConfig().objective.name) != RunConfig().objective.name:
+        raise GankitError(f"model {cfg.model.name!r} is an auto-encoder trained on its own loss (the ELBO), not a "
+                          f"GAN game; it takes no objective (objective.name={cfg.objective.name!r} given): drop "
+                          f"--objective, or choose a GAN model (mlp, dcgan)")
