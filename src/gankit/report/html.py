@@ -32,7 +32,8 @@ from ..io import atomic_write_bytes
 from ..objectives import make_objective
 from .animate import gif_bytes, list_frames, make_readable
 from .curves import group_curves_svg, run_curves_svg
-from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record
+from .feature_nets import feature_net_note
+from .runs import METRIC_KEYS, Group, RunRecord, group_runs, load_run_record, run_dirs_in
 
 __all__ = ["render_report", "write_report", "load_runs", "METRIC_HELP", "summary"]
 
@@ -90,12 +91,15 @@ def _n_modes(data: str) -> int | None:
 
 
 def load_runs(run_dirs: list[str | Path]) -> list[RunRecord]:
-    """Read each run directory once (duplicates dropped); :class:`GankitError` on bad input."""
+    """Read each run directory once (duplicates dropped); :class:`GankitError` on bad input.
+
+    A folder written by ``gankit train --seeds N`` stands for its seed runs (:func:`~gankit.report.runs.run_dirs_in`).
+    """
     if not run_dirs:
         raise GankitError("no run directory given; pass one or more RUN_DIRs made by 'gankit train'")
     seen: set[Path] = set()
     runs = []
-    for d in run_dirs:
+    for d in (p for given in run_dirs for p in run_dirs_in(given)):
         real = Path(d).resolve()
         if real not in seen:
             seen.add(real)
@@ -169,6 +173,7 @@ def _comparison(runs: list[RunRecord]) -> dict[str, Any]:
         sections.append({"data": data, "rows": rows,
                          "curves": _img(svg, "image/svg+xml", f"curves {data}") if svg is not None else None})
     return {"unfinished": ", ".join(r.name for r in runs if not r.finished), "datas": datas,
+            "feature_nets": feature_net_note([r for r in runs if r.finished]),
             "columns": [_NAMES[k] for k in keys], "sections": sections}
 
 
@@ -182,7 +187,8 @@ def summary(runs: list[RunRecord]) -> dict[str, Any]:
             if n:
                 entry[k] = {"mean": mean, "std": std, "n": n}
         out.append(entry)
-    return {"groups": out, "unfinished": [str(r.path) for r in runs if not r.finished]}
+    return {"groups": out, "unfinished": [str(r.path) for r in runs if not r.finished],
+            "feature_nets": feature_net_note([r for r in runs if r.finished])}
 
 
 def render_report(runs: list[RunRecord], title: str = "gankit report") -> str:

@@ -19,13 +19,14 @@ from ..config import loads_toml, to_dict
 from ..errors import GankitError
 from ..io import read_jsonl
 
-__all__ = ["RunRecord", "Group", "load_run_record", "group_runs", "METRIC_KEYS", "IGNORED_KEYS", "mean_std"]
+__all__ = ["RunRecord", "Group", "load_run_record", "group_runs", "METRIC_KEYS", "IGNORED_KEYS", "mean_std",
+           "run_dirs_in"]
 
 #: final metrics shown in headlines and comparison tables, in order
 METRIC_KEYS = ("modes", "high_quality", "reverse_kl", "w1")
 #: config keys that do not change what a run computes (or are the seed), ignored when grouping
 IGNORED_KEYS = frozenset({"train.seed", "train.progress", "train.checkpoint_every", "train.keep_checkpoints",
-                          "train.device", "train.snapshots", "train.tensorboard"})
+                          "train.device", "train.snapshots", "train.tensorboard", "train.threads", "train.log_every"})
 
 
 @dataclass
@@ -91,6 +92,20 @@ def mean_std(values: list[Any]) -> tuple[float, float, int]:
     if not xs:
         return math.nan, math.nan, 0
     return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else math.nan), len(xs)
+
+
+def run_dirs_in(path: str | Path) -> list[Path]:
+    """The run directories ``path`` stands for: itself, or the ``seed<s>/`` runs of a ``gankit train --seeds`` folder.
+
+    A ``--seeds`` folder holds ``summary.json`` and one run directory per seed (no ``config.toml``
+    of its own); its runs come in seed order.
+    """
+    path = Path(path)
+    if not path.is_dir() or (path / "config.toml").exists() or not (path / "summary.json").is_file():
+        return [path]
+    seeds = [(int(p.name[4:]), p) for p in path.glob("seed*")
+             if p.name[4:].isdigit() and (p / "config.toml").is_file()]
+    return [p for _, p in sorted(seeds)] or [path]
 
 
 def load_run_record(path: str | Path) -> RunRecord:
