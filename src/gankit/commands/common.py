@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -13,7 +14,7 @@ import numpy as np
 from ..errors import GankitError
 from ..io import atomic_write_bytes, json_safe
 
-__all__ = ["print_json", "warn", "save_array", "format_table"]
+__all__ = ["print_json", "warn", "save_array", "format_table", "add_progress", "progress_arg"]
 
 
 def print_json(obj: Any) -> None:
@@ -51,3 +52,13 @@ def format_table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> s
     cells = [[f"{v:.4g}" if isinstance(v := r.get(c, ""), float) else str(v) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in [cols, *cells])
+
+
+def add_progress(p: argparse.ArgumentParser) -> None:
+    """``--no-progress``: no progress bar (bars go to stderr and only where it is a terminal)."""
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def progress_arg(args: argparse.Namespace) -> bool | None:
+    """False under ``--no-progress`` or ``--json``, else None (a bar where stderr is a terminal)."""
+    return False if getattr(args, "no_progress", False) or getattr(args, "json", False) else None

@@ -3,6 +3,8 @@
 :class:`ClassifierFrechet` works in the feature classifier's space (:mod:`.classifier`, not
 Inception), so values compare only between runs with the same feature network: its hash, the
 sample count, the reference split and the real-vs-real floor are reported beside each number.
+``feature_net_provenance`` says whether the network is the one shipped with gankit ("shipped":
+the same on every machine, digits) or trained on this machine ("local": other data sets).
 """
 
 from __future__ import annotations
@@ -111,11 +113,12 @@ class ClassifierFrechet(Metric):
 
     Reports ``frechet_distance``, ``frechet_floor`` (``m`` fixed training images against the
     same reference; NaN without a test split), ``fd_samples`` (m), ``fd_reference``,
-    ``feature_net`` and ``classifier_accuracy``.
+    ``feature_net`` (first 16 hex digits of its weights' SHA-256), ``feature_net_provenance``
+    ("shipped" or "local") and ``classifier_accuracy``.
     """
 
     higher_is_better = {"frechet_distance": False, "frechet_floor": None, "fd_samples": None, "fd_reference": None,
-                        "feature_net": None, "classifier_accuracy": None}
+                        "feature_net": None, "feature_net_provenance": None, "classifier_accuracy": None}
     order = 10
 
     def __init__(self, data: EvalData) -> None:
@@ -142,4 +145,5 @@ class ClassifierFrechet(Metric):
                  if has_test else math.nan)
         return {"frechet_distance": self.fd.compute(), "frechet_floor": floor,
                 "fd_samples": m, "fd_reference": f"{'test' if has_test else 'train'}:{self.ref_size}",
-                "feature_net": self.fc.hash[:16], "classifier_accuracy": self.fc.test_accuracy}
+                "feature_net": self.fc.hash[:16], "feature_net_provenance": self.fc.provenance,
+                "classifier_accuracy": self.fc.test_accuracy}
