@@ -8,21 +8,42 @@ exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from typing import NoReturn
 
 from . import __version__
 from .commands import COMMANDS
+from .commands.common import HelpFormatter
 from .errors import GankitError
 
 __all__ = ["main", "build_parser"]
 
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def did_you_mean(message: str) -> str:
+    """argparse's "invalid choice" message with the closest choice suggested (``trian`` → ``train``)."""
+    m = _INVALID_CHOICE.search(message)
+    if not m:
+        return message
+    choices = [c.strip().strip("'") for c in m.group(2).split(",")]
+    close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.6)
+    return message + (f"; did you mean {close[0]!r}?" if close else "")
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``gankit: error: ...``) and exit 2."""
+    """argparse, but a usage error is one line (``gankit: error: ...``, with "did you mean"), exit 2, and
+    ``--help`` shows every option's default."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"{self.prog}: error: {did_you_mean(message)} (see '{self.prog} --help')\n")
         sys.exit(2)
 
 

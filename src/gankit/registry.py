@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -92,7 +93,19 @@ class Registry(Generic[T]):
         prefix, sep, arg = name.partition(":")
         if sep and prefix in self._families:
             return self._families[prefix].obj(arg)
-        raise GankitError(f"unknown {self.kind} {name!r}; known: {self.known()}")
+        raise GankitError(f"unknown {self.kind} {name!r}; known: {self.known()}{self.suggest(name)}")
+
+    def suggest(self, name: str) -> str:
+        """``; did you mean 'x'?`` for the closest registered name (or ``prefix:arg``), else ``""``."""
+        names = list(self._entries) + [f"{p}:" for p in self._families]
+        prefix, sep, arg = name.partition(":")
+        if sep:  # a family's prefix mistyped: keep the argument
+            close = difflib.get_close_matches(prefix, list(self._families), n=1, cutoff=0.6)
+            return f"; did you mean {close[0] + ':' + arg!r}?" if close else ""
+        key = name.lower().replace("_", "-")
+        norm = {n.lower().replace("_", "-"): n for n in names}
+        close = difflib.get_close_matches(key, list(norm), n=1, cutoff=0.6)
+        return f"; did you mean {norm[close[0]]!r}?" if close else ""
 
     def known(self) -> str:
         """The registered names, comma-separated (families as ``prefix:<arg>``)."""

@@ -60,7 +60,7 @@ def test_json_output_matches_an_independent_lp(files, capsys):
 def test_human_output_and_dense_plan(files, capsys):
     d, x, y = files
     plan_path = d / "plan.npy"
-    assert main(["emd", str(d / "a.npy"), str(d / "b.npy"), "--plan", str(plan_path)]) == 0
+    assert main(["emd", str(d / "a.npy"), str(d / "b.npy"), "-o", str(plan_path)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("W_1 = ") and "nonzero plan entries" in text and str(plan_path) in text
     plan = np.load(plan_path)
@@ -79,7 +79,7 @@ def test_sparse_plan_p2_and_1d_against_scipy(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["cost"] == pytest.approx(scipy.stats.wasserstein_distance(u, v), rel=1e-10)
     plan_path = tmp_path / "plan.npz"
-    assert main(["emd", str(tmp_path / "u.npy"), str(tmp_path / "v.npy"), "--p", "2", "--plan", str(plan_path),
+    assert main(["emd", str(tmp_path / "u.npy"), str(tmp_path / "v.npy"), "--order", "2", "-o", str(plan_path),
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     plan = scipy.sparse.load_npz(plan_path).toarray()
@@ -108,8 +108,8 @@ def test_weighted_csv_needs_normalize_when_masses_differ(tmp_path, capsys):
         ("heavy.csv", "x,y,weight\n0,0,1\n1,1,2\n", [], "masses differ"),
         ("empty.npy", "", [], "empty"),
         ("missing.npy", None, [], "not found"),
-        ("b.npy", np.ones((2, 2)), ["--p", "0.5"], "--p"),
-        ("b.npy", np.ones((2, 2)), ["--plan", "plan.txt"], ".npy"),
+        ("b.npy", np.ones((2, 2)), ["--order", "0.5"], "--order"),
+        ("b.npy", np.ones((2, 2)), ["-o", "plan.txt"], ".npy"),
         ("bad.csv", "1,2\n1,x\n", [], "not a number"),
     ],
 )

@@ -36,19 +36,19 @@ def _fails(capsys, argv: list[str], *needles: str) -> str:
 @pytest.mark.parametrize("argv, needles", [
     (["divergence", "--p", "0.3*N(-2,0.5) + 0.7*N(1,1", "--q", "N(0,1)"], ["--p", "malformed mixture term", "accepted form"]),
     (["divergence", "--p", P, "--q", "N(0,-1)"], ["--q", "stds must be positive"]),
-    (["divergence", "--p", P, "--q", "N(0,1)", "--name", "kll"], ["unknown divergence 'kll'", "kl", "reverse_kl"]),
-    (["divergence", "--p", P, "--q", "N(0,1)", "--name", "alpha:1"], ["α", "other than 0 and 1"]),
-    (["divergence", "--p", P, "--q", "N(0,1)", "--name", "alpha:x"], ["alpha:<α>", "'x'"]),
-    (["divergence", "--p", P, "--q", "N(0,1)", "--mc-samples", "1"], ["--mc-samples must be in [2, 10**7]"]),
+    (["divergence", "--p", P, "--q", "N(0,1)", "--divergence", "kll"], ["unknown divergence 'kll'", "kl", "reverse_kl"]),
+    (["divergence", "--p", P, "--q", "N(0,1)", "--divergence", "alpha:1"], ["α", "other than 0 and 1"]),
+    (["divergence", "--p", P, "--q", "N(0,1)", "--divergence", "alpha:x"], ["alpha:<α>", "'x'"]),
+    (["divergence", "--p", P, "--q", "N(0,1)", "-n", "1"], ["--samples must be in [2, 10**7]"]),
     (["theory"], ["needs a subcommand", "optimal-d"]),
-    (["theory", "conjugate", "--name", "alpha:0"], ["other than 0 and 1"]),
-    (["theory", "conjugate", "--plot", "c.jpg"], ["must end in .png"]),
-    (["theory", "conjugate", "--plot", "/no/such/folder/c.png"], ["does not exist"]),
-    (["theory", "optimal-d", "--gen", "N(0,1"], ["--gen", "malformed"]),
+    (["theory", "conjugate", "--divergence", "alpha:0"], ["other than 0 and 1"]),
+    (["theory", "conjugate", "-o", "c.jpg"], ["must end in .png"]),
+    (["theory", "conjugate", "-o", "/no/such/folder/c.png"], ["does not exist"]),
+    (["theory", "optimal-d", "--q", "N(0,1"], ["--q", "malformed"]),
     (["theory", "optimal-d", "--steps", "0"], ["--steps must be >= 1"]),
     (["theory", "fgan-fit", "--divergence", "nope"], ["unknown divergence 'nope'"]),
-    (["theory", "fgan-fit", "--target", "N(0,1)+"], ["--target", "malformed"]),
-    (["theory", "variational", "--p", P, "--q", "N(0,1)", "--name", "alpha:inf"], ["other than 0 and 1"]),
+    (["theory", "fgan-fit", "--p", "N(0,1)+"], ["--p", "malformed"]),
+    (["theory", "variational", "--p", P, "--q", "N(0,1)", "--divergence", "alpha:inf"], ["other than 0 and 1"]),
     (["theory", "fgan-fit", "--expectation", "mc"], ["invalid choice"]),
 ])
 def test_errors_are_one_line_exit_2(capsys, argv, needles):
@@ -64,38 +64,38 @@ def test_errors_are_one_line_exit_2(capsys, argv, needles):
 
 def test_divergence_json_writes_inf_as_a_string(capsys):
     # Neyman χ²(P‖Q) = ∫ q²/p − 1 is infinite when Q's tail is wider than √2 × P's widest tail
-    assert main(["divergence", "--p", P, "--q", "N(0,1.5)", "--name", "neyman", "--json", "--mc-samples", "1000"]) == 0
+    assert main(["divergence", "--p", P, "--q", "N(0,1.5)", "--divergence", "neyman", "--json", "-n", "1000"]) == 0
     obj = json.loads(capsys.readouterr().out)
-    row = obj["divergences"][0]
-    assert row["name"] == "neyman" and row["value"] == "inf" and row["monte_carlo"] == "inf"
+    row = obj["divergences"]["neyman"]  # keyed by name, as in gankit theory fgan-fit / variational
+    assert row["value"] == "inf" and row["monte_carlo"] == "inf"
 
 
 def test_divergence_table_has_every_row_and_prints_inf(capsys):
     from gankit.divergences import divergence, divergence_names
 
-    assert main(["divergence", "--p", P, "--q", "N(0,1.5)", "--json", "--mc-samples", "20000"]) == 0
-    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["divergences"]}
+    assert main(["divergence", "--p", P, "--q", "N(0,1.5)", "--json", "--samples", "20000"]) == 0
+    rows = json.loads(capsys.readouterr().out)["divergences"]
     assert sorted(rows) == sorted(divergence_names())
     from gankit.data.toy import parse_mixture
 
     kl = divergence("kl", parse_mixture(P), parse_mixture("N(0,1.5)")).value
     assert rows["kl"]["value"] == pytest.approx(kl, rel=1e-12)
     assert abs(rows["kl"]["monte_carlo"] - kl) <= 5 * rows["kl"]["mc_stderr"]
-    assert main(["divergence", "--p", P, "--q", "N(0,1.5)", "--name", "neyman", "--mc-samples", "100"]) == 0
+    assert main(["divergence", "--p", P, "--q", "N(0,1.5)", "--divergence", "neyman", "-n", "100"]) == 0
     line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("neyman")][0]
     assert line.split()[1] == "inf"
 
 
 def test_conjugate_json_and_plot(capsys, tmp_path):
     png = tmp_path / "conj.png"
-    assert main(["theory", "conjugate", "--name", "jeffrey", "--json", "--plot", str(png)]) == 0
+    assert main(["theory", "conjugate", "--divergence", "jeffrey", "--json", "-o", str(png)]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["name"] == "jeffrey" and obj["max_abs_error"] < 1e-8 and png.stat().st_size > 1000
 
 
 def test_optimal_d_json_and_plot(capsys, tmp_path):
     png = tmp_path / "d.png"
-    assert main(["theory", "optimal-d", "--steps", "30", "--json", "--plot", str(png)]) == 0
+    assert main(["theory", "optimal-d", "--steps", "30", "--json", "-o", str(png)]) == 0
     obj = json.loads(capsys.readouterr().out)
     for key in ("max_abs_error", "mean_abs_error", "value", "value_star", "jsd", "region"):
         assert key in obj
@@ -105,7 +105,7 @@ def test_optimal_d_json_and_plot(capsys, tmp_path):
 
 def test_fgan_fit_json_carries_the_fit(capsys, tmp_path):
     png = tmp_path / "fit.png"
-    argv = ["theory", "fgan-fit", "--divergence", "kl", "--steps", "200", "--json", "--plot", str(png)]
+    argv = ["theory", "fgan-fit", "--divergence", "kl", "--steps", "200", "--json", "-o", str(png)]
     assert main(argv) == 0
     obj = json.loads(capsys.readouterr().out)
     row = obj["divergences"]["kl"]

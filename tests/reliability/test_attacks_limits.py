@@ -114,8 +114,8 @@ def test_largest_allowed_model_config_is_accepted() -> None:
     (["eval", "{run}", "--seed", str(2**64)], "--seed must be in [0, 2**62]"),
     (["train", "--out", "{out}", "--seed", str(2**64)], "train.seed must be in [0, 2**62]"),
     (["train", "--out", "{out}", "--set", f"train.seed={2**64}"], "train.seed must be in [0, 2**62]"),
-    (["divergence", "--p", "N(0,1)", "--q", "N(1,1)", "--mc-samples", "1000000000000"],
-     "--mc-samples must be in [2, 10**7]"),
+    (["divergence", "--p", "N(0,1)", "--q", "N(1,1)", "--samples", "1000000000000"],
+     "--samples must be in [2, 10**7]"),
     (["divergence", "--p", "N(0,1)", "--q", "N(1,1)", "--seed", str(2**64)], "--seed must be in [0, 2**62]"),
     (["classic", "gmm", "--data", "ring8", "--n-train", "100000000000"], "--n-train must be in [1, 10**7]"),
     (["classic", "gmm", "--data", "ring8", "--n-test", "100000000000"], "--n-test must be in [1, 10**7]"),
@@ -158,14 +158,14 @@ def points(tmp_path: Path) -> dict[str, Path]:
     ("a", "big", [], "beyond 1e150"),
     ("a", "max", [], "beyond 1e150"),
     ("line", "line", [], "beyond 1e150"),
-    ("a", "a", ["--p", "1e308"], "--p must be a number in [1, 100]"),
-    ("a", "a", ["--p", "101"], "--p must be a number in [1, 100]"),
+    ("a", "a", ["--order", "1e308"], "--order must be a number in [1, 100]"),
+    ("a", "a", ["--order", "101"], "--order must be a number in [1, 100]"),
 ])
 def test_emd_costs_past_the_solver_range_are_one_line(points: dict[str, Path], a: str, b: str, extra: list[str],
                                                       words: str, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     plan = tmp_path / "plan.npy"
-    refused(capsys, ["emd", str(points[a]), str(points[b]), "--plan", str(plan), *extra], words)
+    refused(capsys, ["emd", str(points[a]), str(points[b]), "-o", str(plan), *extra], words)
     assert not plan.exists()
 
 
@@ -173,7 +173,7 @@ def test_emd_plan_naming_a_directory_is_one_line(points: dict[str, Path], tmp_pa
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "plan.npy"
     folder.mkdir()
-    refused(capsys, ["emd", str(points["a"]), str(points["a"]), "--plan", str(folder)], "not a regular file")
+    refused(capsys, ["emd", str(points["a"]), str(points["a"]), "-o", str(folder)], "not a regular file")
     assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"{n}.npy" for n in points] + ["plan.npy"])
 
@@ -183,5 +183,5 @@ def test_emd_at_the_limits_still_solves(points: dict[str, Path], tmp_path: Path)
     np.save(x, np.array([[0.0], [1e70]]))  # costs up to 1e140 with p = 2: within range
     y = tmp_path / "y.npy"
     np.save(y, np.array([[1e70], [0.0]]))
-    assert main(["emd", str(x), str(y), "--p", "2"]) == 0
-    assert main(["emd", str(points["a"]), str(points["a"]), "--p", "100"]) == 0
+    assert main(["emd", str(x), str(y), "--order", "2"]) == 0
+    assert main(["emd", str(points["a"]), str(points["a"]), "--order", "100"]) == 0

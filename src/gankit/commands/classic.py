@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Fit classical generative models and report held-out log-likelihood / accuracy.")
     csub = p.add_subparsers(dest="classic_command", metavar="MODEL", parser_class=type(p))
     t = csub.add_parser("nb-text", help="multinomial naive Bayes on a (label, text) CSV")
-    t.add_argument("file", metavar="FILE.csv")
+    t.add_argument("file", metavar="FILE.csv", help="a CSV file with a label column and a text column")
     t.add_argument("--label-col", default="label", help="label column (default label)")
     t.add_argument("--text-col", default="text", help="text column (default text)")
     t.add_argument("--test-fraction", type=float, default=0.25, help="fraction of rows held out (default 0.25)")
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--seed", type=int, default=0, help="seed of the fit and of toy-data draws (default 0)")
         q.add_argument("--n-train", type=int, default=5000, help="draws to fit on, non-image sources (default 5000)")
         q.add_argument("--n-test", type=int, default=5000, help="draws to score, non-image sources (default 5000)")
-        q.add_argument("--samples", type=int, default=0, metavar="N", help="also draw N samples (needs -o)")
+        q.add_argument("-n", "--samples", type=int, default=0, metavar="N", help="also draw N samples (needs -o)")
         q.add_argument("-o", "--output", metavar="FILE.npy", help="where to write the samples (.npy or .csv)")
         q.add_argument("--json", action="store_true", help="print one JSON object")
         q.set_defaults(func=run_density, model=name)
@@ -137,9 +137,9 @@ def run_density(args: argparse.Namespace) -> int:
     check_number("--samples", args.samples, 0, MAX_SAMPLES)
     check_number("--seed", args.seed, 0, MAX_CLASSIC_SEED)
     if args.samples and not args.output:
-        raise GankitError("--samples N needs -o FILE.npy (or .csv) to write them to")
+        raise GankitError("-n/--samples N needs -o FILE.npy (or .csv) to write them to")
     if args.output and not args.samples:
-        raise GankitError("-o FILE needs --samples N (how many samples to draw)")
+        raise GankitError("-o FILE needs -n/--samples N (how many samples to draw)")
     if args.output and not args.output.endswith((".npy", ".csv")):
         raise GankitError(f"output file {args.output!r} must end in .npy or .csv")
     m, rep = fit_classic(args.model, args.data, n_components=getattr(args, "n_components", 10),

@@ -1,4 +1,10 @@
-"""Helpers shared by subcommands: JSON output, writing arrays, warnings."""
+"""Helpers shared by subcommands: JSON output, writing arrays, warnings, and the CLI's shared vocabulary.
+
+The vocabulary every command uses: ``-o/--output`` for the file a command writes, ``--p``/``--q``
+for the two distributions of D(P||Q) (as :data:`SPEC_HELP` spells them), ``--divergence`` for a
+divergence's name, ``-n/--samples`` for a sample count, ``--json``, ``--no-progress``.
+Old spellings stay for one release through :func:`add_deprecated` (a one-line notice on stderr).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,51 @@ import numpy as np
 from ..errors import GankitError
 from ..io import atomic_write_bytes, json_safe
 
-__all__ = ["print_json", "warn", "save_array", "format_table", "add_progress", "progress_arg"]
+__all__ = ["print_json", "warn", "save_array", "format_table", "add_progress", "progress_arg", "SPEC_HELP",
+           "HelpFormatter", "add_deprecated", "spelled"]
+
+#: the distribution spec grammar, for --help
+SPEC_HELP = ('a 1-D Gaussian mixture "w1*N(m1,s1) + w2*N(m2,s2) + ...": weights w (normalised to sum 1), '
+             "means m, standard deviations s > 0 (not variances); a weight of 1 may be left out: \"N(0,1.5)\"")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` with every option's default: "(default: X)" where the help text does not give it already."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is False or default is argparse.SUPPRESS
+                or default == [] or not action.option_strings or text == argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Deprecated(argparse.Action):
+    """An old spelling: stores like the new flag, says once on stderr which flag replaces it."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str = "", **kw: object) -> None:
+        self.new = new
+        super().__init__(option_strings, dest, **kw)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        warn(f"{option_string} is deprecated and will be removed in the next release; use {self.new}")
+        setattr(namespace, self.dest, values)
+        spelled_as = dict(getattr(namespace, "_spelled", {}))
+        spelled_as[self.dest] = option_string
+        namespace._spelled = spelled_as
+
+
+def add_deprecated(p: argparse.ArgumentParser, old: str, dest: str, new: str, **kw: object) -> None:
+    """Accept ``old`` for ``dest`` (hidden from --help), with a deprecation line naming ``new``."""
+    p.add_argument(old, dest=dest, action=_Deprecated, new=new, default=argparse.SUPPRESS, help=argparse.SUPPRESS,
+                   **kw)
+
+
+def spelled(args: argparse.Namespace, dest: str, flag: str) -> str:
+    """The flag the user typed for ``dest``: ``flag``, or the deprecated spelling they used (for error messages)."""
+    return getattr(args, "_spelled", {}).get(dest, flag)
 
 
 def print_json(obj: Any) -> None:

@@ -13,7 +13,7 @@ from ..data.toy import parse_mixture
 from ..divergences import divergence, divergence_names, get_divergence, monte_carlo_divergence
 from ..errors import GankitError
 from ..rules import check_number
-from .common import format_table, print_json
+from .common import SPEC_HELP, add_deprecated, format_table, print_json, spelled
 
 __all__ = ["register", "run", "json_numbers", "parse_spec"]
 
@@ -40,34 +40,40 @@ def parse_spec(spec: str, flag: str):
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("divergence", help="f-divergences D_f(P||Q) between two 1-D mixtures (quadrature + Monte Carlo)",
                        description="D_f(P||Q) = ∫ q f(p/q) by quadrature (QUADPACK, with its error estimate) "
-                                   "and by Monte Carlo on samples of Q. Infinite values are printed as inf.")
-    p.add_argument("--p", required=True, metavar="SPEC", help='P, e.g. "0.3*N(-2,0.5) + 0.7*N(1,1)"')
+                                   "and by Monte Carlo on samples of Q. Infinite values are printed as inf. "
+                                   f"SPEC: {SPEC_HELP}.")
+    p.add_argument("--p", required=True, metavar="SPEC", help='P, e.g. "0.3*N(-2,0.5) + 0.7*N(1,1)" (SPEC: see above)')
     p.add_argument("--q", required=True, metavar="SPEC", help='Q, e.g. "N(0,1.5)"')
-    p.add_argument("--name", default="all", metavar="NAME",
+    p.add_argument("--divergence", default="all", metavar="NAME",
                    help="divergence (kl, reverse_kl, js, alpha:0.5, ...; see gankit list) or all (default)")
-    p.add_argument("--mc-samples", type=int, default=100_000, metavar="N", help=f"Monte Carlo samples of Q (default 100000, at most {MAX_SAMPLES:,})")
+    add_deprecated(p, "--name", "divergence", "--divergence", metavar="NAME")
+    p.add_argument("-n", "--samples", type=int, default=100_000, metavar="N",
+                   help=f"Monte Carlo samples of Q (default 100000, at most {MAX_SAMPLES:,})")
+    add_deprecated(p, "--mc-samples", "samples", "-n/--samples", type=int, metavar="N")
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo samples")
-    p.add_argument("--json", action="store_true", help='one JSON object; infinite values are the string "inf"')
+    p.add_argument("--json", action="store_true",
+                   help='one JSON object, "divergences" keyed by name; infinite values are the string "inf"')
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     P, Q = parse_spec(args.p, "--p"), parse_spec(args.q, "--q")
-    check_number("--mc-samples", args.mc_samples, 2, MAX_SAMPLES)
+    check_number(spelled(args, "samples", "--samples"), args.samples, 2, MAX_SAMPLES)
     check_number("--seed", args.seed, 0, MAX_SEED)
-    names = divergence_names() if args.name == "all" else [args.name]
+    names = divergence_names() if args.divergence == "all" else [args.divergence]
     divs = [get_divergence(n) for n in names]  # unknown names fail before any work
     rows = []
     for div in divs:
         quad = divergence(div, P, Q)
-        mc = monte_carlo_divergence(div, P, Q, args.mc_samples, torch.Generator().manual_seed(args.seed))
+        mc = monte_carlo_divergence(div, P, Q, args.samples, torch.Generator().manual_seed(args.seed))
         rows.append({"name": div.name, "value": quad.value, "abs_error": quad.abs_error,
                      "monte_carlo": mc.value, "mc_stderr": mc.stderr})
     if args.json:
-        print_json(json_numbers({"p": P.spec(), "q": Q.spec(), "mc_samples": args.mc_samples, "seed": args.seed,
-                                 "divergences": rows}))
+        by_name = {r["name"]: {k: v for k, v in r.items() if k != "name"} for r in rows}
+        print_json(json_numbers({"p": P.spec(), "q": Q.spec(), "mc_samples": args.samples, "seed": args.seed,
+                                 "divergences": by_name}))
         return 0
     print(f"D_f(P||Q) with P = {P.spec()}, Q = {Q.spec()}  (quadrature ± QUADPACK error; Monte Carlo "
-          f"on {args.mc_samples} samples of Q ± standard error)")
+          f"on {args.samples} samples of Q ± standard error)")
     print(format_table(rows, ["name", "value", "abs_error", "monte_carlo", "mc_stderr"]))
     return 0

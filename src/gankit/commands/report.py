@@ -1,4 +1,4 @@
-"""``gankit report RUN_DIR [RUN_DIR ...] [-o report.html]``: one self-contained HTML page of runs."""
+"""``gankit report RUN_DIR [RUN_DIR ...] [-o report.html]``: one self-contained HTML page of runs (``--out``: old spelling)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..report.html import load_runs, summary, write_report
-from .common import print_json
+from .common import add_deprecated, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,8 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "with the same config except the seed (mean ± std over seeds). Runs without metrics.json "
                     "(still training or interrupted) are shown marked and left out of the comparison.")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories made by 'gankit train'")
-    p.add_argument("-o", "--out", metavar="FILE.html",
+    p.add_argument("-o", "--output", metavar="FILE.html",
                    help="output file (default: RUN_DIR/report.html for one run, ./report.html for several)")
+    add_deprecated(p, "--out", "output", "-o/--output", metavar="FILE.html")
     p.add_argument("--title", default="gankit report", help="page title")
     p.add_argument("--json", action="store_true",
                    help="also print the comparison (mean/std/n per group and metric) as one JSON object")
@@ -26,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out:
-        out = Path(args.out)
+    if args.output:
+        out = Path(args.output)
     else:
         out = Path(args.run_dirs[0]) / "report.html" if len(args.run_dirs) == 1 else Path("report.html")
     path = write_report(args.run_dirs, out, title=args.title)

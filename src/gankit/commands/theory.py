@@ -2,15 +2,20 @@
 
 ``optimal-d`` (D* and V = 2·JSD − log 4), ``fgan-fit`` (f-GAN section 4), ``conjugate``
 (f** = f), ``variational`` (a divergence estimated from below by training the critic).
-Every subcommand has ``--json`` and ``--plot FILE.png``.
+Every subcommand has ``--json`` and ``-o/--output FILE.png`` (the picture; ``--plot`` is the old
+spelling). Distributions are ``--p``/``--q`` as in ``gankit divergence`` (old: ``--data``/``--gen``,
+``--target``), the divergence is ``--divergence`` (old: ``--name``); old spellings work for one release.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from ..divergences import divergence_names, get_divergence
 from ..errors import GankitError
@@ -18,7 +23,7 @@ from ..theory.conjugate import check_biconjugate, plot_conjugate
 from ..theory.fgan_fit import DEFAULT_TARGET, fit_table, plot_fits
 from ..theory.optimal_d import DEFAULT_DATA, DEFAULT_GEN, optimal_discriminator, plot_optimal_d
 from ..theory.variational import plot_variational, variational_estimate
-from .common import format_table, print_json
+from .common import SPEC_HELP, add_deprecated, add_progress, format_table, print_json, progress_arg, spelled
 from .divergence import json_numbers, parse_spec
 
 __all__ = ["register"]
@@ -34,52 +39,78 @@ def _plot_path(path: str | None) -> Path | None:
         return None
     p = Path(path)
     if p.suffix.lower() != ".png":
-        raise GankitError(f"--plot file {path!r} must end in .png")
+        raise GankitError(f"picture file {path!r} must end in .png")
     if not p.parent.exists():
-        raise GankitError(f"folder {str(p.parent)!r} of the --plot file does not exist")
+        raise GankitError(f"folder {str(p.parent)!r} of the picture file does not exist")
     return p
 
 
+def _common(q: argparse.ArgumentParser, progress: bool = True) -> None:
+    q.add_argument("--json", action="store_true", help="print one JSON object (infinite values as \"inf\")")
+    q.add_argument("-o", "--output", metavar="FILE.png", help="save a picture")
+    add_deprecated(q, "--plot", "output", "-o/--output", metavar="FILE.png")
+    q.add_argument("--seed", type=int, default=0, help="seed of the networks and samples")
+    if progress:
+        add_progress(q)
+
+
+def _divergence(q: argparse.ArgumentParser, default: str, helptext: str) -> None:
+    q.add_argument("--divergence", default=default, metavar="NAME", help=helptext)
+    add_deprecated(q, "--name", "divergence", "--divergence", metavar="NAME")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("theory", help="theory lab: optimal D, f-GAN Gaussian fit, conjugates, variational bounds")
+    p = sub.add_parser("theory", help="theory lab: optimal D, f-GAN Gaussian fit, conjugates, variational bounds",
+                       description=f"The lecture's identities as numbers and pictures. SPEC: {SPEC_HELP}.")
     p.set_defaults(func=_missing)
     tsub = p.add_subparsers(dest="theory_command", metavar="SUBCOMMAND", parser_class=type(p))
 
-    def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--json", action="store_true", help="print one JSON object (infinite values as \"inf\")")
-        q.add_argument("--plot", metavar="FILE.png", help="save a picture")
-        q.add_argument("--seed", type=int, default=0)
-
-    q = tsub.add_parser("optimal-d", help="train D with G fixed; compare with D* = p_d/(p_d+p_g) and 2·JSD − log 4")
-    q.add_argument("--data", metavar="SPEC", help="p_data (default '0.5*N(-1.5,0.6) + 0.5*N(1.5,0.8)')")
-    q.add_argument("--gen", metavar="SPEC", help="p_g, fixed (default 'N(0,1.5)')")
+    q = tsub.add_parser("optimal-d", help="train D with G fixed; compare with D* = p_d/(p_d+p_g) and 2·JSD − log 4",
+                        description=f"Train D with G fixed. SPEC: {SPEC_HELP}.")
+    q.add_argument("--p", metavar="SPEC", help=f"p_data (default '{DEFAULT_DATA}')")
+    add_deprecated(q, "--data", "p", "--p", metavar="SPEC")
+    q.add_argument("--q", metavar="SPEC", help=f"p_g, fixed (default '{DEFAULT_GEN}')")
+    add_deprecated(q, "--gen", "q", "--q", metavar="SPEC")
     q.add_argument("--method", choices=("grid", "samples"), default="grid",
                    help="exact expectations on a grid (default) or minibatches of samples")
     q.add_argument("--steps", type=int, default=1000, help="Adam steps (default 1000)")
-    common(q)
+    _common(q)
     q.set_defaults(func=_optimal_d)
 
-    q = tsub.add_parser("fgan-fit", help="f-GAN section 4: fit N(mu, sigma) to a mixture; compare with the exact optimum")
-    q.add_argument("--target", metavar="SPEC", help="P (default '0.3*N(-2,0.5) + 0.7*N(1,1)')")
+    q = tsub.add_parser("fgan-fit", help="f-GAN section 4: fit N(mu, sigma) to a mixture; compare with the exact optimum",
+                        description=f"Fit Q = N(mu, sigma^2) to P by minimising D_f(P||Q). SPEC: {SPEC_HELP}.")
+    q.add_argument("--p", metavar="SPEC", help=f"P, the target (default '{DEFAULT_TARGET}')")
+    add_deprecated(q, "--target", "p", "--p", metavar="SPEC")
     q.add_argument("--divergence", default="all", metavar="NAME", help="a divergence name or all (default)")
     q.add_argument("--steps", type=int, default=None, help="generator steps (default 1500; jeffrey 2500)")
     q.add_argument("--expectation", choices=("grid", "samples"), default="grid",
                    help="exact expectations on a grid (default) or minibatches as in the paper (slower)")
-    common(q)
+    _common(q)
     q.set_defaults(func=_fgan_fit)
 
     q = tsub.add_parser("conjugate", help="plot f and f*, check f** = f numerically")
-    q.add_argument("--name", default="kl", metavar="NAME", help="divergence (default kl)")
-    common(q)
+    _divergence(q, "kl", "divergence (default kl)")
+    _common(q, progress=False)
     q.set_defaults(func=_conjugate)
 
-    q = tsub.add_parser("variational", help="estimate D_f(P||Q) from below by training only the critic")
-    q.add_argument("--p", required=True, metavar="SPEC")
-    q.add_argument("--q", required=True, metavar="SPEC")
-    q.add_argument("--name", default="kl", metavar="NAME", help="divergence or all (default kl)")
+    q = tsub.add_parser("variational", help="estimate D_f(P||Q) from below by training only the critic",
+                        description=f"Estimate D_f(P||Q) from below by training the critic. SPEC: {SPEC_HELP}.")
+    q.add_argument("--p", required=True, metavar="SPEC", help="P")
+    q.add_argument("--q", required=True, metavar="SPEC", help="Q")
+    _divergence(q, "kl", "divergence or all (default kl)")
     q.add_argument("--steps", type=int, default=1000, help="critic steps (default 1000)")
-    common(q)
+    _common(q)
     q.set_defaults(func=_variational)
+
+
+def _bar(items: list, desc: str, args: argparse.Namespace) -> Any:
+    """``items`` with a bar on stderr naming the current one (off under --no-progress/--json or off a terminal)."""
+    progress = progress_arg(args)
+    bar = tqdm(items, desc=desc, unit="divergence", leave=False, file=sys.stderr,
+               disable=None if progress is None else not progress)
+    for item in bar:
+        bar.set_postfix_str(getattr(item, "name", str(item)))
+        yield item
 
 
 def _missing(args: argparse.Namespace) -> int:
@@ -96,11 +127,12 @@ def _finish(args: argparse.Namespace, plot: Path | None, payload: dict, lines: l
 
 
 def _optimal_d(args: argparse.Namespace) -> int:
-    P, G = parse_spec(args.data or DEFAULT_DATA, "--data"), parse_spec(args.gen or DEFAULT_GEN, "--gen")
+    P, G = (parse_spec(args.p or DEFAULT_DATA, spelled(args, "p", "--p")),
+            parse_spec(args.q or DEFAULT_GEN, spelled(args, "q", "--q")))
     _positive("--steps", args.steps)
-    plot = _plot_path(args.plot)
+    plot = _plot_path(args.output)
     torch.set_num_threads(1)
-    r = optimal_discriminator(P, G, method=args.method, steps=args.steps, seed=args.seed)
+    r = optimal_discriminator(P, G, method=args.method, steps=args.steps, seed=args.seed, progress=progress_arg(args))
     if plot:
         plot_optimal_d(r, P, G, str(plot))
     return _finish(args, plot, r.to_dict(), [
@@ -112,13 +144,17 @@ def _optimal_d(args: argparse.Namespace) -> int:
 
 
 def _fgan_fit(args: argparse.Namespace) -> int:
-    P = parse_spec(args.target or DEFAULT_TARGET, "--target")
+    P = parse_spec(args.p or DEFAULT_TARGET, spelled(args, "p", "--p"))
     if args.steps is not None:
         _positive("--steps", args.steps)
-    plot = _plot_path(args.plot)
+    plot = _plot_path(args.output)
     torch.set_num_threads(1)
     steps = {} if args.steps is None else {"steps": args.steps}
-    rows = fit_table(P, args.divergence, expectation=args.expectation, seed=args.seed, **steps)
+    names = divergence_names() if args.divergence == "all" else [args.divergence]
+    [get_divergence(n) for n in names]  # every name checked before any work
+    rows = []
+    for name in _bar(names, "f-GAN fit", args):
+        rows += fit_table(P, name, expectation=args.expectation, seed=args.seed, **steps)
     if plot:
         plot_fits(P, rows, str(plot))
     payload = {"target": P.spec(), "direction": "D_f(P||Q), P = target, Q = N(mu, sigma^2)",
@@ -132,8 +168,8 @@ def _fgan_fit(args: argparse.Namespace) -> int:
 
 
 def _conjugate(args: argparse.Namespace) -> int:
-    plot = _plot_path(args.plot)
-    r = check_biconjugate(args.name)
+    plot = _plot_path(args.output)
+    r = check_biconjugate(args.divergence)
     if plot:
         plot_conjugate(r, str(plot))
     return _finish(args, plot, r.to_dict(), [
@@ -145,11 +181,11 @@ def _conjugate(args: argparse.Namespace) -> int:
 def _variational(args: argparse.Namespace) -> int:
     P, Q = parse_spec(args.p, "--p"), parse_spec(args.q, "--q")
     _positive("--steps", args.steps)
-    plot = _plot_path(args.plot)
-    names = divergence_names() if args.name == "all" else [args.name]
+    plot = _plot_path(args.output)
+    names = divergence_names() if args.divergence == "all" else [args.divergence]
     divs = [get_divergence(n) for n in names]
     torch.set_num_threads(1)
-    results = [variational_estimate(d, P, Q, steps=args.steps, seed=args.seed) for d in divs]
+    results = [variational_estimate(d, P, Q, steps=args.steps, seed=args.seed) for d in _bar(divs, "critic", args)]
     if plot:
         plot_variational(results, str(plot))
     table = format_table([{"name": r.divergence, "bound": r.bound, "stderr": r.stderr,

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from scipy import optimize
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..data.toy import Mixture1D, parse_mixture
 from ..divergences.exact import divergence
@@ -91,7 +93,7 @@ def _parse(spec: str | Mixture1D, what: str) -> Mixture1D:
 
 
 def _train_discriminator(p: Mixture1D, q: Mixture1D, method: str, steps: int, width: int, depth: int, lr: float,
-                         batch_size: int, grid_points: int, seed: int) -> nn.Module:
+                         batch_size: int, grid_points: int, seed: int, progress: bool | None = None) -> nn.Module:
     """D (logits, float64) trained by Adam on GAN's discriminator loss with G fixed (``optimal_discriminator``)."""
     torch.manual_seed(seed)
     gen_rng = torch.Generator().manual_seed(seed)
@@ -108,7 +110,8 @@ def _train_discriminator(p: Mixture1D, q: Mixture1D, method: str, steps: int, wi
     wg[[0, -1]] /= 2  # trapezoid weights
     x_t = torch.tensor(xg)
     w_pd, w_pg = (torch.tensor(wg * m.pdf(xg)) for m in (p, q))  # (grid,)
-    for _ in range(steps):
+    for _ in tqdm(range(steps), desc="optimal D", unit="step", leave=False, file=sys.stderr,
+                  disable=None if progress is None else not progress):
         if method == "grid":
             logit = D(x_t)
             loss = (w_pd * F.softplus(-logit)).sum() + (w_pg * F.softplus(logit)).sum()  # −V
@@ -135,7 +138,7 @@ def _gan_value(D: nn.Module, p: Mixture1D, q: Mixture1D) -> float:
 def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixture1D = DEFAULT_GEN, *,
                           method: str = "grid", steps: int = 1000, width: int = 64, depth: int = 2,
                           lr: float = 1e-2, batch_size: int = 4096, grid_points: int = 1024,
-                          seed: int = 0) -> OptimalDResult:
+                          seed: int = 0, progress: bool | None = False) -> OptimalDResult:
     """Train D with G fixed and compare it with ``D* = p_d/(p_d + p_g)``.
 
     Parameters
@@ -149,6 +152,8 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
     width, depth : int
         The discriminator MLP (tanh hidden layers) on standardised inputs.
     seed : int
+    progress : bool or None
+        A bar on stderr over the steps (None: where stderr is a terminal).
 
     Returns
     -------
@@ -162,7 +167,7 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
         if not isinstance(v, int) or v < 1:
             raise GankitError(f"{name} must be a positive integer, got {v!r}")
     t0 = time.perf_counter()
-    D = _train_discriminator(p, q, method, steps, width, depth, lr, batch_size, grid_points, seed)
+    D = _train_discriminator(p, q, method, steps, width, depth, lr, batch_size, grid_points, seed, progress)
     seconds = time.perf_counter() - t0
 
     region = mass_interval(p, q, 0.99)
