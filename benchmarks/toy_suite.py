@@ -94,7 +94,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if cfg.eval.drs:  # fitting drs's classifier is part of the run: its time counts (drs_time alone too)
         ratio = fit_ratio(G, b.source, cfg.eval.drs, cfg.eval.seed, b.device, bandwidth=cfg.eval.drs_bandwidth)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    # a config's sampler: its metrics, and the plain G's as plain_* (as `gankit train` reports them)
+    # the generator's own metrics, and a config's sampler's under samplers.<name> (as `gankit train` reports them)
     m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
                  ratio=ratio if cfg.eval.drs else None, **sampler_kwargs(cfg.eval))
     sweep = {f"hpd {mass:g}": score_samples(hpd_sample(G, cfg.eval.n_samples, mass, cfg.eval.seed, b.device),
@@ -138,16 +138,26 @@ def _ms(values: list[float], fmt: str) -> str:
     return f"{fmt.format(mean)}±{fmt.format(std)}"
 
 
+#: the numbers a leaderboard row shows
+ROW_METRICS = ("modes", "high_quality", "reverse_kl", "w1")
+
+
 def _variants(r: dict[str, Any]) -> list[dict[str, Any]]:
-    """A run as leaderboard entries: as configured; its plain generator where a sampler was on
-    (the ``plain_*`` metrics, row "ROW (plain G)"); each ``--hpd-sweep`` sampler ("ROW hpd M")."""
-    out = [r]
-    if "plain_high_quality" in r:
-        plain = {k: v for k, v in r.items() if not k.startswith("plain_") and k != "sweep"}
-        plain.update({k[len("plain_"):]: v for k, v in r.items() if k.startswith("plain_")})
-        out.append({**plain, "row": f"{r['row']} (plain G)"})
+    """A run as leaderboard entries: the generator's own numbers (row "ROW"); where a sampler was
+    configured, its numbers (row "ROW with the sampler"); each ``--hpd-sweep`` sampler ("ROW hpd M").
+
+    The sampler's numbers are ``samplers.<name>``; a log written by an older gankit had them at the
+    top level and the generator's as ``plain_*``, and is read into the same rows.
+    """
+    base = {k: v for k, v in r.items() if k not in ("sweep", "samplers") and not k.startswith("plain_")}
+    with_sampler = [{**base, **{k: v for k, v in ms.items() if k in ROW_METRICS}}
+                    for ms in (r.get("samplers") or {}).values() if isinstance(ms, dict) and "w1" in ms]
+    if "plain_high_quality" in r:  # the older log: the top level was the sampler's
+        with_sampler = [dict(base)]
+        base = {**base, **{k[len("plain_"):]: v for k, v in r.items() if k.startswith("plain_")}}
+    out = [base] + [{**w, "row": f"{r['row']} with the sampler"} for w in with_sampler]
     for name, ms in r.get("sweep", {}).items():
-        out.append({**{k: v for k, v in r.items() if k != "sweep"}, **ms, "row": f"{r['row']} {name}"})
+        out.append({**base, **ms, "row": f"{r['row']} {name}"})
     return out
 
 

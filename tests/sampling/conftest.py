@@ -11,9 +11,9 @@ from gankit.cli import main
 
 @pytest.fixture
 def reports_both(capsys):
-    """``check(out, final, keys, off)``: a run scored with a sampler reports its metrics and the
-    plain generator's (``plain_*``), ``gankit eval`` reproduces both, and ``gankit eval OFF...``
-    (the sampler switched off) scores the plain generator alone."""
+    """``check(out, final, keys, off, name)``: a run with the sampler ``name`` reports the generator's own
+    metrics at the top level (the headline) and the sampler's under ``samplers[name]``; ``gankit eval``
+    reproduces both, and ``gankit eval OFF...`` (the sampler switched off) gives the top level alone."""
 
     def eval_json(*args):
         code = main([str(a) for a in ("eval", *args, "--json")])
@@ -21,12 +21,16 @@ def reports_both(capsys):
         assert code == 0
         return json.loads(stdout)
 
-    def check(out, final, keys, off):
-        assert set(keys) <= set(final) and {f"plain_{k}" for k in keys} <= set(final)
+    def check(out, final, keys, off, name):
+        mine = final["samplers"][name]
+        assert set(keys) <= set(final) and set(keys) <= set(mine) and not any(k.startswith("plain_") for k in final)
+        saved = json.loads((out / "metrics.json").read_text())
+        assert saved["samplers"][name]["w1"] == mine["w1"] and saved["w1"] == final["w1"]
         ev = eval_json(out)
-        assert ev["w1"] == pytest.approx(final["w1"]) and ev["plain_w1"] == pytest.approx(final["plain_w1"])
+        assert ev["w1"] == pytest.approx(final["w1"]) and ev["samplers"][name]["w1"] == pytest.approx(mine["w1"])
         plain = eval_json(out, *off)
-        assert "plain_w1" not in plain and plain["w1"] == pytest.approx(final["plain_w1"])
+        assert "samplers" not in plain and plain["w1"] == pytest.approx(final["w1"])  # the headline is G's own
+        assert mine["w1"] != final["w1"]
 
     return check
 

@@ -141,10 +141,14 @@ def drs_run(tmp_path, capsys, tiny_overrides):
 
 def test_a_drs_run_reports_both_and_eval_reproduces_them(drs_run, reports_both):
     out, final = drs_run
-    assert "drs_error" not in final, final.get("drs_error")
-    assert final["drs_time"] > 0
+    drs = final["samplers"]["drs"]
+    assert "error" not in drs, drs.get("error")
+    assert drs["time"] > 0 and drs["classifier_steps"] == 150
     # a 1-D mixture: mode metrics where defined, exact W1 always; eval refits the same classifier
-    reports_both(out, final, {"w1"}, ["--drs", "0"])
+    reports_both(out, final, {"w1"}, ["--drs", "0"], "drs")
+    # the headline is the generator's: the last history record (plain draws, as every record)
+    last = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()][-1]
+    assert last["step"] == 300 and last["w1"] == final["w1"]
 
 
 def test_the_run_keeps_its_classifier_for_eval_and_sample(drs_run, tmp_path, capsys, monkeypatch):
@@ -163,7 +167,8 @@ def test_the_run_keeps_its_classifier_for_eval_and_sample(drs_run, tmp_path, cap
     monkeypatch.setattr(drs_module, "fit_ratio", no_fit)  # from here on only the kept classifier can serve
     code, stdout, _ = run_cli(capsys, "eval", out, "--json")
     ev = json.loads(stdout)
-    assert code == 0 and ev["w1"] == pytest.approx(final["w1"]) and ev["plain_w1"] == pytest.approx(final["plain_w1"])
+    assert code == 0 and ev["w1"] == pytest.approx(final["w1"])
+    assert ev["samplers"]["drs"]["w1"] == pytest.approx(final["samplers"]["drs"]["w1"])
     assert run_cli(capsys, "sample", out, "-n", 50, "-o", b)[0] == 0
     assert np.array_equal(np.load(a), np.load(b))
     # other steps (or seed) are another classifier: fitted, never the kept one
@@ -193,15 +198,16 @@ def test_drs_on_images_fails_before_training(tmp_path, capsys):
     assert not (out / "checkpoints").exists() or not any((out / "checkpoints").iterdir())
 
 
-def test_a_failing_drs_keeps_the_trained_run_and_its_plain_metrics(tmp_path, capsys, tiny_overrides):
+def test_a_failing_drs_keeps_the_trained_run_and_the_generators_metrics(tmp_path, capsys, tiny_overrides):
     # 20 steps: G has barely left its start, almost nothing it draws looks real to the classifier
     out = tmp_path / "run"
     sets = [a for kv in [*tiny_overrides, "eval.drs=150"] for a in ("--set", kv)]
     code, stdout, err = run_cli(capsys, "train", "--out", out, "--json", *sets)
     final = json.loads(stdout)
-    assert code == 0 and "eval.drs failed" in err and "drs accepted only" in final["drs_error"]
-    assert "plain_w1" not in final and final["w1"] > 0
-    assert json.loads((out / "metrics.json").read_text())["drs_error"] == final["drs_error"]
+    drs = final["samplers"]["drs"]
+    assert code == 0 and "eval.drs failed" in err and "drs accepted only" in drs["error"]
+    assert "w1" not in drs and final["w1"] > 0
+    assert json.loads((out / "metrics.json").read_text())["samplers"]["drs"] == drs
 
 
 def test_vectorised_seeds_score_drs_too(tmp_path, capsys, tiny_overrides):
@@ -212,4 +218,7 @@ def test_vectorised_seeds_score_drs_too(tmp_path, capsys, tiny_overrides):
     assert code == 0, err
     for s in (0, 1):
         m = json.loads((out / f"seed{s}" / "metrics.json").read_text())
-        assert "drs_error" not in m and "plain_w1" in m and m["drs_time"] > 0
+        assert "error" not in m["samplers"]["drs"] and "w1" in m["samplers"]["drs"] and m["samplers"]["drs"]["time"] > 0
+    summary = json.loads((out / "summary.json").read_text())
+    values = [json.loads((out / f"seed{s}" / "metrics.json").read_text())["samplers"]["drs"]["w1"] for s in (0, 1)]
+    assert summary["samplers"]["drs"]["w1"]["values"] == values

@@ -28,7 +28,8 @@ def hpd_run(tmp_path, capsys, tiny_overrides):
 
 def test_a_run_with_a_sampler_reports_both_and_eval_reproduces_them(hpd_run, reports_both):
     out, final = hpd_run
-    reports_both(out, final, {"modes", "high_quality", "reverse_kl", "w1"}, ["--hpd", "1"])
+    reports_both(out, final, {"modes", "high_quality", "reverse_kl", "w1"}, ["--hpd", "1"], "hpd")
+    assert final["samplers"]["hpd"]["mass"] == 0.8
 
 
 def test_sample_uses_the_runs_sampler_unless_told(hpd_run, sample_follows_run):
@@ -55,15 +56,26 @@ def _toy_suite():
     return mod
 
 
-def test_leaderboard_shows_the_plain_generator_and_every_sweep_row():
+def test_leaderboard_shows_the_generator_the_sampler_and_every_sweep_row():
     ts = _toy_suite()
     runs = [{"row": "best", "data": "ring8", "seed": s, "wall_time": 1.0, "cpu_time": 1.0,
-             "modes": 8.0, "high_quality": 0.99, "reverse_kl": 0.001, "w1": 0.05,
-             "plain_modes": 8.0, "plain_high_quality": hq, "plain_reverse_kl": 0.003, "plain_w1": 0.04,
+             "modes": 8.0, "high_quality": hq, "reverse_kl": 0.003, "w1": 0.04,
+             "samplers": {"hpd": {"mass": 0.8, "modes": 8.0, "high_quality": 0.99, "reverse_kl": 0.001, "w1": 0.05}},
              "sweep": {"hpd 0.9": {"modes": 7.0, "high_quality": 1.0, "reverse_kl": 0.01, "w1": 0.06}}}
             for s, hq in enumerate([0.95, 0.97])]
     rows = {r["row"]: r for r in ts.summarise(runs)}
-    assert set(rows) == {"best", "best (plain G)", "best hpd 0.9"}
-    assert rows["best (plain G)"]["high_quality"] == "96.0±1.4%"
-    assert rows["best"]["high_quality"] == "99.0±0.0%"
+    assert set(rows) == {"best", "best with the sampler", "best hpd 0.9"}
+    assert rows["best"]["high_quality"] == "96.0±1.4%"  # the generator's own
+    assert rows["best with the sampler"]["high_quality"] == "99.0±0.0%"
     assert rows["best hpd 0.9"]["modes"] == "7.0±0.0"
+
+
+def test_leaderboard_reads_older_logs_into_the_same_rows():
+    ts = _toy_suite()
+    old = [{"row": "best", "data": "ring8", "seed": s, "wall_time": 1.0, "cpu_time": 1.0,
+            "modes": 8.0, "high_quality": 0.99, "reverse_kl": 0.001, "w1": 0.05,
+            "plain_modes": 8.0, "plain_high_quality": hq, "plain_reverse_kl": 0.003, "plain_w1": 0.04}
+           for s, hq in enumerate([0.95, 0.97])]
+    rows = {r["row"]: r for r in ts.summarise(old)}
+    assert set(rows) == {"best", "best with the sampler"}
+    assert rows["best"]["high_quality"] == "96.0±1.4%" and rows["best with the sampler"]["high_quality"] == "99.0±0.0%"

@@ -15,7 +15,7 @@ import gankit.sampling.plain
 from gankit.config import RunConfig, apply_overrides
 from gankit.data import ring8
 from gankit.errors import GankitError
-from gankit.metrics.evaluate import evaluate
+from gankit.metrics.evaluate import evaluate, score_samples
 from gankit.sampling import generate, hpd_sample, log_density, log_volume, polarity_sample, sample
 
 
@@ -144,13 +144,19 @@ def test_sample_rejects_two_samplers_and_bad_values():
         polarity_sample(Cubic(), 10, math.nan, seed=0)
 
 
-def test_evaluate_reports_the_plain_generator_beside_the_sampler():
+def test_evaluate_reports_the_generator_with_the_sampler_beside_it():
     G = Affine(np.eye(2) * 0.3, np.zeros(2))
     src = ring8()
     plain = evaluate(G, src, 500, 200, seed=7)
     both = evaluate(G, src, 500, 200, seed=7, hpd=0.5)
-    assert {f"plain_{k}": v for k, v in plain.items()} == {k: v for k, v in both.items() if k.startswith("plain_")}
-    assert both["w1"] != plain["w1"]
+    assert {k: v for k, v in both.items() if k != "samplers"} == plain  # the top level is the generator's own
+    hpd = both["samplers"]["hpd"]
+    assert set(both["samplers"]) == {"hpd"} and hpd["mass"] == 0.5 and hpd["w1"] != plain["w1"]
+    # the sampler's numbers are those of its own draws, scored alone
+    alone = score_samples(hpd_sample(G, 500, 0.5, seed=7), src, 200, 7, None)
+    assert {k: v for k, v in hpd.items() if k != "mass"} == alone
+    pol = evaluate(G, src, 500, 200, seed=7, polarity=-1.0, polarity_pool=3)["samplers"]["polarity"]
+    assert pol["rho"] == -1.0 and pol["pool"] == 3
 
 
 def test_samplers_restore_the_generators_mode_even_on_error():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..config import MAX_SAMPLES, MAX_SEED
+from ..metrics.evaluate import SAMPLERS_KEY
 from ..rules import check_number
 from ..run import Run
 from .common import print_json, warn
@@ -40,6 +41,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(out)
     else:
-        for k, v in out.items():
-            print(f"{k:>14}: {v:.4g}" if isinstance(v, float) else f"{k:>14}: {v}")
+        _print_flat({k: v for k, v in out.items() if k != SAMPLERS_KEY})
+        for name, m in out.get(SAMPLERS_KEY, {}).items():  # the sampler's numbers beside the generator's
+            print(f"with the sampler {name}:")
+            _print_flat(m)
     return 0
+
+
+def _print_flat(values: dict[str, object]) -> None:
+    for k, v in values.items():
+        print(f"{k:>14}: {v:.4g}" if isinstance(v, float) else f"{k:>14}: {v}")

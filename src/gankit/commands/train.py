@@ -21,6 +21,8 @@ from .common import print_json, warn
 #: keys printed on the summary line, in this order
 HEADLINE = ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance", "frechet_floor",
             "classes_covered", "wall_time")
+#: a sampler's settings, printed before its numbers
+SAMPLER_SETTINGS = ("rho", "pool", "mass", "classifier_steps", "time")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -133,13 +135,26 @@ def _report(args: argparse.Namespace, out: Path, final: dict[str, object]) -> No
     shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                       for k in HEADLINE if (v := final.get(k)) is not None)
     print(f"run {out}: {shown}")
-    plain = ", ".join(f"{k[6:]}={v:.4g}" for k, v in final.items()
-                      if k in ("plain_modes", "plain_high_quality", "plain_reverse_kl", "plain_w1"))
-    if plain:  # a sampler (eval.hpd / eval.polarity / eval.drs) chose the samples above; the generator itself:
-        print(f"  plain generator (no sampler): {plain}")
+    for line in sampler_lines(final):  # a sampler (eval.hpd / eval.polarity / eval.drs) beside the generator
+        print(f"  {line}")
     print(f"  pictures: {out / 'samples.png'}, {out / 'losses.png'}; metrics: {out / METRICS_FILE}")
     if (out / REPORT_FILE).exists():
         print(f"  report: {out / REPORT_FILE}")
+
+
+def sampler_lines(metrics: dict[str, object]) -> list[str]:
+    """One line per sampler in ``metrics["samplers"]``: its settings and its headline numbers."""
+    lines = []
+    for name, m in (metrics.get("samplers") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        if "error" in m:
+            lines.append(f"with the sampler {name}: failed ({m['error']})")
+            continue
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k in (*SAMPLER_SETTINGS, *HEADLINE) if (v := m.get(k)) is not None)
+        lines.append(f"with the sampler {name}: {shown}")
+    return lines
 
 
 def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, progress: bool | None) -> int:
@@ -163,4 +178,8 @@ def _run_seeds(args: argparse.Namespace, cfg: RunConfig, out: Path | None, progr
         shown = ", ".join(f"{k}={v['mean']:.4g}±{v['std']:.2g}" for k, v in summary["metrics"].items()
                           if k in ("modes", "high_quality", "reverse_kl", "w1"))
         print(f"runs {out}/seed*: {args.seeds} seeds, {shown}; summary: {out / 'summary.json'}")
+        for name, stats in summary.get("samplers", {}).items():
+            shown = ", ".join(f"{k}={v['mean']:.4g}±{v['std']:.2g}" for k, v in stats.items()
+                              if k in ("modes", "high_quality", "reverse_kl", "w1"))
+            print(f"  with the sampler {name}: {shown}")
     return 0

@@ -130,7 +130,23 @@ def _cards(run: RunRecord) -> dict[str, Any]:
         said.append(f"{100 * f['high_quality']:.0f}% of generated samples are high quality")
     if isinstance(f.get("w1"), (int, float)):
         said.append(f"earth mover's distance to the data {f['w1']:.3g}")
-    return {"cards": cards, "estimate": estimate, "other": other, "said": "; ".join(said)}
+    return {"cards": cards, "estimate": estimate, "other": other, "said": "; ".join(said),
+            "samplers": _sampler_cards(f, n_modes)}
+
+
+def _sampler_cards(final: dict[str, Any], n_modes: int | None) -> list[dict[str, Any]]:
+    """A sampler's numbers (``final["samplers"][name]``), shown beside the generator's own."""
+    cards = []
+    for name, m in (final.get("samplers") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        lines = [(k, _fmt(v)) for k, v in m.items() if k not in METRIC_KEYS and k != "error"]
+        lines = [(_NAMES[k], _fmt(m[k]) + (f" / {n_modes}" if k == "modes" and n_modes else ""))
+                 for k in METRIC_KEYS if k in m] + lines
+        if "error" in m:
+            lines.append(("failed", str(m["error"])))
+        cards.append({"name": name, "lines": lines})
+    return cards
 
 
 def _run_view(run: RunRecord) -> dict[str, Any]:

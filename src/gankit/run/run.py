@@ -26,7 +26,7 @@ from ..config import MAX_SAMPLES, MAX_SEED, RunConfig, dumps_toml, load_toml, lo
 from ..data.toy import DataSource
 from ..errors import GankitError
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_json
-from ..metrics.evaluate import evaluate_discriminator, final_evaluate
+from ..metrics.evaluate import SAMPLERS_KEY, evaluate_discriminator, final_evaluate, sampler_name
 from ..report.tensorboard import require_summary_writer
 from ..rules import check_number
 from ..sampling import check_sampler, fitted_ratio, sample
@@ -177,17 +177,19 @@ class Run:
                extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Final metrics (with the run's sampler) and ``extra``, ``metrics.json``, pictures and the report."""
         parts, cfg = session.parts, self.cfg
+        self.parts = replace(parts, G=session.generator)  # the run's generator: the averaged one with train.ema
         final = dict(session.history.last)
         if cfg.eval.drs and not parts.is_vae:
-            # discriminator rejection sampling: its classifier is fitted once, to the final generator;
-            # the plain generator's metrics move to plain_* (history.jsonl stays plain)
+            # discriminator rejection sampling: its classifier is fitted once, to the final generator; its
+            # metrics stand beside the generator's under samplers.drs (history.jsonl has the generator's)
             try:
                 final.update(final_evaluate(session.generator, parts.source, cfg.eval, parts.device,
-                                            test=parts.eval_source, ratio_cache=self._ratio_file(), save_ratio=True))
-            except GankitError as exc:  # the trained run stands: its plain metrics are kept and saved
-                final["drs_error"] = str(exc)
+                                            test=parts.eval_source, ratio_cache=self._ratio_file(), save_ratio=True,
+                                            generator=False))
+            except GankitError as exc:  # the trained run stands: the generator's metrics are kept and saved
+                final[SAMPLERS_KEY] = {"drs": {"classifier_steps": cfg.eval.drs, "error": str(exc)}}
                 if session.warn is not None:
-                    session.warn(f"warning: eval.drs failed, the metrics are the plain generator's: {exc}")
+                    session.warn(f"warning: eval.drs failed; the metrics are the generator's alone: {exc}")
         final.update(wall_time=round(wall, 3), data=cfg.data.name, seed=cfg.train.seed,
                      objective=cfg.model.name if parts.is_vae else cfg.objective.name)
         if session.info.enabled:
@@ -196,8 +198,16 @@ class Run:
         if self.out is not None:
             write_json(self.out / METRICS_FILE, final)
             if pictures:
-                draw_run(self.out, replace(parts, G=session.generator), trainer)
+                draw_run(self.out, self.parts, trainer, self._sampler_draws(final))
         return final
+
+    def _sampler_draws(self, final: dict[str, Any]) -> tuple[str, Tensor] | None:
+        """The run's sampler's draws that ``samplers.<name>`` scored (for the second panel of ``samples.png``)."""
+        ev = self.cfg.eval
+        name = sampler_name(ev.polarity, ev.hpd, ev.drs)
+        if name is None or "error" in final.get(SAMPLERS_KEY, {}).get(name, {}):
+            return None
+        return name, self.sample(ev.n_samples, seed=ev.seed)
 
     def _ratio_file(self) -> Path | None:
         return self.out / RATIO_FILE if self.out is not None else None
@@ -258,7 +268,8 @@ class Run:
 
     def evaluate(self, n: int | None = None, seed: int | None = None, polarity: float | None = None,
                  hpd: float | None = None, drs: int | None = None) -> dict[str, Any]:
-        """Score ``n`` fresh samples (default ``eval.n_samples``, ``eval.seed``) with the run's sampler."""
+        """Score ``n`` fresh samples (default ``eval.n_samples``, ``eval.seed``): the generator's own metrics,
+        and the run's sampler's (or the one named here, see :meth:`sampler`) under ``samplers``."""
         parts, ev = self._fitted(), self.cfg.eval
         n = ev.n_samples if n is None else n
         seed = ev.seed if seed is None else seed

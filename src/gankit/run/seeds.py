@@ -19,6 +19,7 @@ import numpy as np
 from ..config import RunConfig
 from ..errors import GankitError
 from ..io import SUMMARY_FILE, write_json
+from ..metrics.evaluate import SAMPLERS_KEY
 from ..train.checkpoint import nonfinite_tensors
 from ..train.distributed import DistInfo
 from ..train.health import TrainingDiverged
@@ -31,15 +32,27 @@ __all__ = ["train_seeds", "summarise"]
 
 
 def summarise(finals: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample std (``ddof=1``; 0 for one seed) of every numeric final metric."""
-    out: dict[str, Any] = {"seeds": [f["seed"] for f in finals], "n": len(finals), "metrics": {}}
-    for k in finals[0]:
-        vals = [f.get(k) for f in finals]
+    """Mean and sample std (``ddof=1``; 0 for one seed) of every numeric final metric.
+
+    A sampler's metrics (``samplers.<name>`` of each seed's metrics) are summarised the same way,
+    under ``samplers.<name>``.
+    """
+    out: dict[str, Any] = {"seeds": [f["seed"] for f in finals], "n": len(finals), "metrics": _stats(finals)}
+    samplers = [f.get(SAMPLERS_KEY) if isinstance(f.get(SAMPLERS_KEY), dict) else {} for f in finals]
+    names = [n for n in samplers[0] if all(isinstance(s.get(n), dict) for s in samplers)]
+    if names:
+        out[SAMPLERS_KEY] = {n: _stats([s[n] for s in samplers]) for n in names}
+    return out
+
+
+def _stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for k in rows[0]:
+        vals = [f.get(k) for f in rows]
         if k == "seed" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
             continue
         a = np.asarray(vals, dtype=float)
-        out["metrics"][k] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
-                             "values": vals}
+        out[k] = {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0, "values": vals}
     return out
 
 
