@@ -1,4 +1,9 @@
-"""Pictures of a run: samples over the discriminator's view, and training curves."""
+"""Pictures of a run: samples over the discriminator's view, and training curves.
+
+Every plotting helper returns its matplotlib :class:`~matplotlib.figure.Figure` and writes it to
+``path`` only when one is given, so it works in a notebook as well as in a run directory. The
+figures are made with :func:`new_figure`, outside pyplot's registry: nothing needs closing.
+"""
 
 from __future__ import annotations
 
@@ -11,31 +16,44 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from ..io import HISTORY_FILE, read_jsonl  # noqa: E402
 from ..sampling import generate  # noqa: E402
 from .frames import d_values  # noqa: E402
 from .grids import save_generator_grid  # noqa: E402
 
-__all__ = ["plot_samples", "plot_losses", "save_run_pictures", "save_figure"]
+__all__ = ["plot_samples", "plot_losses", "save_run_pictures", "save_figure", "new_figure"]
 
 
-def save_figure(fig: Any, path: str | Path, dpi: int = 100, title: str = "") -> None:
-    """Lay out ``fig`` (with ``title`` as its suptitle, if any), write it to ``path`` and close it."""
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A figure not registered with pyplot (garbage-collected like any object; shown by Jupyter)."""
+    return Figure(figsize=figsize)
+
+
+def save_figure(fig: Figure, path: str | Path | None = None, dpi: int = 100, title: str = "") -> Figure:
+    """Lay out ``fig`` (with ``title`` as its suptitle, if any), write it to ``path`` if given; returns ``fig``.
+
+    A pyplot-managed figure is closed in pyplot (it stays usable) so that pyplot's registry does not grow.
+    """
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+    if plt.fignum_exists(getattr(fig, "number", -1)):
+        plt.close(fig)
+    return fig
 
 
-def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective: Any, path: str | Path,
-                 n: int = 2500, seed: int = 12345, device: Any = "cpu", title: str = "") -> None:
+def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective: Any, path: str | Path | None = None,
+                 n: int = 2500, seed: int = 12345, device: Any = "cpu", title: str = "") -> Figure:
     """Generated points over real data, on the discriminator's output as a heatmap (2-D),
-    or densities and D(x) on one axis (1-D)."""
+    or densities and D(x) on one axis (1-D); written to ``path`` if given."""
     fake = generate(G, n, seed, device).reshape(n, -1).numpy()
     real = source.sample(n, torch.Generator().manual_seed(seed + 1)).reshape(n, -1).numpy()
-    fig, ax = plt.subplots(figsize=(6, 5.4))
+    fig = new_figure((6, 5.4))
+    ax = fig.subplots()
     if real.shape[1] == 2:
         both = np.concatenate([real, fake])
         lo, hi = np.percentile(both, [0.5, 99.5], axis=0)
@@ -65,15 +83,16 @@ def plot_samples(G: torch.nn.Module, D: torch.nn.Module, source: Any, objective:
         ax2.set_ylabel("discriminator output", color="C3")
     ax.legend(loc="upper right", fontsize=8, markerscale=3)
     ax.set_title(title or "samples")
-    save_figure(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110)
 
 
-def plot_losses(history: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
-    """Discriminator / generator losses and the metrics over steps."""
+def plot_losses(history: list[dict[str, Any]], path: str | Path | None = None, title: str = "") -> Figure:
+    """Discriminator / generator losses and the metrics over steps; written to ``path`` if given."""
     steps = [r["step"] for r in history]
     metric_keys = [k for k in ("modes", "high_quality", "w1", "frechet_distance", "classes_covered", "estimate")
                    if any(k in r for r in history)]
-    fig, axes = plt.subplots(1, 1 + len(metric_keys), figsize=(4.2 * (1 + len(metric_keys)), 3.4), squeeze=False)
+    fig = new_figure((4.2 * (1 + len(metric_keys)), 3.4))
+    axes = fig.subplots(1, 1 + len(metric_keys), squeeze=False)
     ax = axes[0, 0]
     for k in ("d_loss", "g_loss"):
         ax.plot(steps, [r.get(k, np.nan) if r.get(k) is not None else np.nan for r in history], label=k, marker=".")
@@ -84,7 +103,7 @@ def plot_losses(history: list[dict[str, Any]], path: str | Path, title: str = ""
         a.plot(steps, [r.get(k) if r.get(k) is not None else np.nan for r in history], marker=".", color="C2")
         a.set_xlabel("generator step")
         a.set_title(k)
-    save_figure(fig, path, title=title)
+    return save_figure(fig, path, title=title)
 
 
 def save_run_pictures(out: Path, built: Any, trainer: Any) -> None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 from scipy import optimize
 
 from ..divergences.fdiv import FDivergence, get_divergence
-from ..report.plots import plt
+from ..report.plots import new_figure, save_figure
 
 __all__ = ["ConjugateCheck", "biconjugate", "check_biconjugate", "plot_conjugate"]
 
@@ -108,17 +110,27 @@ def check_biconjugate(name: str | FDivergence, u_min: float = 0.1, u_max: float 
     return ConjugateCheck(div.name, div.formula, str(div.domain), (u_min, u_max), err, u, f, f_bi)
 
 
-def plot_conjugate(check: ConjugateCheck, path: str) -> None:
-    """Left: ``f`` and the numeric ``f**``; right: ``f*`` on its domain."""
+def _plot_t(div: FDivergence, reach: float = 6.0) -> np.ndarray:
+    """Points of ``dom f* ∩ [-reach, reach]`` where ``f*`` is finite, dense near finite ends (for the picture)."""
+    lo, hi = max(div.domain.lo, -reach), min(div.domain.hi, reach)
+    near = (hi - lo) * np.geomspace(1e-6, 1e-2, 60)
+    t = np.unique(np.concatenate([np.linspace(lo, hi, 801), lo + near, hi - near]))
+    with np.errstate(all="ignore"):
+        keep = div.domain.contains(t) & np.isfinite(div.conjugate(t))
+    return t[keep]
+
+
+def plot_conjugate(check: ConjugateCheck, path: str | Path | None = None) -> Figure:
+    """Left: ``f`` and the numeric ``f**``; right: ``f*`` on ``dom f* ∩ [-6, 6]``. Written to ``path`` if given."""
     div = get_divergence(check.name)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig = new_figure((9, 3.6))
+    a1, a2 = fig.subplots(1, 2)
     a1.plot(check.u, check.f, "k", lw=2, label="f(u)")
     a1.plot(check.u[::8], check.f_bi[::8], "C3o", ms=4, label="f**(u), numeric")
     a1.set_xlabel("u = p/q")
     a1.set_title(f"{check.name}: f(u) = {check.formula}", fontsize=9)
     a1.legend(fontsize=8)
-    t = _t_grid(div)
-    t = t[(t >= -6.0) & (t <= 6.0)]
+    t = _plot_t(div)
     a2.plot(t, div.conjugate(t), "C0", lw=2, label="f*(t)")
     a2.set_xlabel(f"t ∈ dom f* = {check.domain}")
     a2.set_title(f"max |f** − f| = {check.max_abs_error:.2e}", fontsize=9)
@@ -127,6 +139,4 @@ def plot_conjugate(check: ConjugateCheck, path: str) -> None:
         ax.grid(alpha=0.3)
     if not math.isfinite(check.max_abs_error):
         a2.set_title("f** differs from f", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, path, dpi=110)

@@ -17,11 +17,13 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
 from scipy import optimize
 from torch import nn
 from tqdm.auto import tqdm
@@ -29,7 +31,7 @@ from tqdm.auto import tqdm
 from ..data.toy import Mixture1D, parse_mixture
 from ..divergences.exact import divergence
 from ..errors import GankitError
-from ..report.plots import plt
+from ..report.plots import new_figure, save_figure
 from ._nets import StandardisedMLP
 
 __all__ = ["OptimalDResult", "optimal_discriminator", "plot_optimal_d", "mass_interval", "DEFAULT_DATA", "DEFAULT_GEN"]
@@ -184,9 +186,10 @@ def optimal_discriminator(data: str | Mixture1D = DEFAULT_DATA, gen: str | Mixtu
                           value, 2.0 * jsd - LOG4, jsd, round(seconds, 3), x, d, d_star)
 
 
-def plot_optimal_d(result: OptimalDResult, p: Mixture1D, q: Mixture1D, path: str) -> None:
-    """Densities, trained D and D* on one picture."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+def plot_optimal_d(result: OptimalDResult, p: Mixture1D, q: Mixture1D, path: str | Path | None = None) -> Figure:
+    """Densities, trained D and D* on one picture; written to ``path`` if given."""
+    fig = new_figure((7, 4.2))
+    ax = fig.subplots()
     x = result.x
     ax.plot(x, p.pdf(x), "k", lw=1.5, label="p_data")
     ax.plot(x, q.pdf(x), "C1", lw=1.5, label="p_g (fixed)")
@@ -201,6 +204,4 @@ def plot_optimal_d(result: OptimalDResult, p: Mixture1D, q: Mixture1D, path: str
     ax2.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
     ax.set_title(f"max|D−D*| = {result.max_abs_error:.4f}; V = {result.value:.4f}, "
                  f"2·JSD − log 4 = {result.value_star:.4f}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, path, dpi=110)

@@ -20,17 +20,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from ..data.toy import Mixture1D, parse_mixture
 from ..divergences.exact import divergence
 from ..divergences.fdiv import FDivergence, get_divergence
 from ..errors import GankitError
 from ..objectives.fgan import fgan_discriminator_loss
-from ..report.plots import plt
+from ..report.plots import new_figure, save_figure
 from ._nets import StandardisedMLP
 from ._newton import grid_objective
 
@@ -195,9 +197,10 @@ def variational_estimate(div: str | FDivergence, p: Dist, q: Dist, *, expectatio
                              round(time.perf_counter() - t0, 3))
 
 
-def plot_variational(results: list[VariationalResult], path: str) -> None:
-    """Bars: the trained critic's bound (± 2 stderr) beside the exact value, per divergence."""
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(results) + 2), 3.6))
+def plot_variational(results: list[VariationalResult], path: str | Path | None = None) -> Figure:
+    """Bars: the trained critic's bound (± 2 stderr) beside the exact value, per divergence; to ``path`` if given."""
+    fig = new_figure((max(4.0, 1.1 * len(results) + 2), 3.6))
+    ax = fig.subplots()
     idx = np.arange(len(results))
     bounds = [r.bound for r in results]
     exact = [r.exact if r.exact is not None and math.isfinite(r.exact) else np.nan for r in results]
@@ -205,6 +208,4 @@ def plot_variational(results: list[VariationalResult], path: str) -> None:
     ax.bar(idx + 0.2, bounds, 0.4, yerr=[2 * r.stderr for r in results], color="C0", label="variational bound")
     ax.set_xticks(idx, [r.divergence for r in results], rotation=30, fontsize=8)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, path, dpi=110)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ...data.toy import Mixture1D, parse_mixture
 from ...divergences.exact import divergence, minibatch_variance_finite
 from ...divergences.fdiv import divergence_names, get_divergence
-from ...report.plots import plt
+from ...report.plots import new_figure, save_figure
 from .exact import exact_fit, gaussian
 from .fit import fgan_fit
 
@@ -91,12 +93,13 @@ def fit_table(target: str | Mixture1D = DEFAULT_TARGET, names: str | list[str] =
     return rows
 
 
-def plot_fits(p: Mixture1D, rows: list[FitRow], path: str) -> None:
-    """The target density with each divergence's exact (solid) and learned (dashed) Gaussian."""
+def plot_fits(p: Mixture1D, rows: list[FitRow], path: str | Path | None = None) -> Figure:
+    """The target density with each divergence's exact (solid) and learned (dashed) Gaussian; to ``path`` if given."""
     lo, hi = p.support(1 - 1e-4)
     pad = 0.25 * (hi - lo)
     x = np.linspace(lo - pad, hi + pad, 800)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig = new_figure((8, 4.5))
+    ax = fig.subplots()
     ax.fill_between(x, p.pdf(x), color="0.85", label="target P")
     for i, r in enumerate(rows):
         if not (math.isfinite(r.mu) and math.isfinite(r.mu_star)):
@@ -106,6 +109,4 @@ def plot_fits(p: Mixture1D, rows: list[FitRow], path: str) -> None:
         ax.plot(x, gaussian(r.mu, r.sigma).pdf(x), c, lw=1.5, ls="--")
     ax.set_title("Gaussian fits minimising D_f(P‖Q): exact (solid) vs f-GAN (dashed)", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, path, dpi=110)
