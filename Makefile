@@ -1,10 +1,17 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   — create .venv, install gankit, run the default training run with its report
 #   make test   — create .venv, install gankit[dev], run the test suite
-# PyTorch is pinned to the CPU build by constraints.txt; with a GPU: make test CONSTRAINTS=/dev/null
+# constraints.txt pins torch's version (2.13.0), not its build: which build pip picks depends on the
+# index. PyPI's Linux x86-64 torch is the CUDA build (it pulls the nvidia-* libraries, several GB);
+# for the CPU-only build (a 192 MB wheel) give the PyTorch CPU index:
+#   make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# PIP_ARGS is passed to every pip install (e.g. PIP_ARGS="--index-url https://my.mirror/simple").
+# Other pins: make test CONSTRAINTS=my-constraints.txt (or CONSTRAINTS=/dev/null for the newest torch).
 PYTHON ?= python3
 VENV ?= .venv
 CONSTRAINTS ?= constraints.txt
+TORCH_INDEX ?=
+PIP_ARGS ?=
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # two test processes (pytest-xdist): each test runs with one torch thread (tests/conftest.py), so
@@ -15,8 +22,9 @@ WORKERS ?= 2
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c $(CONSTRAINTS) -e ".[dev]"
+	$(PY) -m pip install -q --upgrade pip $(PIP_ARGS)
+	$(if $(TORCH_INDEX),$(PY) -m pip install -q -c $(CONSTRAINTS) $(PIP_ARGS) --index-url $(TORCH_INDEX) torch)
+	$(PY) -m pip install -q -c $(CONSTRAINTS) $(PIP_ARGS) -e ".[dev]"
 	touch $@
 
 setup: $(VENV)/.installed
