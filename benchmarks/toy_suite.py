@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from gankit.config import RunConfig, apply_overrides, from_dict, load_toml, to_dict
 from gankit.metrics.evaluate import sampler_kwargs
@@ -200,6 +201,12 @@ def markdown(summary: list[dict[str, Any]], data_names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def progress_bar(total: int, no_progress: bool) -> Any:
+    """Runs finished out of ``total`` on stderr (off under --no-progress and where stderr is not a terminal)."""
+    return tqdm(total=total, unit="run", desc="toy suite", file=sys.stderr,
+                disable=True if no_progress else None)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
@@ -217,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="skip the runs already in --log (and count them)")
     p.add_argument("--json", action="store_true", help="print one JSON object (runs and summary)")
     p.add_argument("--from-log", nargs="+", metavar="FILE.jsonl", help="only summarise runs logged by --log")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = p.parse_args(argv)
     if args.seeds < 1 or args.jobs < 1:
         p.error("--seeds and --jobs must be >= 1")
@@ -233,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         keys = {(r["row"], r["data"], r["seed"]) for r in done}
         results += [r for r in done if r["data"] in args.data]
         jobs = [j for j in jobs if (j["row"], j["config"]["data"]["name"], j["config"]["train"]["seed"]) not in keys]
+    bar = progress_bar(len(jobs), args.no_progress)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         # each run is logged as soon as it finishes (pool.map would hold finished runs back
         # behind a slow one, e.g. 50 s fgan runs behind a 5-minute wgan-gp, and lose them if
@@ -240,13 +249,15 @@ def main(argv: list[str] | None = None) -> int:
         for fut in as_completed([pool.submit(run_one, j) for j in jobs]):
             r = fut.result()
             results.append(r)
+            bar.update()
             if args.log:
                 with open(args.log, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(r) + "\n")
             if not args.json:
-                print(f"{r['data']:7s} {r['row']:24s} seed {r['seed']:2d}: modes {r['modes']:.0f} "
-                      f"hq {100 * r['high_quality']:.1f}% rkl {r['reverse_kl']:.3f} w1 {r.get('w1', math.nan):.3f} "
-                      f"{r['wall_time']:.0f}s wall {r['cpu_time']:.0f}s cpu", file=sys.stderr, flush=True)
+                tqdm.write(f"{r['data']:7s} {r['row']:24s} seed {r['seed']:2d}: modes {r['modes']:.0f} "
+                           f"hq {100 * r['high_quality']:.1f}% rkl {r['reverse_kl']:.3f} w1 {r.get('w1', math.nan):.3f} "
+                           f"{r['wall_time']:.0f}s wall {r['cpu_time']:.0f}s cpu", file=sys.stderr)
+    bar.close()
     summary = summarise(results)
     if args.json:
         print(json.dumps({"runs": results, "summary": summary, "paper": PAPER}))
