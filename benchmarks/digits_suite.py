@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
-import gankit
+import gankit.models  # noqa: F401  (registers every model)
+import gankit.objectives  # noqa: F401  (registers every objective)
 from gankit.data.images import load_images
 from gankit.metrics.images import image_metrics
 from gankit.registry import OBJECTIVES
@@ -84,7 +85,6 @@ def vae_row(train: Any, n: int, seed: int) -> torch.Tensor | None:
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
-    gankit.load_plugins()  # every registered objective and model
     train, test = load_images("digits"), load_images("digits", split="test")
     n, seed = args.n, args.seed
     makers: dict[str, Callable[[], torch.Tensor | None]] = {
