@@ -89,7 +89,7 @@ def test_stop_names_the_exact_step_and_saves_the_last_good_state(tmp_path: Path,
     for key in ("G", "D", "opt_g", "opt_d", "rng"):
         assert_same_tree(saved[key], clean[key], key)
     assert _events(tmp_path / "bad") == [{"step": 12, "event": "non_finite", "bad_step": 13, "quantity": "d_loss",
-                                          "action": "stop"}]
+                                          "terms": {}, "action": "stop"}]
 
 
 def test_rollback_lowers_the_rates_logs_an_event_and_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

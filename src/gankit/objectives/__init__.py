@@ -11,22 +11,27 @@ from ..divergences import get_divergence
 from ..registry import OBJECTIVES
 from .base import LogitObjective, Objective
 from .fgan import (
+    FGAN,
     fgan_discriminator_loss,
     fgan_generator_loss,
     fgan_nonsaturating_generator_loss,
     variational_bound,
 )
 from .gan import gan_value, minimax_discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss
+from .penalty import (
+    Regularized,
+    critic_gradient_norms,
+    gradient_penalty,
+    gradient_penalty_zero_centred,
+    interpolates,
+)
 from .wgan import (
     WGAN,
     WGANGP,
     clip_weights_,
-    critic_gradient_norms,
     critic_report,
-    gradient_penalty,
     hinge_discriminator_loss,
     hinge_generator_loss,
-    interpolates,
     lipschitz_estimate,
     wasserstein_estimate,
     wgan_critic_loss,
@@ -36,10 +41,10 @@ from .wgan import (
 __all__ = [
     "Objective", "LogitObjective", "make_objective",
     "gan_value", "minimax_discriminator_loss", "minimax_generator_loss", "nonsaturating_generator_loss",
-    "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss", "variational_bound",
+    "FGAN", "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss", "variational_bound",
     "WGAN", "WGANGP", "wasserstein_estimate", "wgan_critic_loss", "wgan_generator_loss", "hinge_discriminator_loss",
     "hinge_generator_loss", "interpolates", "critic_gradient_norms", "gradient_penalty", "clip_weights_",
-    "lipschitz_estimate", "critic_report",
+    "lipschitz_estimate", "critic_report", "Regularized", "gradient_penalty_zero_centred",
 ]
 
 
@@ -59,15 +64,7 @@ def _fgan_family(arg: str):
     div = get_divergence(arg)  # GankitError listing the known divergences
 
     def factory(cfg) -> Objective:
-        saturating = getattr(cfg, "generator_loss", "nonsaturating") == "saturating"
-        g_loss = fgan_generator_loss if saturating else fgan_nonsaturating_generator_loss
-        return LogitObjective(
-            f"fgan:{div.name}",
-            lambda r, f: fgan_discriminator_loss(div, r, f),
-            lambda f: g_loss(div, f),
-            lambda r, f: variational_bound(div, r, f),
-            estimate_label=f"bound on D_{div.name}",
-        )
+        return FGAN(div, saturating=getattr(cfg, "generator_loss", "nonsaturating") == "saturating")
 
     return factory
 
@@ -90,5 +87,13 @@ def _hinge(cfg) -> Objective:
 
 
 def make_objective(cfg) -> Objective:
-    """Build the objective named by an :class:`~gankit.config.ObjectiveConfig`."""
-    return OBJECTIVES.get(cfg.name)(cfg)
+    """Build the objective named by an :class:`~gankit.config.ObjectiveConfig`, with its penalties.
+
+    ``r1``, ``r2`` and ``gp_weight`` (> 0) wrap it in :class:`~gankit.objectives.penalty.Regularized`;
+    an objective that penalises interpolates itself (``wgan-gp``) reads ``gp_weight`` on its own.
+    """
+    objective = OBJECTIVES.get(cfg.name)(cfg)
+    gp = 0.0 if objective.penalises_interpolates else cfg.gp_weight
+    if cfg.r1 > 0 or cfg.r2 > 0 or gp > 0:
+        objective = Regularized(objective, cfg.r1, cfg.r2, gp, cfg.gp_one_sided)
+    return objective

@@ -23,6 +23,9 @@ class Objective:
     #: per-objective ``train`` settings {"optimizer": ..., "lr_d": ..., "d_steps": ...}, applied to the
     #: keys the user did not set (see :func:`gankit.objectives.defaults.with_objective_defaults`)
     defaults: dict[str, Any] = {}
+    #: True when the objective adds the penalty on interpolates itself (``objective.gp_weight``, as wgan-gp
+    #: does); otherwise :func:`~gankit.objectives.make_objective` adds it through ``Regularized``
+    penalises_interpolates: bool = False
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """``(loss, logs)``: what the discriminator step minimises (``fake`` is detached: G is fixed)."""

@@ -19,11 +19,15 @@ Example
 
 from __future__ import annotations
 
-from torch import Tensor
+from typing import Any
+
+from torch import Tensor, nn
 
 from ..divergences.fdiv import FDivergence, get_divergence
+from .base import LogitObjective
 
-__all__ = ["variational_bound", "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss"]
+__all__ = ["variational_bound", "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss",
+           "FGAN", "FGAN_DEFAULTS", "fgan_defaults"]
 
 
 def variational_bound(div: str | FDivergence, v_real: Tensor, v_fake: Tensor) -> Tensor:
@@ -80,3 +84,50 @@ def fgan_nonsaturating_generator_loss(div: str | FDivergence, v_fake: Tensor) ->
     Shapes as in :func:`fgan_generator_loss`.
     """
     return -get_divergence(div).activation(v_fake).mean()
+
+
+#: Training defaults of every f-GAN (keys of ``train``, or dotted), measured on ring8 and grid25
+#: (docs/theory.md, "Every objective trains"); a divergence's own row in :data:`FGAN_DEFAULTS` overrides them.
+FGAN_COMMON: dict[str, Any] = {
+    # a Lipschitz critic (one-sided penalty on interpolates): the bound stays finite where the supports of
+    # data and generator are disjoint, as on ring8 and grid25 (fgan:reverse_kl on ring8: 3 -> 8 modes)
+    "objective.gp_weight": 1.0, "objective.gp_one_sided": True,
+}
+
+#: Per-divergence training defaults, each with what it fixes.
+FGAN_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def fgan_defaults(name: str) -> dict[str, Any]:
+    """The training defaults of ``fgan:<name>``: :data:`FGAN_COMMON` updated by the divergence's own row."""
+    return {**FGAN_COMMON, **FGAN_DEFAULTS.get(name, {})}
+
+
+class FGAN(LogitObjective):
+    r"""f-GAN with one divergence: D maximises the bound ``E_P[T] − E_Q[f*(T)]``, ``T = g_f(v)``.
+
+    Logs ``estimate`` (the bound), ``t_real`` (``E_P[T]``) and ``conj_fake`` (``E_Q[f*(T)]``):
+    when a loss goes non-finite the health guard names the term that did.
+
+    Parameters
+    ----------
+    div : str or FDivergence
+    saturating : bool, default False
+        Generator loss ``−E_Q[f*(T)]`` (f-GAN eq. 6) instead of ``−E_Q[T]`` (§3.2).
+    """
+
+    def __init__(self, div: str | FDivergence, saturating: bool = False) -> None:
+        self.div, self.saturating = get_divergence(div), bool(saturating)
+        g_loss = fgan_generator_loss if self.saturating else fgan_nonsaturating_generator_loss
+        super().__init__(f"fgan:{self.div.name}", lambda r, f: fgan_discriminator_loss(self.div, r, f),
+                         lambda f: g_loss(self.div, f), lambda r, f: variational_bound(self.div, r, f),
+                         estimate_label=f"bound on D_{self.div.name}", defaults=fgan_defaults(self.div.name))
+
+    def __repr__(self) -> str:
+        return f"FGAN({self.div.name!r}, saturating={self.saturating})"
+
+    def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        t_real = self.div.activation(D(real)).mean()
+        conj_fake = self.div.conjugate_activation(D(fake)).mean()
+        bound = t_real - conj_fake
+        return -bound, {"estimate": bound.detach(), "t_real": t_real.detach(), "conj_fake": conj_fake.detach()}

@@ -1,12 +1,20 @@
-"""Zero-centred gradient penalties R1 and R2 (Mescheder, Geiger, Nowozin 2018).
+"""Gradient penalties on the discriminator's raw output ``l``, for any objective.
 
-.. math::
+* R1 and R2, zero-centred (Mescheder, Geiger & Nowozin 2018, eq. 9 and 10):
 
-    R_1(D) = \\frac{\\gamma}{2} E_{x \\sim p_{data}} \\|\\nabla_x l(x)\\|^2, \\qquad
-    R_2(D) = \\frac{\\gamma}{2} E_{x \\sim p_g} \\|\\nabla_x l(x)\\|^2
+  .. math::
 
-with ``l`` the discriminator's logit. Added to D's loss they make the GAN game locally
-convergent at the equilibrium (Mescheder et al. 2018, eq. 9 and 10).
+      R_1(D) = \\frac{\\gamma}{2} E_{x \\sim p_{data}} \\|\\nabla_x l(x)\\|^2, \\qquad
+      R_2(D) = \\frac{\\gamma}{2} E_{x \\sim p_g} \\|\\nabla_x l(x)\\|^2
+
+  Added to D's loss they make the GAN game locally convergent at the equilibrium.
+* The penalty on interpolates ``λ·E[(‖∇l(x̂)‖ − 1)²]`` (Gulrajani et al. 2017, WGAN-GP), or
+  its one-sided form ``λ·E[max(0, ‖∇l(x̂)‖ − 1)²]``, which keeps ``l`` about 1-Lipschitz. On an
+  f-GAN critic it turns ``D_f`` into the (f, Γ_L)-divergence of Birrell et al. (JMLR 2022):
+  ``sup`` of the same bound over Lipschitz critics, finite even where P and Q have disjoint
+  supports (there ``D_f`` is infinite and an unconstrained critic diverges).
+
+:class:`Regularized` adds any of them to an objective's discriminator loss.
 """
 
 from __future__ import annotations
@@ -14,11 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import Objective
 
-__all__ = ["gradient_penalty_zero_centred", "Regularized"]
+__all__ = ["gradient_penalty_zero_centred", "interpolates", "critic_gradient_norms", "gradient_penalty", "Regularized"]
 
 
 def gradient_penalty_zero_centred(D: nn.Module, x: Tensor) -> Tensor:
@@ -41,21 +50,85 @@ def gradient_penalty_zero_centred(D: nn.Module, x: Tensor) -> Tensor:
     return per_input.mean()
 
 
+def interpolates(real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    r"""``x̂ = εx + (1 − ε)x̃`` with one ``ε ∼ U[0, 1]`` per example (shape (batch, 1, ..., 1)).
+
+    Gulrajani et al. 2017, Algorithm 1: ε is drawn per example, never per coordinate.
+
+    Parameters
+    ----------
+    real, fake : Tensor, shape (batch, *shape)
+    generator : torch.Generator, optional
+        Source of ε (default: torch's global generator).
+
+    Returns
+    -------
+    Tensor, shape (batch, *shape)
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake batches differ in shape: {tuple(real.shape)} vs {tuple(fake.shape)}")
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (batch, 1, ..., 1)
+    eps = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
+    return eps * real + (1.0 - eps) * fake
+
+
+def critic_gradient_norms(D: nn.Module, x: Tensor, create_graph: bool = False) -> Tensor:
+    r"""``‖∇_x D(x)‖₂`` for each example, shape (batch,).
+
+    Uses ``∇_x Σ_i D(x_i)``, which is per-example exact when D treats examples
+    independently (no batch norm in D). ``create_graph=True`` keeps the graph so the norms
+    can be differentiated with respect to D's parameters (the gradient penalty).
+    """
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        out = D(x)  # (batch,)
+        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)  # (batch, *shape)
+    return grad.reshape(grad.shape[0], -1).norm(dim=1)
+
+
+def gradient_penalty(grad_norms: Tensor, one_sided: bool = False) -> Tensor:
+    r"""``E[(‖∇D(x̂)‖ − 1)²]`` (two-sided), or ``E[max(0, ‖∇D(x̂)‖ − 1)²]`` (one-sided).
+
+    Gulrajani et al. 2017, eq. (3) and its one-sided variant (their appendix); the weight λ
+    multiplies this value in the objective.
+
+    Parameters
+    ----------
+    grad_norms : Tensor, shape (batch,)
+        From :func:`critic_gradient_norms` on interpolates.
+    one_sided : bool, default False
+
+    Examples
+    --------
+    >>> import torch
+    >>> float(gradient_penalty(torch.tensor([0.0, 3.0])))          # ((−1)² + 2²) / 2
+    2.5
+    >>> float(gradient_penalty(torch.tensor([0.0, 3.0]), True))    # (0 + 2²) / 2
+    2.0
+    """
+    excess = grad_norms - 1.0
+    if one_sided:
+        excess = F.relu(excess)
+    return excess.pow(2).mean()
+
+
 class Regularized(Objective):
-    """``base`` with γ₁/2·R1 (real data) and γ₂/2·R2 (generated data) added to D's loss.
+    """``base`` with γ₁/2·R1 (real data), γ₂/2·R2 (generated data) and λ·GP (interpolates) added to D's loss.
 
     The generator's loss is the base objective's. Logs ``r1`` / ``r2`` (the unscaled
-    E‖∇l‖²) when they are active.
+    E‖∇l‖²) and ``gp`` (the unweighted penalty) when they are active.
     """
 
-    def __init__(self, base: Objective, r1: float = 0.0, r2: float = 0.0) -> None:
+    def __init__(self, base: Objective, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
+                 gp_one_sided: bool = False) -> None:
         self.base, self.r1, self.r2 = base, float(r1), float(r2)
+        self.gp, self.gp_one_sided = float(gp), bool(gp_one_sided)
         self.name = base.name
         self.estimate_label = base.estimate_label
         self.defaults = base.defaults
 
     def __repr__(self) -> str:
-        return f"Regularized({self.base!r}, r1={self.r1}, r2={self.r2})"
+        return f"Regularized({self.base!r}, r1={self.r1}, r2={self.r2}, gp={self.gp}, gp_one_sided={self.gp_one_sided})"
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         loss, logs = self.base.discriminator_loss(D, real, fake)
@@ -68,6 +141,11 @@ class Regularized(Objective):
             r2 = gradient_penalty_zero_centred(D, fake)
             loss = loss + 0.5 * self.r2 * r2
             logs["r2"] = r2.detach()
+        if self.gp > 0:
+            gp = gradient_penalty(critic_gradient_norms(D, interpolates(real, fake), create_graph=True),
+                                  self.gp_one_sided)
+            loss = loss + self.gp * gp
+            logs["gp"] = gp.detach()
         return loss, logs
 
     def generator_loss(self, D: nn.Module, fake: Tensor) -> Tensor:

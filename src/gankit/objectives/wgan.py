@@ -24,9 +24,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import Objective
+from .penalty import critic_gradient_norms, gradient_penalty, interpolates
 
 __all__ = ["wasserstein_estimate", "wgan_critic_loss", "wgan_generator_loss", "hinge_discriminator_loss",
-           "hinge_generator_loss", "interpolates", "critic_gradient_norms", "gradient_penalty", "clip_weights_",
+           "hinge_generator_loss", "clip_weights_",
            "lipschitz_estimate", "critic_report", "WGAN", "WGANGP", "WARMUP_STEPS"]
 
 #: The original WGAN code: 100 critic steps for the first 25 generator steps and every 500th.
@@ -74,68 +75,6 @@ def hinge_discriminator_loss(real_out: Tensor, fake_out: Tensor) -> Tensor:
 def hinge_generator_loss(fake_out: Tensor) -> Tensor:
     r"""Hinge-game generator loss ``−E_z[D(G(z))]`` (Miyato et al. 2018, eq. 17)."""
     return -fake_out.mean()
-
-
-def interpolates(real: Tensor, fake: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    r"""``x̂ = εx + (1 − ε)x̃`` with one ``ε ∼ U[0, 1]`` per example (shape (batch, 1, ..., 1)).
-
-    Gulrajani et al. 2017, Algorithm 1: ε is drawn per example, never per coordinate.
-
-    Parameters
-    ----------
-    real, fake : Tensor, shape (batch, *shape)
-    generator : torch.Generator, optional
-        Source of ε (default: torch's global generator).
-
-    Returns
-    -------
-    Tensor, shape (batch, *shape)
-    """
-    if real.shape != fake.shape:
-        raise ValueError(f"real and fake batches differ in shape: {tuple(real.shape)} vs {tuple(fake.shape)}")
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (batch, 1, ..., 1)
-    eps = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
-    return eps * real + (1.0 - eps) * fake
-
-
-def critic_gradient_norms(D: nn.Module, x: Tensor, create_graph: bool = False) -> Tensor:
-    r"""``‖∇_x D(x)‖₂`` for each example, shape (batch,).
-
-    Uses ``∇_x Σ_i D(x_i)``, which is per-example exact when D treats examples
-    independently (no batch norm in D). ``create_graph=True`` keeps the graph so the norms
-    can be differentiated with respect to D's parameters (the gradient penalty).
-    """
-    x = x.detach().requires_grad_(True)
-    with torch.enable_grad():
-        out = D(x)  # (batch,)
-        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)  # (batch, *shape)
-    return grad.reshape(grad.shape[0], -1).norm(dim=1)
-
-
-def gradient_penalty(grad_norms: Tensor, one_sided: bool = False) -> Tensor:
-    r"""``E[(‖∇D(x̂)‖ − 1)²]`` (two-sided), or ``E[max(0, ‖∇D(x̂)‖ − 1)²]`` (one-sided).
-
-    Gulrajani et al. 2017, eq. (3) and its one-sided variant (their appendix); the weight λ
-    multiplies this value in the objective.
-
-    Parameters
-    ----------
-    grad_norms : Tensor, shape (batch,)
-        From :func:`critic_gradient_norms` on interpolates.
-    one_sided : bool, default False
-
-    Examples
-    --------
-    >>> import torch
-    >>> float(gradient_penalty(torch.tensor([0.0, 3.0])))          # ((−1)² + 2²) / 2
-    2.5
-    >>> float(gradient_penalty(torch.tensor([0.0, 3.0]), True))    # (0 + 2²) / 2
-    2.0
-    """
-    excess = grad_norms - 1.0
-    if one_sided:
-        excess = F.relu(excess)
-    return excess.pow(2).mean()
 
 
 @torch.no_grad()
@@ -227,8 +166,9 @@ class WGANGP(_Critic):
     """
 
     name = "wgan-gp"
+    penalises_interpolates = True
     defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9,
-                                "d_steps": 5, "objective.r1": 0.0}
+                                "d_steps": 5, "objective.r1": 0.0, "objective.gp_weight": 10.0}
 
     def __init__(self, weight: float = 10.0, one_sided: bool = False) -> None:
         self.weight, self.one_sided = float(weight), bool(one_sided)

@@ -15,7 +15,6 @@ from ..models import apply_spectral_norm, resolve_model_name
 from ..models.pack import Packed, packed_shape
 from ..models.vae import is_vae
 from ..objectives import Objective, make_objective
-from ..objectives.penalty import Regularized
 from ..registry import MODELS
 from ..train.trainer import seed_everything
 from .preflight import check_names
@@ -76,9 +75,7 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Parts:
     eval_source = None
     if source is None:
         source, eval_source = data_sources(cfg)
-    objective = make_objective(cfg.objective)
-    if cfg.objective.r1 > 0 or cfg.objective.r2 > 0:
-        objective = Regularized(objective, cfg.objective.r1, cfg.objective.r2)
+    objective = make_objective(cfg.objective)  # with its penalties (R1, R2, GP)
     seed_everything(cfg.train.seed)
     model_name = resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
     options = {"vae": cfg.vae} if model_name in VAE_MODELS else {}  # the auto-encoders' [vae] section

@@ -25,7 +25,7 @@ from ..io import append_jsonl
 from .averaging import EMA
 from .trainer import Callback, Trainer
 
-__all__ = ["HealthGuard", "TrainingDiverged", "first_nonfinite", "EXIT_DIVERGED"]
+__all__ = ["HealthGuard", "TrainingDiverged", "first_nonfinite", "nonfinite_terms", "EXIT_DIVERGED"]
 
 #: exit status of ``gankit train`` when training diverged (2 is reserved for bad input)
 EXIT_DIVERGED = 3
@@ -58,6 +58,23 @@ def first_nonfinite(trainer: Trainer, ema: EMA | None = None) -> str | None:
         if not _all_finite(tensors):
             return name
     return None
+
+
+def nonfinite_terms(trainer: Trainer) -> dict[str, float]:
+    """The objective's logged terms of the latest step that are not finite (``{"conj_fake": inf}``).
+
+    The losses are sums of these terms (an f-GAN logs ``t_real`` = E_P[T] and ``conj_fake`` =
+    E_Q[f*(T)], the penalties ``r1``/``gp``), so they say which part of a non-finite loss broke.
+    """
+    latest = {k: v[-1] for k, v in trainer.pending.items() if v and k not in ("d_loss", "g_loss", "estimate")}
+    if not latest:
+        return {}
+    finite = torch.stack([torch.isfinite(t).all() for t in latest.values()]).tolist()  # one sync
+    return {k: float(t) for (k, t), ok in zip(latest.items(), finite) if not ok}
+
+
+def _with_terms(quantity: str, terms: dict[str, float]) -> str:
+    return quantity + (f" ({', '.join(f'{k} = {v}' for k, v in terms.items())})" if terms else "")
 
 
 def _clone(obj: Any) -> Any:
@@ -103,6 +120,7 @@ class HealthGuard(Callback):
         self.low_windows = 0
         self._seen: tuple[Any, int] = (None, 0)  # (the pending d_loss list, entries already checked)
         self._good: dict[str, Any] | None = None
+        self._terms: dict[str, float] = {}  # the objective's non-finite terms at the fault found last
 
     def state_dict(self) -> dict[str, int]:
         return {"rollbacks": self.rollbacks, "low_windows": self.low_windows}
@@ -195,6 +213,7 @@ class HealthGuard(Callback):
                 self.ema.update()
             quantity = first_nonfinite(trainer, self.ema)
             if quantity is not None:
+                self._terms = nonfinite_terms(trainer)
                 self._load(trainer, before)
                 self._good = before
                 return quantity
@@ -209,10 +228,10 @@ class HealthGuard(Callback):
             append_jsonl(self.events, record)
 
     def _stop(self, bad_step: int, good_step: int, quantity: str) -> None:
-        what = "non-finite values" if quantity == "unknown" else f"{quantity} went non-finite"
+        what = "non-finite values" if quantity == "unknown" else f"{_with_terms(quantity, self._terms)} went non-finite"
         extra = f" after {self.rollbacks} rollback(s)" if self.rollbacks else ""
         self._event({"step": good_step, "event": "non_finite", "bad_step": bad_step,
-                     "quantity": quantity, "action": "stop"})
+                     "quantity": quantity, "terms": self._terms, "action": "stop"})
         raise TrainingDiverged(
             f"training diverged {self._where(bad_step, good_step)}: {what}{extra}; the last good state "
             f"(step {good_step}) is saved. Lower train.lr_g/train.lr_d, or resume with "
@@ -226,11 +245,11 @@ class HealthGuard(Callback):
             for group in opt.param_groups:
                 group["lr"] = group["lr"] * f
         lr_g, lr_d = trainer.opt_g.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["lr"]
-        self.warn(f"warning: {quantity} went non-finite {self._where(bad_step, good_step)}; rolled back to step "
-                  f"{good_step} and lowered the learning rates to lr_g={lr_g:.3g}, lr_d={lr_d:.3g} "
+        self.warn(f"warning: {_with_terms(quantity, self._terms)} went non-finite "
+                  f"{self._where(bad_step, good_step)}; rolled back to step {good_step} and lowered the learning rates to lr_g={lr_g:.3g}, lr_d={lr_d:.3g} "
                   f"(rollback {self.rollbacks} of {self.cfg.max_rollbacks})")
         self._event({"step": good_step, "event": "rollback", "bad_step": bad_step, "quantity": quantity,
-                     "lr_g": lr_g, "lr_d": lr_d, "rollback": self.rollbacks})
+                     "terms": self._terms, "lr_g": lr_g, "lr_d": lr_d, "rollback": self.rollbacks})
 
     def _watch_collapse(self, trainer: Trainer, mean_abs: float) -> None:
         if mean_abs < self.cfg.collapse_threshold:
