@@ -24,8 +24,9 @@ __all__ = ["print_json", "warn", "save_array", "format_table", "add_progress", "
            "HelpFormatter", "add_deprecated", "spelled"]
 
 #: the distribution spec grammar, for --help
-SPEC_HELP = ('a 1-D Gaussian mixture "w1*N(m1,s1) + w2*N(m2,s2) + ...": weights w (normalised to sum 1), '
-             "means m, standard deviations s > 0 (not variances); a weight of 1 may be left out: \"N(0,1.5)\"")
+SPEC_HELP = ('a 1-D Gaussian mixture "w1*N(m1,s1) + w2*N(m2,s2) + ...": weights w > 0 summing to 1, '
+             "means m, standard deviations s > 0 (not variances); a single component may drop its weight: "
+             '"N(0,1.5)"')
 
 
 class HelpFormatter(argparse.HelpFormatter):
