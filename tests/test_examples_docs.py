@@ -55,3 +55,11 @@ def test_nb_text_example(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(shlex.split(command)[1:]) == 0
     assert capsys.readouterr().out.splitlines() == printed
+
+
+def test_run_toml_example_resolves_as_the_readme_uses_it(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert "gankit train --config examples/run.toml" in (ROOT / "README.md").read_text()
+    assert main(["train", "--config", "examples/run.toml", "--set", "model.d_width=512", "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    assert 'name = "grid25"' in printed and "d_width = 512" in printed and "lr_d = 0.0002" in printed
