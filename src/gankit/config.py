@@ -33,7 +33,8 @@ from .rules import Checked, bounded, one_of, printable, text
 
 __all__ = ["DataConfig", "ModelConfig", "VAEConfig", "ObjectiveConfig", "TrainConfig", "EvalConfig", "RunConfig",
            "MOVED", "apply_overrides", "from_dict", "to_dict", "load_toml", "dumps_toml", "loads_toml", "parse_toml",
-           "MAX_SEED", "MAX_SAMPLES", "MAX_TOML_DEPTH", "MAX_WIDTH", "MAX_HIDDEN_WEIGHTS"]
+           "MAX_SEED", "MAX_SAMPLES", "MAX_TOML_DEPTH", "MAX_WIDTH", "MAX_HIDDEN_WEIGHTS", "DEFAULT_THREADS",
+           "MAX_THREADS"]
 
 #: keys that moved to another section; a config that still uses one is told the new key
 MOVED = {"model.likelihood": "vae.likelihood", "model.beta": "vae.beta", "model.kl_warmup": "vae.kl_warmup"}
@@ -48,6 +49,8 @@ MAX_TOML_DEPTH = 32
 MAX_WIDTH = 8192
 #: most hidden-layer weights of one MLP network (2**28 float32 weights = 1 GiB, before optimiser state)
 MAX_HIDDEN_WEIGHTS = 2**28
+#: torch CPU threads when none are named (``train.threads = 0``, no ``--threads``; docs/speed.md), and the most
+DEFAULT_THREADS, MAX_THREADS = 1, 1024
 
 
 # --------------------------------------------------------------------------- sections
@@ -138,7 +141,9 @@ class TrainConfig(Checked):
     beta2: float = bounded(0.999, 0, 1, open_hi=True)
     seed: int = bounded(0, 0, MAX_SEED)
     device: str = text("cpu", pattern=r"cpu|auto|cuda(:\d{1,3})?", note="cpu, cuda, cuda:N or auto")
+    threads: int = bounded(0, 0, MAX_THREADS, note=f"0 = the default, {DEFAULT_THREADS}")  # torch CPU threads
     eval_every: int = bounded(500, 0)  # evaluate (metrics, history.jsonl) every N generator steps; 0 = at the end
+    log_every: int = bounded(50, 0, 10**6)  # mean losses into history.jsonl every N steps; 0 = at evaluations
     checkpoint_every: int = bounded(1000, 0)  # write a checkpoint every N generator steps; 0 = at the end
     keep_checkpoints: int = bounded(3, 1)
     progress: bool = True  # a tqdm progress bar

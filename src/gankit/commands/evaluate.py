@@ -8,6 +8,7 @@ from ..config import MAX_SAMPLES, MAX_SEED
 from ..metrics.evaluate import SAMPLERS_KEY
 from ..rules import check_number
 from ..run import Run
+from ..run.threads import THREADS_HELP, set_threads
 from .common import print_json, warn
 
 
@@ -23,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drs", type=int, default=None, metavar="STEPS",
                    help="score discriminator rejection sampling with a ratio classifier fitted for STEPS steps "
                         "(default: the run's eval.drs; 0 = off)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help=f"{THREADS_HELP}; default: the run's train.threads")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -32,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         check_number("-n", args.n, 1, MAX_SAMPLES)
     if args.seed is not None:
         check_number("--seed", args.seed, 0, MAX_SEED)
-    run = Run.load(args.run_dir, warn=warn)
+    set_threads(args.threads)  # the command's own work (loading); the run's sampling follows Run.load's threads
+    run = Run.load(args.run_dir, warn=warn, threads=args.threads)
     cfg = run.cfg
     n = args.n if args.n is not None else cfg.eval.n_samples
     metrics = run.evaluate(n, args.seed, polarity=args.polarity, hpd=args.hpd, drs=args.drs)

@@ -14,6 +14,7 @@ from ..io import CONFIG_FILE, METRICS_FILE, REPORT_FILE
 from ..run import Run, data_name_for, default_out, preset_names, resolve
 from ..run.preflight import check_names, check_resume_changes
 from ..run.seeds import train_seeds
+from ..run.threads import THREADS_HELP
 from ..train.health import EXIT_DIVERGED, TrainingDiverged
 from ..train.trainer import Callback, Trainer, TrainingInterrupted
 from .common import print_json, warn
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, help="generator steps (train.steps)")
     p.add_argument("--seed", type=int, help="seed of Python, NumPy and torch (train.seed)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (train.device)")
+    p.add_argument("--threads", type=int, metavar="N", help=f"{THREADS_HELP} (train.threads)")
     p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<data>-<objective>-seed<seed>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
     p.add_argument("--seeds", type=int, metavar="N",
@@ -59,7 +61,7 @@ def flag_values(args: argparse.Namespace) -> dict[str, object]:
     """The dotted keys the named flags set (``None``: not given)."""
     return {"data.name": data_name_for(args.data) if args.data is not None else None,
             "objective.name": args.objective, "model.name": args.model, "train.steps": args.steps,
-            "train.seed": args.seed, "train.device": args.device,
+            "train.seed": args.seed, "train.device": args.device, "train.threads": getattr(args, "threads", None),
             "train.tensorboard": True if getattr(args, "tensorboard", False) else None}
 
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import torch
 import torch.distributed as dist
 from torch import Tensor
 
@@ -29,7 +30,7 @@ from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_js
 from ..metrics.evaluate import SAMPLERS_KEY, evaluate_discriminator, final_evaluate, sampler_name
 from ..report.tensorboard import require_summary_writer
 from ..rules import check_number
-from ..sampling import check_sampler, fitted_ratio, sample
+from ..sampling import check_sampler, class_generator, fitted_ratio, sample
 from ..train.checkpoint import CheckpointError, list_checkpoints, load_latest, nonfinite_tensors
 from ..train.distributed import DistInfo, check_world_size, init_from_env
 from ..train.health import TrainingDiverged
@@ -40,6 +41,7 @@ from .lock import RunLock
 from .parts import Parts, build, resolve_device
 from .preflight import check_output, check_resume_changes, checkpoint_bytes, dir_is_nonempty
 from .session import Session
+from .threads import resolve_threads, threads
 
 __all__ = ["Run", "DISK_ERRNOS"]
 
@@ -83,8 +85,9 @@ class Run:
         """
         info, device, started = init_from_env(resolve_device(self.cfg.train.device))  # torchrun: DDP group
         try:
-            session = self.prepare(info, device, resume, warn)
-            return self._train(session, progress, callbacks, pictures and self.out is not None)
+            with threads(self.cfg.train.threads):  # train.threads (0: the default), the caller's count restored
+                session = self.prepare(info, device, resume, warn)
+                return self._train(session, progress, callbacks, pictures and self.out is not None)
         except OSError as exc:
             if exc.errno not in DISK_ERRNOS or self.out is None:
                 raise
@@ -191,7 +194,7 @@ class Run:
                 if session.warn is not None:
                     session.warn(f"warning: eval.drs failed; the metrics are the generator's alone: {exc}")
         final.update(wall_time=round(wall, 3), data=cfg.data.name, seed=cfg.train.seed,
-                     objective=cfg.model.name if parts.is_vae else cfg.objective.name)
+                     objective=cfg.model.name if parts.is_vae else cfg.objective.name, threads=torch.get_num_threads())
         if session.info.enabled:
             final["world_size"] = session.info.world_size
         final.update(extra or {})
@@ -214,15 +217,21 @@ class Run:
 
     # ------------------------------------------------------------------ a finished run
     @classmethod
-    def load(cls, run_dir: str | Path, map_location: str = "cpu", warn: Any = None) -> Run:
-        """The run in ``run_dir`` with the weights of its newest usable checkpoint (the averaged G with EMA)."""
+    def load(cls, run_dir: str | Path, map_location: str = "cpu", warn: Any = None, threads: int | None = None) -> Run:
+        """The run in ``run_dir`` with the weights of its newest usable checkpoint (the averaged G with EMA).
+
+        ``threads`` replaces the run's ``train.threads`` for :meth:`sample` and :meth:`evaluate`.
+        """
         run_dir = Path(run_dir)
+        if threads is not None:
+            resolve_threads(threads)  # a bad count fails before anything is read
         if not run_dir.is_dir():
             raise GankitError(f"run directory {str(run_dir)!r} does not exist")
         state = load_latest(run_dir / CHECKPOINT_DIR, map_location=map_location, warn=warn)
         text = state.get("config")
         cfg = loads_toml(text, source=f"config of {run_dir}") if text else load_toml(run_dir / CONFIG_FILE)
-        run = cls(replace(cfg, train=replace(cfg.train, device=str(map_location))), run_dir)
+        chosen = {"threads": threads} if threads is not None else {}
+        run = cls(replace(cfg, train=replace(cfg.train, device=str(map_location), **chosen)), run_dir)
         run.parts, run.state = build(run.cfg), state
         try:
             run.parts.G.load_state_dict(state["G_ema"]["model"] if "G_ema" in state else state["G"])
@@ -254,13 +263,24 @@ class Run:
         return chosen
 
     def sample(self, n: int, seed: int = 0, polarity: float | None = None, hpd: float | None = None,
-               drs: int | None = None) -> Tensor:
-        """``n`` samples (n, *shape) on the CPU; the same seed gives the same samples (see :meth:`sampler`)."""
-        parts, ev = self._fitted(), self.cfg.eval
+               drs: int | None = None, label: int | None = None) -> Tensor:
+        """``n`` samples (n, *shape) on the CPU; the same seed gives the same samples (see :meth:`sampler`).
+
+        ``label``: draw class ``label`` of a conditional model (:func:`gankit.sampling.class_generator`);
+        one :class:`GankitError` line for a model that is not conditional.
+        """
+        parts = self._fitted()
+        if label is not None:
+            parts = replace(parts, G=class_generator(parts.G, label))
         if not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
             raise GankitError(f"n must be an integer in [1, 10**7], got {n!r}")
         check_number("seed", seed, 0, MAX_SEED)
         s = self.sampler(polarity, hpd, drs)
+        with threads(self.cfg.train.threads):
+            return self._draw(parts, n, seed, s)
+
+    def _draw(self, parts: Parts, n: int, seed: int, s: dict[str, Any]) -> Tensor:
+        ev = self.cfg.eval
         ratio = (fitted_ratio(parts.G, parts.source, s["drs"], ev.seed, parts.device, bandwidth=ev.drs_bandwidth,
                               cache=self._ratio_file()) if s["drs"] else None)  # the run's classifier where it matches
         return sample(parts.G, n, seed, parts.device, polarity=s["polarity"], polarity_pool=ev.polarity_pool,
@@ -277,6 +297,10 @@ class Run:
         if n < 1:
             raise GankitError(f"-n must be >= 1, got {n}")
         ev = replace(ev, n_samples=n, w1_samples=min(ev.w1_samples, n), seed=seed, **self.sampler(polarity, hpd, drs))
+        with threads(self.cfg.train.threads):
+            return self._score(parts, ev, n, seed)
+
+    def _score(self, parts: Parts, ev: Any, n: int, seed: int) -> dict[str, Any]:
         metrics = final_evaluate(parts.G, parts.source, ev, parts.device, test=parts.eval_source,
                                  ratio_cache=self._ratio_file())
         if parts.is_vae:  # ELBO, reconstruction NLL and KL on n data draws

@@ -27,6 +27,7 @@ from ..train.seeds import check_supported, fit_replicas
 from .parts import data_sources
 from .preflight import dir_is_nonempty
 from .run import Run
+from .threads import threads
 
 __all__ = ["train_seeds", "summarise"]
 
@@ -68,7 +69,8 @@ def train_seeds(cfg: RunConfig, n_seeds: int, out: str | Path, *, progress: bool
         raise GankitError(f"run directory {str(out)!r} already exists and is not empty; choose another --out")
     runs: list[Run] = []
     try:
-        return _train_locked(cfg, n_seeds, out, runs, progress, pictures, warn)
+        with threads(cfg.train.threads):  # train.threads (0: the default), the caller's count restored
+            return _train_locked(cfg, n_seeds, out, runs, progress, pictures, warn)
     finally:
         for run in runs:
             run.release()

@@ -11,13 +11,14 @@ import torch
 from torch import Tensor, nn
 
 from .checks import check_drs, check_hpd, check_polarity, check_sampler
+from .conditional import class_generator, is_conditional
 from .drs import RatioClassifier, drs_sample, fit_ratio, fitted_ratio
 from .jacobian import hpd_sample, log_density, log_volume, polarity_sample
 from .plain import forward_batched, generate
 
 __all__ = ["generate", "forward_batched", "log_volume", "log_density", "polarity_sample", "hpd_sample", "sample",
            "check_polarity", "check_hpd", "check_sampler", "check_drs", "RatioClassifier", "fit_ratio", "fitted_ratio",
-           "drs_sample"]
+           "drs_sample", "class_generator", "is_conditional"]
 
 
 def sample(G: nn.Module, n: int, seed: int, device: torch.device | str = "cpu", polarity: float = 0.0,
