@@ -14,7 +14,6 @@ from gankit.errors import GankitError
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, make_mlp
 from gankit.models.pack import Packed, packed_shape
 from gankit.objectives import make_objective
-from gankit.objectives.penalty import Regularized
 from gankit.train.averaging import EMA, LRSchedule
 from gankit.train.callbacks import Checkpointer, History
 from gankit.train.checkpoint import list_checkpoints, load_latest
@@ -24,7 +23,7 @@ from gankit.train.stacked import StackedMLP, StackedMLPFunction
 from gankit.train.trainer import Callback, Trainer, TrainingInterrupted, seed_everything
 
 SMALL = ["train.steps=12", "train.batch_size=32", "train.eval_every=4", "train.checkpoint_every=6",
-         "train.health_every=5", "model.g_width=16", "model.d_width=16", "model.g_depth=2", "model.d_depth=2"]
+         "train.health_every=5", "train.log_every=3", "model.g_width=16", "model.d_width=16", "model.g_depth=2", "model.d_depth=2"]
 
 
 class CtrlCAt(Callback):
@@ -46,9 +45,7 @@ def replica(cfg: RunConfig, seed: int, folder, extra: list[Callback] = ()) -> tu
     G, D = make_mlp(c.model, source.shape)
     if c.model.pack > 1:
         D = Packed(make_mlp(c.model, packed_shape(source.shape, c.model.pack))[1], c.model.pack)
-    obj = make_objective(c.objective)
-    if c.objective.r1 or c.objective.r2:
-        obj = Regularized(obj, c.objective.r1, c.objective.r2)
+    obj = make_objective(c.objective)  # with its penalties (R1, R2) as a lone run builds it
     t = Trainer(G, D, obj, source, c.train)
     ema = EMA(G, c.train.ema) if c.train.ema else None
     z, x = torch.randn(64, G.latent_dim, generator=torch.Generator().manual_seed(1)), source.sample(64, torch.Generator())
@@ -61,7 +58,7 @@ def replica(cfg: RunConfig, seed: int, folder, extra: list[Callback] = ()) -> tu
     t.callbacks = [HealthGuard(c.train)]
     t.callbacks += [LRSchedule(c.train.lr_schedule, c.train.lr_final)] if c.train.lr_schedule != "constant" else []
     t.callbacks += [ema] if ema else []
-    t.callbacks += [History(c.train.eval_every, evaluate),
+    t.callbacks += [History(c.train.eval_every, evaluate, log_every=c.train.log_every),
                     Checkpointer(folder, c.train.checkpoint_every, 10, lambda: {"G_ema": ema.state_dict()} if ema else {}),
                     *extra]
     return t, ema
@@ -150,6 +147,7 @@ def test_stacked_trainer_shows_one_progress_bar(tmp_path, capsys):
 
 @pytest.mark.parametrize("bad,why", [(["model.name=dcgan"], "model.name=dcgan"),
                                      (["objective.name=wgan-gp"], "global generator"),
+                                     (["objective.name=fgan:kl", "objective.gp_weight=1.0"], "objective.gp_weight > 0"),
                                      (["model.spectral_norm=true"], "model.spectral_norm"),
                                      (["train.on_nan=rollback"], "train.on_nan=stop"),
                                      (["train.compile=true"], "train.compile"),

@@ -131,10 +131,12 @@ def run_curves_svg(run: RunRecord, estimate_label: str = "") -> bytes | None:
     keys = curve_keys([run.history])
     if not keys:
         return None
-    steps = np.array([_num(r.get("step")) for r in run.history])
+    all_steps = np.array([_num(r.get("step")) for r in run.history])
     panels = []
     for i, k in enumerate(keys):
         ys = np.array([_num(r.get(k)) for r in run.history])
+        ok = np.isfinite(ys)  # losses come every train.log_every steps, metrics every eval_every: one line each
+        steps, ys = all_steps[ok], ys[ok]
         p = _Panel(*_grid_xy(i), steps, ys)
         title = f"estimate: {estimate_label}" if k == "estimate" and estimate_label else _TITLES[k]
         color = COLORS[2] if k in _ORDER[3:] else COLORS[0]
@@ -147,8 +149,9 @@ def run_curves_svg(run: RunRecord, estimate_label: str = "") -> bytes | None:
 
 
 def _aligned(group: Group, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Steps evaluated by every run of the group, and values (runs, steps) at those steps."""
-    common = set.intersection(*({rec.get("step") for rec in r.history} for r in group.runs))
+    """Steps where every run of the group has ``key``, and values (runs, steps) at those steps."""
+    common = set.intersection(*({rec.get("step") for rec in r.history if rec.get(key) is not None}
+                                for r in group.runs))  # (a loss-only record has no metric: not a step of it)
     steps = np.array(sorted(x for x in common if isinstance(x, (int, float))), dtype=float)
     table = [{rec.get("step"): _num(rec.get(key)) for rec in r.history} for r in group.runs]
     vals = np.array([[t.get(s, math.nan) for s in steps] for t in table], dtype=float)

@@ -100,7 +100,8 @@ def plot_losses(history: list[dict[str, Any]], path: str | Path | None = None, t
     ax.set_title("losses (mean since last record)")
     ax.legend()
     for a, k in zip(axes[0, 1:], metric_keys):
-        a.plot(steps, [r.get(k) if r.get(k) is not None else np.nan for r in history], marker=".", color="C2")
+        have = [r for r in history if r.get(k) is not None]  # metrics come with evaluations only, not loss records
+        a.plot([r["step"] for r in have], [r[k] for r in have], marker=".", color="C2")
         a.set_xlabel("generator step")
         a.set_title(k)
     return save_figure(fig, path, title=title)

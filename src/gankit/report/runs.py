@@ -24,6 +24,8 @@ __all__ = ["RunRecord", "Group", "load_run_record", "group_runs", "METRIC_KEYS",
 
 #: final metrics shown in headlines and comparison tables, in order
 METRIC_KEYS = ("modes", "high_quality", "reverse_kl", "w1")
+#: keys only an evaluation writes into a history record (vector data: w1; images: frechet_distance; VAEs: eval_elbo)
+EVALUATED_KEYS = frozenset({"w1", "modes", "frechet_distance", "classes_covered", "eval_elbo"})
 #: config keys that do not change what a run computes (or are the seed), ignored when grouping
 IGNORED_KEYS = frozenset({"train.seed", "train.progress", "train.checkpoint_every", "train.keep_checkpoints",
                           "train.device", "train.snapshots", "train.tensorboard", "train.threads", "train.log_every"})
@@ -134,7 +136,9 @@ def load_run_record(path: str | Path) -> RunRecord:
         if not isinstance(final, dict) or not _is_step(final.get("step", 0)):
             raise GankitError(f"{str(metrics_path)!r} must hold one JSON object whose step is an integer")
     else:
-        final = dict(history[-1]) if history else {}
+        # the last evaluation (records in between hold only the losses, every train.log_every steps)
+        final = dict(next((r for r in reversed(history) if not EVALUATED_KEYS.isdisjoint(r)), history[-1])
+                     if history else {})
     pictures = {name: path / name for name in ("samples.png", "training.gif", "losses.png") if (path / name).is_file()}
     return RunRecord(path, config, text, history, final, finished, pictures)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,12 @@ class Session:
         self.writes = out is not None and info.is_main
         self.history_path = out / HISTORY_FILE if self.writes else None
         self.schedules, self.ema = schedule_callbacks(parts)  # LR schedule, EMA of G
-        self.history = History(cfg.train.eval_every, eval_fn(parts, self.ema), self.history_path)
-        self.guard = HealthGuard(cfg.train, self.history_path, warn=warn, ema=self.ema)  # it updates the EMA
+        t = cfg.train
+        self.history = History(t.eval_every, eval_fn(parts, self.ema), self.history_path, log_every=t.log_every)
+        # the guard checks on every step with a history record, as it does at evaluations: a record takes the
+        # losses it has not yet seen (health_every at a divisor of log_every; the defaults are both 50)
+        guard_cfg = replace(t, health_every=math.gcd(t.health_every, t.log_every)) if t.log_every else t
+        self.guard = HealthGuard(guard_cfg, self.history_path, warn=warn, ema=self.ema)  # it updates the EMA
         self.ranks = RankStates(cfg.train.checkpoint_every) if info.enabled else None
         self.checkpointer: Checkpointer | None = None
         #: the config as the user resolved it (under torchrun the parts carry each rank's own device)

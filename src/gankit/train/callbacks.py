@@ -38,17 +38,21 @@ def check_finite_logs(trainer: Trainer) -> None:
 
 
 class History(Callback):
-    """Every ``every`` steps and at the end: mean losses since the last record, plus metrics.
+    """Records of training: the mean losses since the last record every ``log_every`` steps, and the
+    metrics every ``every`` steps and at the end.
 
-    ``evaluate(trainer) -> dict`` computes the metrics; each record goes to ``history.jsonl``
-    (when ``path`` is set) and to :attr:`records`.
+    Losses stay 0-d tensors on the device between records (one host sync per record, none per
+    step); ``evaluate(trainer) -> dict`` computes the metrics. Each record goes to
+    ``history.jsonl`` (when ``path`` is set) and to :attr:`records`; :attr:`last` is the latest
+    record, :attr:`evaluated` the latest one with metrics.
     """
 
     def __init__(self, every: int, evaluate: Callable[[Trainer], dict[str, float]] | None = None,
-                 path: Path | None = None) -> None:
-        self.every, self.evaluate, self.path = every, evaluate, path
+                 path: Path | None = None, log_every: int = 0) -> None:
+        self.every, self.evaluate, self.path, self.log_every = every, evaluate, path, log_every
         self.records: list[dict[str, Any]] = []
         self.last: dict[str, Any] = {}
+        self.evaluated: dict[str, Any] = {}
         self._t0 = 0.0
         self._elapsed0 = 0.0
 
@@ -56,22 +60,29 @@ class History(Callback):
         self._t0 = time.perf_counter()
         self._elapsed0 = float(self.last.get("time", 0.0))
 
-    def record(self, trainer: Trainer) -> dict[str, Any]:
+    def record(self, trainer: Trainer, metrics: bool = True) -> dict[str, Any]:
+        """Write one record: the mean losses since the last one, and (``metrics``) the evaluation."""
         rec: dict[str, Any] = {"step": trainer.step}
         check_finite_logs(trainer)
         rec.update(trainer.pop_logs())
-        if self.evaluate is not None:
+        if metrics and self.evaluate is not None:
             rec.update(self.evaluate(trainer))
         rec["time"] = round(self._elapsed0 + time.perf_counter() - self._t0, 3)
         self.records.append(rec)
         self.last = rec
+        if metrics:
+            self.evaluated = rec
         if self.path is not None:
             append_jsonl(self.path, rec)
         return rec
 
     def on_step_end(self, trainer: Trainer) -> None:
-        if self.every and trainer.step % self.every == 0 and trainer.step < trainer.cfg.steps:
-            self.record(trainer)
+        step = trainer.step
+        if step >= trainer.cfg.steps:
+            return  # the end: on_train_end records with metrics
+        evaluate = bool(self.every) and step % self.every == 0
+        if evaluate or (self.log_every and step % self.log_every == 0):
+            self.record(trainer, metrics=evaluate)
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self.last.get("step") != trainer.step:  # ``last`` survives a resume, ``records`` does not
@@ -93,9 +104,11 @@ class ProgressBar(Callback):
     def on_step_end(self, trainer: Trainer) -> None:
         if trainer.step % self.every and trainer.step != trainer.cfg.steps:
             return
-        post = {k[0]: f"{float(trainer.pending[k][-1]):.3f}" for k in ("d_loss", "g_loss") if trainer.pending.get(k)}
         last = self.history.last if self.history is not None else {}
-        post.update({k: f"{last[k]:.3g}" for k in self.keys if isinstance(last.get(k), float)})
+        post = {k[0]: f"{float(trainer.pending[k][-1]):.3f}" for k in ("d_loss", "g_loss") if trainer.pending.get(k)}
+        post = post or {k[0]: f"{last[k]:.3f}" for k in ("d_loss", "g_loss") if isinstance(last.get(k), float)}
+        shown = (self.history.evaluated or last) if self.history is not None else {}
+        post.update({k: f"{shown[k]:.3g}" for k in self.keys if isinstance(shown.get(k), float)})
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(trainer.step - self._shown)
         self._shown = trainer.step

@@ -70,7 +70,8 @@ def check_supported(cfg: RunConfig, n_seeds: int, data_shape: tuple[int, ...] | 
     refusals = [
         (model not in ("mlp", "auto"), f"model.name={cfg.model.name}: --seeds stacks MLP weights into batched "
          "matrix products; other architectures are not stacked"),
-        (obj == "wgan-gp", "objective.name=wgan-gp: its penalty draws interpolation points from torch's global "
+        (obj == "wgan-gp" or cfg.objective.gp_weight > 0, f"objective.name={obj} with objective.gp_weight > 0: "
+         "its penalty draws interpolation points from torch's global "
          "generator, which N replicas in one process cannot each reproduce"),
         (not (obj in ("ns", "minimax", "hinge", "wgan", "wgan-gp") or obj.startswith("fgan:")),
          f"objective.name={obj}: --seeds supports {SUPPORTED}"),
@@ -115,6 +116,8 @@ class StackedTrainer(Trainer):
         obj = r0.objective
         self._r1, self._r2 = (obj.r1, obj.r2) if isinstance(obj, Regularized) else (0.0, 0.0)
         self._base = obj.base if isinstance(obj, Regularized) else obj
+        if isinstance(obj, Regularized) and obj.gp > 0:  # (check_supported says so first, with the setting)
+            raise GankitError("--seeds cannot vectorise a gradient penalty on interpolates (objective.gp_weight > 0)")
         if not isinstance(self._base, (LogitObjective, WGAN)):
             raise GankitError(f"--seeds cannot vectorise objective {obj.name!r}; it supports {SUPPORTED}")
         G = stack_generators([r.G for r in replicas])  # (on the replicas' device)
@@ -229,7 +232,7 @@ class ReplicaCallbacks(Callback):
         self._seen: list[tuple[int, int]] = [(-1, -1)] * len(st.replicas)
         c = st.cfg
         self.every = [e for e in (getattr(c, "eval_every", 0), getattr(c, "checkpoint_every", 0),
-                                  getattr(c, "health_every", 0)) if e]
+                                  getattr(c, "health_every", 0), getattr(c, "log_every", 0)) if e]
 
     def _twin(self, j: int) -> Callback:
         reps = self.st.replicas
