@@ -141,7 +141,8 @@ class GAN(RunEstimator):
     generator_, discriminator_ : nn.Module
         The run's generator (the averaged one with ``train.ema``) and discriminator.
     history_ : list of dict
-        The evaluation records of ``fit``.
+        The records of ``fit`` (``history.jsonl``): mean losses every ``train.log_every`` steps, and the
+        metrics (the generator's own; a sampler's under ``samplers``) every ``train.eval_every`` steps.
     config_ : RunConfig
         The resolved config.
     run_ : Run
@@ -175,15 +176,15 @@ class GAN(RunEstimator):
         self.generator_, self.discriminator_, self.objective_ = run.parts.G, run.parts.D, run.parts.objective
 
     def sample(self, n: int, seed: int = 0, polarity: float | None = None, hpd: float | None = None,
-               drs: int | None = None) -> Tensor:
+               drs: int | None = None, label: int | None = None) -> Tensor:
         """``n`` samples (n, *shape); the same seed gives the same samples.
 
         With no sampler named, the run's own (``eval.polarity``, ``eval.hpd`` or ``eval.drs``;
         none in the ``default`` preset); ``polarity``, ``hpd`` or ``drs`` name one that replaces it
-        (:mod:`gankit.sampling`).
+        (:mod:`gankit.sampling`). ``label``: class ``label`` of a conditional model (others refuse it).
         """
         self._check_fitted()
-        return self.run_.sample(n, seed, polarity=polarity, hpd=hpd, drs=drs)
+        return self.run_.sample(n, seed, polarity=polarity, hpd=hpd, drs=drs, label=label)
 
     @torch.no_grad()
     def score(self, x: Tensor | np.ndarray) -> float:
@@ -195,7 +196,8 @@ class GAN(RunEstimator):
         return float(-F.softplus(-logits).mean())
 
     def evaluate(self, n_samples: int | None = None, seed: int | None = None) -> dict[str, float]:
-        """The metrics of ``gankit eval`` on fresh samples (default ``eval.n_samples``, ``eval.seed``)."""
+        """The metrics of ``gankit eval`` on fresh samples (default ``eval.n_samples``, ``eval.seed``): the
+        generator's own, and the run's sampler's under ``samplers``."""
         self._check_fitted()
         return self.run_.evaluate(n_samples, seed)
 

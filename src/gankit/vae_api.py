@@ -30,8 +30,9 @@ API
 
 ``sample``, ``score``, ``elbo``, ``reconstruct`` and ``encode`` raise
 :class:`~gankit.errors.GankitError` before ``fit``. Learned state: ``decoder_``,
-``encoder_``, ``history_`` (evaluation records: ``loss``, ``recon``, ``kl``, ``elbo``,
-``eval_elbo``, ...), ``config_``, ``source_``, ``n_steps_``, ``device_``.
+``encoder_``, ``history_`` (records: the mean ``loss``, ``recon``, ``kl``, ``elbo`` every
+``train.log_every`` steps; evaluations add ``eval_elbo``, ...), ``config_``, ``source_``,
+``n_steps_``, ``device_``.
 
 Example
 -------
