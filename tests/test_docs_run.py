@@ -1,0 +1,201 @@
+"""Every shell and python block of README.md and docs/*.md runs as written, and prints what the docs quote.
+
+How blocks are found, run and shortened: the docstring of tests/docs_blocks.py. In short: each
+block is one test (``doc:line`` of its opening fence), run in a temporary directory holding a copy
+of ``examples/``; ``gankit`` lines run in-process through ``gankit.cli.main`` and must exit 0
+without a deprecation notice; python blocks run in a subprocess; ``gankit train`` and the
+``GAN``/``VAE`` calls of python blocks are shortened by the harness (fewer steps, smaller
+evaluations; the tables in docs_blocks.py). ``GANKIT_DOCS_FULL=1`` runs everything unshortened
+(minutes; not part of ``make test``).
+
+SKIP names every line that is not run, with why. The test fails on any other command it does not
+know how to run, and on a SKIP entry that no longer matches a line.
+
+The quoted numbers checked (the tests after the block test): the emd example's text and JSON
+(docs/wasserstein.md), the feature network lines of ``gankit metrics-net train`` and the digits FD
+floor and network hash of ``gankit eval`` (docs/images.md), ``nb-text`` on examples/reviews.csv,
+naive Bayes and the GMMs on digits (docs/vae_classic.md), the objective defaults ``--print-config``
+shows (docs/wasserstein.md), max |f** - f| of ``theory conjugate`` (docs/theory.md); slow: the
+``theory optimal-d`` and ``theory variational`` outputs (docs/theory.md) and the 300-step run of
+docs/speed.md.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+import torch
+
+from docs_blocks import ROOT, Block, command_lines, expand, expand_globs, runnable_blocks, shorten, shorten_python
+from gankit.cli import main
+
+BENCHMARK = "a benchmark script (minutes to hours of CPU); its output is the table next to it"
+SYNOPSIS = "a usage synopsis with placeholders (SPEC, NAME|all), not a command (lead's doc: fence it as text)"
+#: (doc, text in the line): why the line is not run
+SKIP = {
+    ("README.md", "make demo   #"): "creates .venv and installs gankit (network); its `gankit train` runs below",
+    ("README.md", "make test   #"): "runs the whole test suite, this test included",
+    ("README.md", "make demo TORCH_INDEX="): "downloads and installs PyTorch (network)",
+    ("README.md", "make setup PIP_ARGS="): "installs from a placeholder mirror (network)",
+    ("docs/speed.md", 'python -c "while True: pass" &'): "a busy process that never ends (the load of the timing's "
+                                                         "second row); the loop below runs without it",
+    ("docs/images.md", "python benchmarks/digits_suite.py"): BENCHMARK,
+    ("docs/leaderboard.md", "python benchmarks/toy_suite.py"): BENCHMARK,
+    ("docs/theory.md", "python benchmarks/fgan_fit_targets.py"): BENCHMARK,
+    ("docs/wasserstein.md", "python benchmarks/wgan_toy.py"): BENCHMARK,
+    ("docs/wasserstein.md", "python benchmarks/wgan_critic.py"): BENCHMARK,
+    ("docs/theory.md", "gankit divergence --p"): SYNOPSIS,
+    ("docs/theory.md", "gankit theory variational --p SPEC"): SYNOPSIS,
+    ("docs/theory.md", "gankit theory fgan-fit [--target SPEC]"): SYNOPSIS,
+}
+#: blocks that stay slow when shortened (marked slow: not in make test)
+SLOW: set[str] = set()
+BLOCKS = runnable_blocks()
+
+
+def _skips(block: Block) -> dict[int, str]:
+    return {n: why for n, t in command_lines(block) for (doc, key), why in SKIP.items() if doc == block.doc and key in t}
+
+
+def gankit(argv: list[str]) -> tuple[str, str]:
+    """Run ``gankit argv`` in-process; (stdout, stderr). Exit status 0 and no deprecation notice required."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:  # argparse
+            rc = exc.code
+    torch.set_num_threads(1)
+    assert rc == 0, f"gankit {shlex.join(argv)} exited with {rc}:\n{err.getvalue()[-3000:]}"
+    assert "deprecated" not in err.getvalue(), f"gankit {shlex.join(argv)}: {err.getvalue()}"
+    return out.getvalue(), err.getvalue()
+
+
+def _run_commands(block: Block, commands: list[list[str]], monkeypatch) -> list[str]:
+    """Run recorded commands in order; stdout of each."""
+    printed = []
+    for argv in commands:
+        word, args = argv[0], expand_globs(argv[1:])
+        if word == "cd":
+            monkeypatch.chdir(args[0])
+            printed.append("")
+            continue
+        assert word == "gankit", f"{block.id}: '{shlex.join(argv)}' is not a gankit command: add it to SKIP with why"
+        out, _ = gankit(shorten(args))
+        for (doc, key), check in OUTPUT_CHECKS.items():
+            if doc == block.doc and key in shlex.join(argv):
+                check(out, (ROOT / doc).read_text())
+        printed.append(out)
+    return printed
+
+
+def _run_console(block: Block, tmp_path: Path, skips: dict[int, str], monkeypatch) -> None:
+    """``$ `` lines are commands; the lines after each are what it prints."""
+    steps: list[tuple[int, str, list[str]]] = []
+    for n, t in block.lines:
+        if t.startswith("$ "):
+            steps.append((n, t[2:], []))
+        elif steps:
+            steps[-1][2].append(t)
+    for n, command, quoted in steps:
+        if n in skips:
+            continue
+        [out] = _run_commands(block, expand(command, tmp_path), monkeypatch)
+        key = (block.doc, command.split(" -", 1)[0])
+        if key in LOOSE_OUTPUT:
+            LOOSE_OUTPUT[key](out.splitlines(), quoted)
+        else:
+            assert out.splitlines() == quoted, f"{block.doc}:{n} `{command}` printed\n{out}"
+
+
+def _run_python(block: Block, tmp_path: Path) -> None:
+    code = shorten_python(block.text)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=1200,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg",
+                               "GANKIT_CACHE": str(tmp_path / ".cache")})
+    assert proc.returncode == 0, f"{block.id} (as run:\n{code}\n) failed:\n{proc.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("block", [pytest.param(b, id=b.id, marks=[pytest.mark.slow] * (b.id in SLOW))
+                                   for b in BLOCKS])
+def test_doc_block_runs(block, tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / ".cache"))
+    if block.lang == "python":
+        return _run_python(block, tmp_path)
+    skips = _skips(block)
+    runs = [n for n, _ in command_lines(block) if n not in skips]
+    if not runs:
+        pytest.skip("; ".join(f"{block.doc}:{n}: {why}" for n, why in skips.items()))
+    if any(t.startswith("$ ") for _, t in block.lines):
+        return _run_console(block, tmp_path, skips, monkeypatch)
+    script = "\n".join("" if n in skips else t for n, t in block.lines)
+    _run_commands(block, expand(script, tmp_path), monkeypatch)
+
+
+def test_every_skip_entry_names_a_command_line():
+    for doc, key in SKIP:
+        hits = [n for b in BLOCKS if b.doc == doc for n, t in command_lines(b) if key in t]
+        assert hits, f"SKIP entry ({doc!r}, {key!r}) matches no command line: remove it"
+
+
+def test_blocks_are_found():
+    ids = {b.id.split(":")[0] for b in BLOCKS}
+    assert {"README.md", "docs/vae_classic.md", "docs/wasserstein.md", "docs/images.md"} <= ids
+    assert any(b.lang == "python" for b in BLOCKS)
+
+
+# --- quoted numbers -----------------------------------------------------------------------------
+
+def _feature_net_lines(printed: list[str], quoted: list[str]) -> None:
+    """docs/images.md: the shipped line exactly; a retrained net within the doc's 1.5 points and 2 %."""
+    assert len(printed) == len(quoted) == 4
+    assert printed[1] == quoted[1] and printed[3] == quoted[3]
+    acc = [float(re.search(r"test accuracy ([\d.]+)", line).group(1)) for line in printed[:2]]
+    floor = [float(re.search(r"FD floor ([\d.]+)", line).group(1)) for line in printed[:2]]
+    assert abs(acc[0] - acc[1]) <= 0.015 and abs(floor[0] / floor[1] - 1) <= 0.02
+
+
+def _digits_eval_numbers(out: str, doc: str) -> None:
+    """docs/images.md's table of the shipped network: hash and FD floor (all 1,438 training images) as
+    `gankit eval` prints them (scored again with -n 1438 when the shortened run scores fewer)."""
+    record = json.loads(out)
+    if record["fd_samples"] < 1438:
+        record = json.loads(gankit(["eval", record["run_dir"], "--json", "-n", "1438"])[0])
+    assert record["fd_samples"] == 1438
+    sha = re.search(r"weights SHA-256 \| `([0-9a-f]{64})`", doc).group(1)
+    floor = re.search(r"\| FD floor \| ([\d.]+) ", doc).group(1)
+    assert record["feature_net"] == sha[:16] and record["feature_net_provenance"] == "shipped"
+    assert f"{record['frechet_floor']:.{len(floor.split('.')[1])}f}" == floor
+
+
+#: console commands whose printed lines may differ by machine: (doc, command up to its first option) -> check
+LOOSE_OUTPUT = {("docs/images.md", "gankit metrics-net train"): _feature_net_lines}
+#: (doc, text in the command) -> check(stdout, doc text), run after the command of a block
+OUTPUT_CHECKS = {("docs/images.md", "gankit eval runs/digits --json"): _digits_eval_numbers}
+
+
+def _doc(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
+def test_quoted_nb_text_output(tmp_path, monkeypatch):
+    """docs/vae_classic.md: the nb-text command (without its optional --json) prints the block after it."""
+    text = _doc("docs/vae_classic.md")
+    command = re.search(r"^gankit classic nb-text .*$", text, re.M).group(0)
+    command = re.sub(r"\s*\[[^\]]*\]", "", command)
+    quoted = text[text.index("the command above prints"):].split("```")[1].strip("\n").splitlines()
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    out, _ = gankit(shlex.split(command)[1:])
+    assert out.splitlines() == quoted
