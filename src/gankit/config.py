@@ -118,8 +118,9 @@ class ObjectiveConfig(Checked):
     clip: float = bounded(0.01, 0, open_lo=True)  # wgan: clip critic weights to [-clip, clip] (Arjovsky et al.)
     #: wgan: the original code's schedule, 100 critic steps for the first 25 generator steps and every 500th
     wgan_warmup: bool = False
-    gp_weight: float = bounded(10.0, 0)  # wgan-gp: weight λ of the gradient penalty (Gulrajani et al.: 10)
-    gp_one_sided: bool = False  # wgan-gp: penalise only gradient norms above 1, λ·E[max(0, ‖∇D‖ − 1)²]
+    #: λ of the penalty λ·E(‖∇D(x̂)‖ − 1)² on interpolates (Gulrajani et al.), any objective; 0 = off (wgan-gp: 10)
+    gp_weight: float = bounded(0.0, 0)
+    gp_one_sided: bool = False  # penalise only gradient norms above 1, λ·E[max(0, ‖∇D‖ − 1)²]
     #: f-GAN generator loss: maximise E_Q[g_f(V)] (f-GAN §3.2) or minimise the bound
     generator_loss: str = one_of("nonsaturating", "saturating")
     r1: float = bounded(0.0, 0)  # γ of R1 = γ/2·E‖∇D(x)‖² on real data (Mescheder et al. 2018); 0 = off
