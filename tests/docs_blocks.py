@@ -33,13 +33,18 @@ Shortening (not with GANKIT_DOCS_FULL=1)
 ----------------------------------------
 Done by the harness, never by the product; the tables below are all of it.
 
-- ``gankit train``: ``--steps N`` becomes ``max(10, N // 100)`` (``--resume`` runs keep their
-  order: 5000 then 8000 become 50 then 80), a run without ``--steps`` gets ``--steps 20``;
-  ``--seeds N`` becomes ``min(N, 2)``; a new run gets ``--set`` for every key of TRAIN_SETS that
-  the line does not set itself, and ``eval.drs=20`` when its ``--preset``/``--config`` asks for
-  rejection sampling (the preset's 2,000 classifier steps). ``--print-config`` is not changed.
+- ``gankit train``:
+  - ``--steps N`` becomes ``max(10, N // 200)`` (``--resume`` runs keep their order: 5000 then
+    8000 become 25 then 40); a run without ``--steps`` gets ``--steps 10``;
+  - ``--seeds N`` becomes ``min(N, 2)``;
+  - ``--threads N`` becomes ``--threads 1`` (the suite runs one torch thread per process,
+    tests/conftest.py; two threads on a busy machine are many times slower);
+  - a new run gets ``--set`` for every key of TRAIN_SETS that the line does not set itself, and
+    ``eval.drs=20`` when its ``--preset``/``--config`` asks for rejection sampling (the preset's
+    2,000 classifier steps);
+  - ``--print-config`` lines are not changed.
 - python blocks: every ``GAN(...)``/``VAE(...)`` call is rewritten (``ast``): ``steps=N`` as
-  above (20 when absent), plus ``**{...}`` of TRAIN_SETS (and ``eval.drs`` as above).
+  above (10 when absent), plus ``**{...}`` of TRAIN_SETS (and ``eval.drs`` as above).
 """
 
 from __future__ import annotations
@@ -65,13 +70,14 @@ FULL = os.environ.get("GANKIT_DOCS_FULL") == "1"
 
 #: ``--set`` keys of a shortened new run (a key the command sets itself is left alone)
 TRAIN_SETS = {
-    "train.eval_every": 50,  # with 10-80 steps: evaluations and checkpoints at the end (and at 50)
+    "train.eval_every": 50,  # with 10-40 steps: one evaluation and checkpoint, at the end
     "train.checkpoint_every": 50,
     "eval.n_samples": 200,
     "eval.w1_samples": 200,
     "train.snapshots": False,  # no frames or training.gif
 }
 DRS_STEPS = 20
+DEFAULT_STEPS = 10  # a run whose steps the command does not give
 
 
 @dataclass
@@ -172,7 +178,7 @@ def expand_globs(argv: list[str]) -> list[str]:
 # --- shortening ---------------------------------------------------------------------------------
 
 def shorter_steps(n: int) -> int:
-    return max(10, n // 100)
+    return max(10, n // 200)
 
 
 def _asks_for_drs(preset: str | None, config: str | None) -> bool:
@@ -194,7 +200,9 @@ def shorten(argv: list[str]) -> list[str]:
         i = argv.index("--steps") + 1
         argv[i] = str(shorter_steps(int(argv[i])))
     else:
-        argv += ["--steps", "20"]
+        argv += ["--steps", str(DEFAULT_STEPS)]
+    if "--threads" in argv:  # the suite runs one torch thread per process (tests/conftest.py)
+        argv[argv.index("--threads") + 1] = "1"
     if "--seeds" in argv:
         i = argv.index("--seeds") + 1
         argv[i] = str(min(int(argv[i]), 2))
@@ -221,7 +229,7 @@ class _ShortenCalls(ast.NodeTransformer):
         if "steps" in kws and isinstance(kws["steps"].value, ast.Constant):
             kws["steps"].value = ast.Constant(shorter_steps(kws["steps"].value.value))
         elif "steps" not in kws:
-            node.keywords.append(ast.keyword("steps", ast.Constant(20)))
+            node.keywords.append(ast.keyword("steps", ast.Constant(DEFAULT_STEPS)))
         preset = kws["preset"].value.value if "preset" in kws and isinstance(kws["preset"].value, ast.Constant) else None
         sets = dict(TRAIN_SETS) | ({"eval.drs": DRS_STEPS} if _asks_for_drs(preset, None) else {})
         node.keywords.append(ast.keyword(None, ast.Dict([ast.Constant(k) for k in sets],
