@@ -35,7 +35,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from docs_blocks import ROOT, Block, command_lines, expand, expand_globs, runnable_blocks, shorten, shorten_python
+from docs_blocks import (FULL, ROOT, Block, command_lines, expand, expand_globs, runnable_blocks, shorten,
+                         shorten_python)
 from gankit.cli import main
 
 BENCHMARK = "a benchmark script (minutes to hours of CPU); its output is the table next to it"
@@ -153,6 +154,29 @@ def test_blocks_are_found():
     ids = {b.id.split(":")[0] for b in BLOCKS}
     assert {"README.md", "docs/vae_classic.md", "docs/wasserstein.md", "docs/images.md"} <= ids
     assert any(b.lang == "python" for b in BLOCKS)
+
+
+def test_harness_expands_without_running(tmp_path):
+    """bash only expands: loops, variables and quotes are resolved, an unknown command is recorded, not run."""
+    script = ('for s in 0 1; do gankit train --seed $s --out "runs/a $s"; done   # a comment\n'
+              'touch made-by-bash\nnice -n 5 gankit list [--json]\ngankit report runs/*')
+    assert expand(script, tmp_path) == [["gankit", "train", "--seed", "0", "--out", "runs/a 0"],
+                                        ["gankit", "train", "--seed", "1", "--out", "runs/a 1"],
+                                        ["touch", "made-by-bash"], ["gankit", "list", "--json"],
+                                        ["gankit", "report", "runs/*"]]
+    assert not (tmp_path / "made-by-bash").exists()
+
+
+@pytest.mark.skipif(FULL, reason="GANKIT_DOCS_FULL=1 does not shorten")
+def test_harness_shortens_only_what_the_line_does_not_set():
+    argv = shorten(["train", "--steps", "5000", "--threads", "2", "--set", "eval.n_samples=9"])
+    assert argv[:5] == ["train", "--steps", "25", "--threads", "1"]
+    assert "eval.n_samples=9" in argv and "eval.n_samples=200" not in argv and "train.eval_every=50" in argv
+    assert shorten(["train", "--resume", "runs/g"]) == ["train", "--resume", "runs/g", "--steps", "10"]
+    assert "eval.drs=20" in shorten(["train", "--preset", "grid25-best"])
+    assert shorten(["train", "--print-config"]) == ["train", "--print-config"]
+    code = shorten_python("g = GAN(steps=3000, seed=0).fit()\nv = VAE.load('runs/v')")
+    assert code.startswith("g = GAN(steps=15, seed=0, **{'train.eval_every': 50") and "VAE.load('runs/v')" in code
 
 
 # --- quoted numbers -----------------------------------------------------------------------------
