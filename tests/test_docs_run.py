@@ -56,7 +56,7 @@ SKIP = {
     ("docs/wasserstein.md", "python benchmarks/wgan_critic.py"): BENCHMARK,
     ("docs/theory.md", "gankit divergence --p"): SYNOPSIS,
     ("docs/theory.md", "gankit theory variational --p SPEC"): SYNOPSIS,
-    ("docs/theory.md", "gankit theory fgan-fit [--target SPEC]"): SYNOPSIS,
+    ("docs/theory.md", "gankit theory fgan-fit [--"): SYNOPSIS,
 }
 #: blocks that stay slow when shortened (marked slow: not in make test)
 SLOW: set[str] = set()
@@ -67,7 +67,7 @@ def _skips(block: Block) -> dict[int, str]:
     return {n: why for n, t in command_lines(block) for (doc, key), why in SKIP.items() if doc == block.doc and key in t}
 
 
-def gankit(argv: list[str], deprecated_ok: bool = False) -> tuple[str, str]:
+def gankit(argv: list[str]) -> tuple[str, str]:
     """Run ``gankit argv`` in-process; (stdout, stderr). Exit status 0 and no deprecation notice required."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -77,7 +77,7 @@ def gankit(argv: list[str], deprecated_ok: bool = False) -> tuple[str, str]:
             rc = exc.code
     torch.set_num_threads(1)
     assert rc == 0, f"gankit {shlex.join(argv)} exited with {rc}:\n{err.getvalue()[-3000:]}"
-    assert deprecated_ok or "deprecated" not in err.getvalue(), f"gankit {shlex.join(argv)}: {err.getvalue()}"
+    assert "deprecated" not in err.getvalue(), f"gankit {shlex.join(argv)}: {err.getvalue()}"
     return out.getvalue(), err.getvalue()
 
 
@@ -284,7 +284,7 @@ def test_quoted_optimal_d_output():
     text = _doc("docs/theory.md")
     command = re.search(r"\*\*Measured\*\* \(`(gankit theory optimal-d[^`]*)`", text).group(1)
     quoted = text[text.index(command):].split("```")[1].strip("\n").splitlines()
-    out, _ = gankit([*shlex.split(command)[1:], "--no-progress"], deprecated_ok=True)  # theory.md: --plot (lead's)
+    out, _ = gankit([*shlex.split(command)[1:], "--no-progress"])
     lines = out.splitlines()
     start = lines.index(quoted[0])
     assert lines[start:start + len(quoted)] == quoted
@@ -294,12 +294,12 @@ def test_quoted_optimal_d_output():
 def test_quoted_variational_table():
     """docs/theory.md: the variational table (exact, bound by quadrature, ratio) from its command (4 x 3 s)."""
     text = _doc("docs/theory.md")
-    command = re.search(r"`(gankit theory variational [^`]*--name NAME[^`]*)`", text).group(1)
+    command = re.search(r"`(gankit theory variational [^`]*(?:--name|--divergence) NAME[^`]*)`", text).group(1)
     rows = re.findall(r"^\| (\w+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", text.split(command, 1)[1], re.M)
     assert len(rows) == 4
     for name, exact, bound, ratio in rows:
         argv = shlex.split(command.replace("NAME", name))[1:] + ["--json", "--no-progress"]
-        r = json.loads(gankit(argv, deprecated_ok=True)[0])  # theory.md: --name (lead's)
+        r = json.loads(gankit(argv)[0])
         row = r["divergences"][name]
         got = [row["exact"], row["bound_quadrature"], row["bound_quadrature"] / row["exact"]]
         assert [f"{g:.4f}" for g in got[:2]] + [f"{got[2]:.3f}"] == [exact, bound, ratio], name
