@@ -313,3 +313,16 @@ def test_quoted_threads_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = json.loads(gankit(["train", "--steps", "300", "--threads", "1", "--no-progress", "--json", "--out", "t1"])[0])
     assert f"{r['w1']:.{len(w1.split('.')[1])}f}" == w1 and int(r["modes"]) == int(modes)
+
+
+@pytest.mark.slow
+def test_quoted_vae_ring8_run(tmp_path, monkeypatch):
+    """docs/vae_classic.md: the 1,000-step VAE on ring8 (unshortened, 20 s) ends with the quoted numbers."""
+    text = " ".join(_doc("docs/vae_classic.md").split())
+    m = re.search(r"ring8 \(`(gankit train --model vae --data ring8 --steps 1000)`.*?`eval_elbo` = (−?[\d.]+) nats, "
+                  r"KL ([\d.]+), (\d+) of 8 modes, ([\d.]+) % high-quality samples, W1 ([\d.]+)", text)
+    monkeypatch.chdir(tmp_path)
+    r = json.loads(gankit([*shlex.split(m.group(1))[1:], "--json", "--no-progress", "--out", "vae"])[0])
+    elbo, kl, modes, hq, w1 = m.group(2, 3, 4, 5, 6)
+    assert f"{r['eval_elbo']:.2f}" == elbo.replace("−", "-") and f"{r['eval_kl']:.2f}" == kl
+    assert int(r["modes"]) == int(modes) and f"{100 * r['high_quality']:.1f}" == hq and f"{r['w1']:.3f}" == w1
