@@ -53,7 +53,6 @@ import ast
 import glob
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import tomllib

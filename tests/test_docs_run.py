@@ -40,8 +40,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from docs_blocks import (FULL, ROOT, Block, command_lines, expand, expand_globs, runnable_blocks, shorten,
-                         shorten_python)
+from docs_blocks import (
+    FULL,
+    ROOT,
+    Block,
+    command_lines,
+    expand,
+    expand_globs,
+    runnable_blocks,
+    shorten,
+    shorten_python,
+)
 from gankit.cli import main
 
 BENCHMARK = "a benchmark script (minutes to hours of CPU); its output is the table next to it"
