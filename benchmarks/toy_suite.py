@@ -37,6 +37,7 @@ from gankit.config import RunConfig, apply_overrides, from_dict, load_toml, to_d
 from gankit.metrics.evaluate import sampler_kwargs
 from gankit.objectives.defaults import with_objective_defaults
 from gankit.registry import DIVERGENCES, OBJECTIVES
+from gankit.run.presets import resolve
 
 DATASETS = ("ring8", "grid25")
 
@@ -110,8 +111,11 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     objectives = args.objectives if args.objectives is not None else registered_objectives()
     for data in args.data:
         for obj in objectives:
+            if args.preset:  # exactly `gankit train --preset P --data DATA --objective OBJ`
+                rows.append((obj, resolve(args.preset, flags={"data.name": data, "objective.name": obj}).cfg))
+                continue
             cfg = apply_overrides(RunConfig(), {"data.name": data, "objective.name": obj})
-            # as `gankit train --objective OBJ` does: the objective's own training defaults
+            # the library defaults with the objective's own training defaults
             # (WGAN: RMSProp 5e-5, 5 critic steps; WGAN-GP: Adam 1e-4 β (0.5, 0.9), ...)
             rows.append((obj, with_objective_defaults(cfg, explicit={"data.name", "objective.name"})))
     for path in args.configs:
@@ -210,6 +214,8 @@ def progress_bar(total: int, no_progress: bool) -> Any:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
+    p.add_argument("--preset", default=None, help="objective rows start from this preset (e.g. default: what "
+                   "`gankit train --objective OBJ` trains); without it, from the library defaults")
     p.add_argument("--objectives", nargs="*", default=None,
                    help="objective names (default: every registered one; give none to run only --configs)")
     p.add_argument("--configs", nargs="*", default=[], metavar="FILE.toml", help="extra rows from TOML configs")

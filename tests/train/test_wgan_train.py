@@ -94,8 +94,10 @@ def test_print_config_shows_the_objective_defaults(capsys):
     assert (t.optimizer, t.lr_d, t.lr_g, t.d_steps) == ("rmsprop", 5e-5, 5e-5, 5)
     assert cfg.objective.clip == 0.01
     assert main(["train", "--objective", "wgan-gp", "--print-config"]) == 0
-    t = loads_toml(capsys.readouterr().out).train
-    assert (t.optimizer, t.lr_d, t.lr_g, t.beta1, t.beta2, t.d_steps) == ("adam", 1e-4, 1e-4, 0.5, 0.9, 5)
+    gp = loads_toml(capsys.readouterr().out)
+    t = gp.train
+    assert (t.optimizer, t.lr_d, t.lr_g, t.beta1, t.beta2, t.d_steps) == ("adam", 1e-3, 1e-3, 0.5, 0.9, 5)
+    assert (gp.objective.gp_weight, gp.objective.r1) == (1.0, 0.0)
     assert main(["train", "--objective", "hinge", "--print-config"]) == 0
     # hinge has no defaults of its own: the default preset's train settings, unchanged
     assert loads_toml(capsys.readouterr().out).train == resolve().cfg.train

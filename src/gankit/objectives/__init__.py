@@ -74,7 +74,7 @@ def _wgan(cfg) -> Objective:
     return WGAN(cfg.clip, cfg.wgan_warmup)
 
 
-@OBJECTIVES.register("wgan-gp", help="WGAN-GP: critic with gradient penalty objective.gp_weight (Adam 1e-4, β (0.5, 0.9))")
+@OBJECTIVES.register("wgan-gp", help="WGAN-GP: critic with gradient penalty objective.gp_weight (1; Adam 1e-3, β (0.5, 0.9), 5 critic steps)")
 def _wgan_gp(cfg) -> Objective:
     return WGANGP(cfg.gp_weight, cfg.gp_one_sided)
 

@@ -161,14 +161,18 @@ class WGAN(_Critic):
 class WGANGP(_Critic):
     """WGAN-GP (Gulrajani et al. 2017): critic loss ``E_Q[D] − E_P[D] + λ·GP``.
 
-    Defaults from the authors' code: λ = 10, 5 critic steps, Adam lr 1e-4, β = (0.5, 0.9).
+    Training defaults (``defaults``): 5 critic steps and Adam β = (0.5, 0.9) from the authors' code, λ = 1 and
+    lr 1e-3 measured on ring8 (the paper's λ = 10, lr 1e-4: ``--set objective.gp_weight=10 --set train.lr_g=1e-4
+    --set train.lr_d=1e-4``).
     Logs ``gp`` (the unweighted penalty) besides ``estimate``.
     """
 
     name = "wgan-gp"
     penalises_interpolates = True
-    defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9,
-                                "d_steps": 5, "objective.r1": 0.0, "objective.gp_weight": 10.0}
+    # Adam β (0.5, 0.9) and 5 critic steps as in the authors' code; their λ = 10 and lr 1e-4 leave ring8 at
+    # 13.6 % high quality, W1 0.157 after 3,000 steps of the default preset; λ = 1 and lr 1e-3: 93.9 %, W1 0.035
+    defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.9,
+                                "d_steps": 5, "objective.r1": 0.0, "objective.gp_weight": 1.0}
 
     def __init__(self, weight: float = 10.0, one_sided: bool = False) -> None:
         self.weight, self.one_sided = float(weight), bool(one_sided)
