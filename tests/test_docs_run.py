@@ -14,7 +14,8 @@ know how to run, and on a SKIP entry that no longer matches a line.
 The quoted numbers checked, each read from the doc, not copied into the test:
 
 - docs/wasserstein.md: the emd example's printed lines and JSON (console block); the values
-  ``gankit train --objective wgan --print-config`` shows;
+  ``gankit train --objective wgan --print-config`` shows; the per-objective defaults table (wgan,
+  wgan-gp) and gp_weight's default;
 - docs/images.md: the ``shipped`` line of ``gankit metrics-net train`` exactly, the retrained one
   within the doc's 1.5 points / 2 % (console block); the shipped network's hash and FD floor as
   ``gankit eval`` of a digits run prints them;
@@ -34,6 +35,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -278,6 +280,23 @@ def test_quoted_objective_defaults():
     lines = gankit(["train", "--objective", "wgan", "--print-config"])[0].splitlines()
     values = re.findall(r"`([^`]+)`", quoted.group(1))
     assert values and all(v in lines for v in values), (values, lines)
+
+
+def test_quoted_objective_defaults_table():
+    """docs/wasserstein.md: the per-objective defaults table and gp_weight's default against --print-config."""
+    text = _doc("docs/wasserstein.md")
+    rows = re.findall(r"^\| `(wgan|wgan-gp)` \| (\w+) \| ([\de.-]+) \| ([^|]+) \| (\d+) \|", text, re.M)
+    assert [r[0] for r in rows] == ["wgan", "wgan-gp"]
+    for name, optimizer, lr, betas, d_steps in rows:
+        cfg = tomllib.loads(gankit(["train", "--objective", name, "--print-config"])[0])
+        t = cfg["train"]
+        assert (t["optimizer"], t["lr_g"], t["lr_d"], t["d_steps"]) == (optimizer, float(lr), float(lr), int(d_steps))
+        if betas.strip() != "–":
+            assert (t["beta1"], t["beta2"]) == tuple(float(b) for b in betas.strip(" ()").split(","))
+    gp = re.search(r"^\| `gp_weight` \| ([\d.]+) for `wgan-gp`, else 0 \|", text, re.M).group(1)
+    cfg = tomllib.loads(gankit(["train", "--objective", "wgan-gp", "--print-config"])[0])
+    assert cfg["objective"]["gp_weight"] == float(gp)
+    assert tomllib.loads(gankit(["train", "--print-config"])[0])["objective"]["gp_weight"] == 0
 
 
 @pytest.mark.xfail(strict=True, reason="docs/theory.md (lead's) quotes max |f** - f| <= 3e-14; "
