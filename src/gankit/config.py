@@ -121,6 +121,7 @@ class ObjectiveConfig(Checked):
     #: λ of the penalty λ·E(‖∇D(x̂)‖ − 1)² on interpolates (Gulrajani et al.), any objective; 0 = off (wgan-gp: 10)
     gp_weight: float = bounded(0.0, 0)
     gp_one_sided: bool = False  # penalise only gradient norms above 1, λ·E[max(0, ‖∇D‖ − 1)²]
+    gp_target: float = bounded(1.0, 0, open_lo=True)  # the Lipschitz constant K aimed at: ‖∇D‖/K in place of ‖∇D‖
     #: f-GAN generator loss: maximise E_Q[g_f(V)] (f-GAN §3.2) or minimise the bound
     generator_loss: str = one_of("nonsaturating", "saturating")
     r1: float = bounded(0.0, 0)  # γ of R1 = γ/2·E‖∇D(x)‖² on real data (Mescheder et al. 2018); 0 = off

@@ -87,6 +87,12 @@ def test_every_fgan_gets_the_lipschitz_critic_by_default(capsys):
     # the user's setting wins, even when it equals the library default
     assert main(["train", "--objective", "fgan:kl", "--set", "objective.gp_weight=0", "--print-config"]) == 0
     assert loads_toml(capsys.readouterr().out).objective.gp_weight == 0.0
+    # the divergences whose critic needs a flatter slope on grid25 carry their own row
+    for name in ("neyman", "pearson", "total_variation", "kl", "jeffrey"):
+        assert main(["train", "--objective", f"fgan:{name}", "--print-config"]) == 0
+        assert loads_toml(capsys.readouterr().out).objective.gp_target == 0.25
+    assert main(["train", "--objective", "fgan:reverse_kl", "--print-config"]) == 0
+    assert loads_toml(capsys.readouterr().out).objective.gp_target == 1.0
     # ns keeps no penalty on interpolates
     assert main(["train", "--print-config"]) == 0
     assert loads_toml(capsys.readouterr().out).objective.gp_weight == 0.0
@@ -115,3 +121,20 @@ def test_penalised_fgan_bound_stays_finite_where_supports_are_disjoint():
     free, lipschitz = fit(0.0), fit(10.0)
     assert not math.isfinite(free) or free > 30  # the bound runs away
     assert lipschitz == pytest.approx(15.0, rel=0.1)
+
+
+def test_gp_target_divides_the_norm_as_tf_gan_does():
+    norms = torch.tensor([0.0, 3.0])
+    # TF-GAN's wasserstein_gradient_penalty: (‖g‖/target − 1)²
+    assert float(gradient_penalty(norms, target=2.0)) == pytest.approx(((0 - 1) ** 2 + (1.5 - 1) ** 2) / 2)
+    assert float(gradient_penalty(norms, one_sided=True, target=2.0)) == pytest.approx(0.25 / 2)
+    D = nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))
+    with torch.no_grad():
+        D[0].weight.copy_(torch.tensor([[0.3, 0.4]]))  # slope 0.5
+    for target, want in ((0.5, 0.0), (0.25, 1.0)):
+        obj = make_objective(ObjectiveConfig("fgan:total_variation", gp_weight=1.0, gp_one_sided=True,
+                                             gp_target=target))
+        assert obj.gp_target == target
+        gp = obj.discriminator_loss(D, torch.randn(8, 2), torch.randn(8, 2))[1]["gp"]
+        assert float(gp) == pytest.approx(want, abs=1e-6)
+    assert make_objective(ObjectiveConfig("wgan-gp", gp_weight=1.0, gp_target=0.5)).target == 0.5

@@ -76,7 +76,7 @@ def _wgan(cfg) -> Objective:
 
 @OBJECTIVES.register("wgan-gp", help="WGAN-GP: critic with gradient penalty objective.gp_weight (1; Adam 1e-3, β (0.5, 0.9), 5 critic steps)")
 def _wgan_gp(cfg) -> Objective:
-    return WGANGP(cfg.gp_weight, cfg.gp_one_sided)
+    return WGANGP(cfg.gp_weight, cfg.gp_one_sided, cfg.gp_target)
 
 
 @OBJECTIVES.register("hinge", help="hinge game: D minimises E relu(1 - D(x)) + E relu(1 + D(G(z))); G: -E D(G(z))")
@@ -95,5 +95,5 @@ def make_objective(cfg) -> Objective:
     objective = OBJECTIVES.get(cfg.name)(cfg)
     gp = 0.0 if objective.penalises_interpolates else cfg.gp_weight
     if cfg.r1 > 0 or cfg.r2 > 0 or gp > 0:
-        objective = Regularized(objective, cfg.r1, cfg.r2, gp, cfg.gp_one_sided)
+        objective = Regularized(objective, cfg.r1, cfg.r2, gp, cfg.gp_one_sided, cfg.gp_target)
     return objective

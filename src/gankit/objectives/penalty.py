@@ -86,8 +86,11 @@ def critic_gradient_norms(D: nn.Module, x: Tensor, create_graph: bool = False) -
     return grad.reshape(grad.shape[0], -1).norm(dim=1)
 
 
-def gradient_penalty(grad_norms: Tensor, one_sided: bool = False) -> Tensor:
-    r"""``E[(‖∇D(x̂)‖ − 1)²]`` (two-sided), or ``E[max(0, ‖∇D(x̂)‖ − 1)²]`` (one-sided).
+def gradient_penalty(grad_norms: Tensor, one_sided: bool = False, target: float = 1.0) -> Tensor:
+    r"""``E[(‖∇D(x̂)‖/K − 1)²]`` (two-sided), or ``E[max(0, ‖∇D(x̂)‖/K − 1)²]`` (one-sided), ``K = target``.
+
+    ``target`` is the Lipschitz constant aimed at, with TF-GAN's convention (``target`` of
+    ``tfgan.losses.wasserstein_gradient_penalty``): the norm is divided by it.
 
     Gulrajani et al. 2017, eq. (3) and its one-sided variant (their appendix); the weight λ
     multiplies this value in the objective.
@@ -106,7 +109,7 @@ def gradient_penalty(grad_norms: Tensor, one_sided: bool = False) -> Tensor:
     >>> float(gradient_penalty(torch.tensor([0.0, 3.0]), True))    # (0 + 2²) / 2
     2.0
     """
-    excess = grad_norms - 1.0
+    excess = grad_norms / target - 1.0
     if one_sided:
         excess = F.relu(excess)
     return excess.pow(2).mean()
@@ -120,15 +123,16 @@ class Regularized(Objective):
     """
 
     def __init__(self, base: Objective, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
-                 gp_one_sided: bool = False) -> None:
+                 gp_one_sided: bool = False, gp_target: float = 1.0) -> None:
         self.base, self.r1, self.r2 = base, float(r1), float(r2)
-        self.gp, self.gp_one_sided = float(gp), bool(gp_one_sided)
+        self.gp, self.gp_one_sided, self.gp_target = float(gp), bool(gp_one_sided), float(gp_target)
         self.name = base.name
         self.estimate_label = base.estimate_label
         self.defaults = base.defaults
 
     def __repr__(self) -> str:
-        return f"Regularized({self.base!r}, r1={self.r1}, r2={self.r2}, gp={self.gp}, gp_one_sided={self.gp_one_sided})"
+        return (f"Regularized({self.base!r}, r1={self.r1}, r2={self.r2}, gp={self.gp}, "
+                f"gp_one_sided={self.gp_one_sided}, gp_target={self.gp_target})")
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         loss, logs = self.base.discriminator_loss(D, real, fake)
@@ -143,7 +147,7 @@ class Regularized(Objective):
             logs["r2"] = r2.detach()
         if self.gp > 0:
             gp = gradient_penalty(critic_gradient_norms(D, interpolates(real, fake), create_graph=True),
-                                  self.gp_one_sided)
+                                  self.gp_one_sided, self.gp_target)
             loss = loss + self.gp * gp
             logs["gp"] = gp.detach()
         return loss, logs

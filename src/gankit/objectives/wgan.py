@@ -174,15 +174,15 @@ class WGANGP(_Critic):
     defaults: dict[str, Any] = {"optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.9,
                                 "d_steps": 5, "objective.r1": 0.0, "objective.gp_weight": 1.0}
 
-    def __init__(self, weight: float = 10.0, one_sided: bool = False) -> None:
-        self.weight, self.one_sided = float(weight), bool(one_sided)
+    def __init__(self, weight: float = 10.0, one_sided: bool = False, target: float = 1.0) -> None:
+        self.weight, self.one_sided, self.target = float(weight), bool(one_sided), float(target)
 
     def __repr__(self) -> str:
-        return f"WGANGP(weight={self.weight}, one_sided={self.one_sided})"
+        return f"WGANGP(weight={self.weight}, one_sided={self.one_sided}, target={self.target})"
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         real_out, fake_out = D(real), D(fake)  # (batch,), (batch,)
         norms = critic_gradient_norms(D, interpolates(real, fake), create_graph=True)  # (batch,)
-        gp = gradient_penalty(norms, self.one_sided)
+        gp = gradient_penalty(norms, self.one_sided, self.target)
         loss = wgan_critic_loss(real_out, fake_out) + self.weight * gp
         return loss, {"estimate": wasserstein_estimate(real_out, fake_out).detach(), "gp": gp.detach()}
