@@ -17,6 +17,7 @@ from . import __version__
 from .commands import COMMANDS
 from .commands.common import HelpFormatter
 from .errors import GankitError
+from .run.threads import set_threads
 
 __all__ = ["main", "build_parser"]
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``gankit`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if args.command not in ("train", "sample", "eval"):  # those apply a run's own train.threads
+            set_threads(getattr(args, "threads", None))
         return int(args.func(args) or 0)
     except GankitError as exc:
         sys.stderr.write(f"gankit: error: {exc}\n")

@@ -22,7 +22,7 @@ from ..data.toy import is_mixture_spec
 from ..errors import GankitError
 from ..registry import DATA
 from ..rules import check_number
-from .common import print_json, save_array
+from .common import add_threads, print_json, save_array
 
 #: largest --seed: scikit-learn takes random_state in [0, 2**32 - 1]
 MAX_CLASSIC_SEED = 2**32 - 1
@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--top-k", type=int, default=10, help="most indicative words shown per class (default 10)")
     t.add_argument("--alpha", type=float, default=1.0, help="Laplace/Lidstone smoothing (default 1)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
+    add_threads(t)
     t.set_defaults(func=run_nb_text)
     for name, helptext in (("gmm", "Gaussian mixture (EM) on a data source"),
                            ("naive-bayes", "Gaussian naive Bayes p(x|y)p(y) on a labelled data source")):
@@ -55,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("-n", "--samples", type=int, default=0, metavar="N", help="also draw N samples (needs -o)")
         q.add_argument("-o", "--output", metavar="FILE.npy", help="where to write the samples (.npy or .csv)")
         q.add_argument("--json", action="store_true", help="print one JSON object")
+        add_threads(q)
         q.set_defaults(func=run_density, model=name)
     p.set_defaults(func=lambda args: _usage(p))
 

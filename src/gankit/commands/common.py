@@ -19,8 +19,9 @@ import numpy as np
 
 from ..errors import GankitError
 from ..io import atomic_write_bytes, json_safe
+from ..run.threads import THREADS_HELP
 
-__all__ = ["print_json", "warn", "save_array", "format_table", "add_progress", "progress_arg", "SPEC_HELP",
+__all__ = ["add_threads", "print_json", "warn", "save_array", "format_table", "add_progress", "progress_arg", "SPEC_HELP",
            "HelpFormatter", "add_deprecated", "spelled"]
 
 #: the distribution spec grammar, for --help
@@ -66,6 +67,11 @@ def add_deprecated(p: argparse.ArgumentParser, old: str, dest: str, new: str, **
 def spelled(args: argparse.Namespace, dest: str, flag: str) -> str:
     """The flag the user typed for ``dest``: ``flag``, or the deprecated spelling they used (for error messages)."""
     return getattr(args, "_spelled", {}).get(dest, flag)
+
+
+def add_threads(p: argparse.ArgumentParser) -> None:
+    """``--threads N`` (torch CPU threads; :func:`gankit.cli.main` applies it before the command runs)."""
+    p.add_argument("--threads", type=int, default=None, metavar="N", help=THREADS_HELP)
 
 
 def print_json(obj: Any) -> None:

@@ -13,7 +13,7 @@ from ..data.toy import parse_mixture
 from ..divergences import divergence, divergence_names, get_divergence, monte_carlo_divergence
 from ..errors import GankitError
 from ..rules import check_number
-from .common import SPEC_HELP, add_deprecated, format_table, print_json, spelled
+from .common import SPEC_HELP, add_deprecated, add_threads, format_table, print_json, spelled
 
 __all__ = ["register", "run", "json_numbers", "parse_spec"]
 
@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo samples")
     p.add_argument("--json", action="store_true",
                    help='one JSON object, "divergences" keyed by name; infinite values are the string "inf"')
+    add_threads(p)
     p.set_defaults(func=run)
 
 

@@ -12,7 +12,7 @@ import math
 
 from ..divergences.emd_io import MAX_P, emd_command
 from ..errors import GankitError
-from .common import add_deprecated, print_json, spelled
+from .common import add_deprecated, add_threads, print_json, spelled
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_deprecated(p, "--plan", "output", "-o/--output", metavar="PLAN.npy")
     p.add_argument("--normalize", action="store_true", help="rescale both weight sets to total mass 1")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_threads(p)
     p.set_defaults(func=run)
 
 

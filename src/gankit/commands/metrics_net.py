@@ -22,7 +22,7 @@ from ..metrics.classifier import (
     weights_blob,
 )
 from ..metrics.feature_net import describe
-from .common import add_progress, print_json, progress_arg
+from .common import add_progress, add_threads, print_json, progress_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("-o", "--output", required=True, metavar="FILE.pt", help="where to write the weights (.pt)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     add_progress(t)
+    add_threads(t)
     t.set_defaults(func=run_train)
 
 

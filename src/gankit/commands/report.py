@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import GankitError
 from ..report.html import load_runs, summary, write_report
-from .common import add_deprecated, print_json
+from .common import add_deprecated, add_threads, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default="gankit report", help="page title")
     p.add_argument("--json", action="store_true",
                    help="also print the comparison (mean/std/n per group and metric) as one JSON object")
+    add_threads(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output:
         out = Path(args.output)
+        if out.suffix.lower() != ".html":
+            raise GankitError(f"-o/--output of a report must end in .html (a self-contained HTML page), got {str(out)!r}")
     else:
         out = Path(args.run_dirs[0]) / "report.html" if len(args.run_dirs) == 1 else Path("report.html")
     path = write_report(args.run_dirs, out, title=args.title)

@@ -23,7 +23,16 @@ from ..theory.conjugate import check_biconjugate, plot_conjugate
 from ..theory.fgan_fit import DEFAULT_TARGET, fit_table, plot_fits
 from ..theory.optimal_d import DEFAULT_DATA, DEFAULT_GEN, optimal_discriminator, plot_optimal_d
 from ..theory.variational import plot_variational, variational_estimate
-from .common import SPEC_HELP, add_deprecated, add_progress, format_table, print_json, progress_arg, spelled
+from .common import (
+    SPEC_HELP,
+    add_deprecated,
+    add_progress,
+    add_threads,
+    format_table,
+    print_json,
+    progress_arg,
+    spelled,
+)
 from .divergence import json_numbers, parse_spec
 
 __all__ = ["register"]
@@ -75,6 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="exact expectations on a grid (default) or minibatches of samples")
     q.add_argument("--steps", type=int, default=1000, help="Adam steps (default 1000)")
     _common(q)
+    add_threads(q)
     q.set_defaults(func=_optimal_d)
 
     q = tsub.add_parser("fgan-fit", help="f-GAN section 4: fit N(mu, sigma) to a mixture; compare with the exact optimum",
@@ -86,11 +96,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--expectation", choices=("grid", "samples"), default="grid",
                    help="exact expectations on a grid (default) or minibatches as in the paper (slower)")
     _common(q)
+    add_threads(q)
     q.set_defaults(func=_fgan_fit)
 
     q = tsub.add_parser("conjugate", help="plot f and f*, check f** = f numerically")
     _divergence(q, "kl", "divergence (default kl)")
     _common(q, progress=False)
+    add_threads(q)
     q.set_defaults(func=_conjugate)
 
     q = tsub.add_parser("variational", help="estimate D_f(P||Q) from below by training only the critic",
@@ -100,6 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _divergence(q, "kl", "divergence or all (default kl)")
     q.add_argument("--steps", type=int, default=1000, help="critic steps (default 1000)")
     _common(q)
+    add_threads(q)
     q.set_defaults(func=_variational)
 
 
