@@ -72,7 +72,8 @@ def check_supported(cfg: RunConfig, n_seeds: int, data_shape: tuple[int, ...] | 
          "matrix products; other architectures are not stacked"),
         (obj == "wgan-gp" or cfg.objective.gp_weight > 0, f"objective.name={obj} with objective.gp_weight > 0: "
          "its penalty draws interpolation points from torch's global "
-         "generator, which N replicas in one process cannot each reproduce"),
+         "generator, which N replicas in one process cannot each reproduce; set objective.gp_weight=0 "
+         "(objective.r2, which --seeds stacks, is an alternative penalty: docs/theory.md)"),
         (not (obj in ("ns", "minimax", "hinge", "wgan", "wgan-gp") or obj.startswith("fgan:")),
          f"objective.name={obj}: --seeds supports {SUPPORTED}"),
         (bool(cfg.model.spectral_norm), "model.spectral_norm=true: its power-iteration vectors are per-model "
