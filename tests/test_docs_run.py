@@ -312,8 +312,9 @@ def test_quoted_conjugate_error_bound():
 
 
 @pytest.mark.slow
-def test_quoted_optimal_d_output():
+def test_quoted_optimal_d_output(tmp_path, monkeypatch):
     """docs/theory.md: `gankit theory optimal-d` with its defaults prints the quoted block (10 s)."""
+    monkeypatch.chdir(tmp_path)  # its -o picture goes here, not into the working tree
     text = _doc("docs/theory.md")
     command = re.search(r"\*\*Measured\*\* \(`(gankit theory optimal-d[^`]*)`", text).group(1)
     quoted = text[text.index(command):].split("```")[1].strip("\n").splitlines()
