@@ -10,6 +10,7 @@ import torch
 
 from gankit.config import RunConfig, apply_overrides
 from gankit.train.checkpoint import load_latest
+from gankit.train.trainer import Callback
 
 TINY = [
     "model.g_width=16", "model.d_width=16", "model.g_depth=2", "model.d_depth=2",
@@ -67,3 +68,13 @@ def history(run_dir: Path) -> list[dict[str, Any]]:
     for r in recs:
         r.pop("time", None)
     return recs
+
+
+class Attach(Callback):
+    """Hands the trainer to a data source that reads its step (``source.trainer``) when training starts."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    def on_train_start(self, trainer) -> None:
+        self.source.trainer = trainer

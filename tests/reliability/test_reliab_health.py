@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from reliab_helpers import assert_same_tree, final_state, tiny_args, tiny_config
+from reliab_helpers import Attach, assert_same_tree, final_state, tiny_args, tiny_config
 
 import gankit.run.parts as run_mod
 from gankit.cli import main
@@ -40,14 +40,6 @@ class NanSource(DataSource):
                                                          or t.opt_d.param_groups[0]["lr"] == self.only_lr):
             x[0, 0] = float("nan")
         return x
-
-
-class Attach(Callback):
-    def __init__(self, source: NanSource) -> None:
-        self.source = source
-
-    def on_train_start(self, trainer) -> None:
-        self.source.trainer = trainer
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, source: DataSource) -> None:

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from reliab_helpers import tiny_config
+from reliab_helpers import Attach, tiny_config
 
 import gankit.run.parts as run_mod
 from gankit.data.toy import DataSource, ring8
 from gankit.run import Run
 from gankit.train.health import TrainingDiverged, nonfinite_terms
-from gankit.train.trainer import Callback
 
 torch.set_num_threads(1)
 
@@ -30,14 +29,6 @@ class BadBatch(DataSource):
         if self.trainer is not None and self.trainer.step == self.at - 1:
             x[0, 0] = self.value
         return x
-
-
-class Attach(Callback):
-    def __init__(self, source: BadBatch) -> None:
-        self.source = source
-
-    def on_train_start(self, trainer) -> None:
-        self.source.trainer = trainer
 
 
 def _diverge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, objective: str, value: float) -> TrainingDiverged:
