@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   — create .venv, install gankit, run the default training run with its report
-#   make test   — create .venv, install gankit[dev], run the test suite
+#   make test   — create .venv, install gankit[dev,lab,search,ray], run the test suite
 # constraints.txt pins torch's version (2.13.0), not its build: which build pip picks depends on the
 # index. PyPI's Linux x86-64 torch is the CUDA build (it pulls the nvidia-* libraries, several GB);
 # for the CPU-only build (a 192 MB wheel) give the PyTorch CPU index:
@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip $(PIP_ARGS)
 	$(if $(TORCH_INDEX),$(PY) -m pip install -q -c $(CONSTRAINTS) $(PIP_ARGS) --index-url $(TORCH_INDEX) torch)
-	$(PY) -m pip install -q -c $(CONSTRAINTS) $(PIP_ARGS) -e ".[dev]"
+	$(PY) -m pip install -q -c $(CONSTRAINTS) $(PIP_ARGS) -e ".[dev,lab,search,ray]"
 	touch $@
 
 setup: $(VENV)/.installed
