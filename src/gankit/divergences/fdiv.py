@@ -16,7 +16,7 @@ hellinger          (√u − 1)²                            t/(1 − t), t < 1 
 jeffrey            (u − 1) log u                        W + 1/W + t − 2, ℝ              v
 js                 ½[u log u − (u+1) log((u+1)/2)]      −½ log(2 − e^{2t}), t < ½log2   ½(log 2 − log(1+e^{−v}))
 gan                u log u − (u+1) log(u+1)             −log(1 − e^t), t < 0            −log(1 + e^{−v})
-total_variation    ½|u − 1|                             t, |t| ≤ ½                      ½ tanh(v)
+total_variation    ½|u − 1|                             max(t, −½), t ≤ ½               ½ tanh(v)
 alpha:<α>          (u^α − 1 − α(u − 1))/(α(α − 1))      see :mod:`gankit.divergences.alpha`
 =================  ===================================  ==============================  ========================
 
@@ -27,6 +27,9 @@ against a numeric Legendre transform:
 * **pearson**: ``f*(t) = −1`` for ``t < −2``: over ratios ``u ≥ 0`` the supremum sits at
   ``u = 0`` there (the table's ``t²/4 + t`` takes ``u ∈ ℝ``). Same maximiser
   ``T* = f'(p/q) ≥ −2``, a tighter bound, and ``f** = f``.
+* **total_variation**: ``f*(t) = −½`` for ``t < −½`` (the table's ``t`` on ``|t| ≤ ½``): over
+  ``u ≥ 0`` the supremum of ``tu − ½|u − 1|`` sits at ``u = 0`` there, so ``dom f* = (−∞, ½]``.
+  The activation ``½ tanh`` stays inside ``(−½, ½)``, where both agree: training is unchanged.
 * **js**: the paper's ``f`` generates twice its own ``D_JS``; we halve it (``f*`` and ``g_f``
   rescaled) so that ``D_JS ∈ [0, log 2]`` and ``D_GAN = 2·D_JS − log 4`` exactly.
 * **gan** is the one row with ``f(1) ≠ 0``: ``f(1) = −log 4``, so ``D_GAN(P‖P) = −log 4``.
@@ -307,9 +310,9 @@ GAN = _make(
 )
 
 TOTAL_VARIATION = _make(
-    "total_variation", "½|u − 1|", "total_variation", Interval(-0.5, 0.5, True, True),
+    "total_variation", "½|u − 1|", "total_variation", Interval(hi=0.5, hi_closed=True),
     f=lambda u: _pos(u, 0.5 * torch.abs(u - 1.0)),
-    conjugate=lambda t: _inside(t, torch.abs(t) <= 0.5, lambda t: t, 0.0),
+    conjugate=lambda t: _inside(t, t <= 0.5, lambda t: torch.clamp(t, min=-0.5), 0.0),  # max(t, −½): u* = 0 below −½
     activation=lambda v: 0.5 * torch.tanh(v),
     conjugate_activation=lambda v: 0.5 * torch.tanh(v),
     f_prime=lambda u: 0.5 * torch.sign(u - 1.0),  # a subgradient at u = 1

@@ -52,7 +52,9 @@ def _t_grid(div: FDivergence) -> np.ndarray:
     steps = np.geomspace(1e-9, 1.0, 400)
     left = lo + (mid - lo) * steps  # dense near lo
     right = hi - (hi - mid) * steps  # dense near hi
-    t = np.unique(np.concatenate([left, right, [mid], np.linspace(lo, hi, 2001)]))
+    # plus steps of 1/200 on [-10, 10]: a kink of f* at a simple number (total variation's max(t, −½)) is a grid point
+    near = np.linspace(-10.0, 10.0, 4001)
+    t = np.unique(np.concatenate([left, right, [mid], np.linspace(lo, hi, 2001), near[(near >= lo) & (near <= hi)]]))
     return t[div.domain.contains(t) & np.isfinite(div.conjugate(t))]
 
 
