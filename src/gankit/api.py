@@ -176,15 +176,29 @@ class GAN(RunEstimator):
         self.generator_, self.discriminator_, self.objective_ = run.parts.G, run.parts.D, run.parts.objective
 
     def sample(self, n: int, seed: int = 0, polarity: float | None = None, hpd: float | None = None,
-               drs: int | None = None, label: int | None = None) -> Tensor:
+               drs: int | None = None, label: int | None = None, labels: Any = None) -> Tensor:
         """``n`` samples (n, *shape); the same seed gives the same samples.
 
         With no sampler named, the run's own (``eval.polarity``, ``eval.hpd`` or ``eval.drs``;
         none in the ``default`` preset); ``polarity``, ``hpd`` or ``drs`` name one that replaces it
-        (:mod:`gankit.sampling`). ``label``: class ``label`` of a conditional model (others refuse it).
+        (:mod:`gankit.sampling`). A conditional model (others refuse both): ``labels`` is one class
+        for all ``n`` samples or ``n`` classes, one per sample (each class drawn with ``seed``);
+        ``label`` is the same as ``labels`` with one class.
         """
         self._check_fitted()
-        return self.run_.sample(n, seed, polarity=polarity, hpd=hpd, drs=drs, label=label)
+        if labels is not None and label is not None:
+            raise GankitError("give labels= or label=, not both")
+        if labels is None or (isinstance(labels, int) and not isinstance(labels, bool)):
+            label = labels if labels is not None else label
+            return self.run_.sample(n, seed, polarity=polarity, hpd=hpd, drs=drs, label=label)
+        classes = _labels_of(labels, n)
+        out: Tensor | None = None
+        for k in np.unique(classes):
+            where = torch.from_numpy(np.flatnonzero(classes == k))
+            x = self.run_.sample(len(where), seed, polarity=polarity, hpd=hpd, drs=drs, label=int(k))
+            out = x.new_empty((n, *x.shape[1:])) if out is None else out
+            out[where] = x
+        return out
 
     @torch.no_grad()
     def score(self, x: Tensor | np.ndarray) -> float:
@@ -201,3 +215,11 @@ class GAN(RunEstimator):
         self._check_fitted()
         return self.run_.evaluate(n_samples, seed)
 
+
+def _labels_of(labels: Any, n: int) -> np.ndarray:
+    """``labels`` as ``n`` integer classes (a sequence, array or tensor), or one GankitError line."""
+    arr = np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels)
+    if arr.ndim != 1 or len(arr) != n or not np.issubdtype(arr.dtype, np.integer):
+        raise GankitError(f"labels must be one integer class or {n} integer classes (one per sample), "
+                          f"got {arr.dtype} of shape {arr.shape}")
+    return arr.astype(np.int64)

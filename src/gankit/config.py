@@ -53,9 +53,6 @@ MAX_HIDDEN_WEIGHTS = 2**28
 DEFAULT_THREADS, MAX_THREADS = 1, 1024
 
 
-# --------------------------------------------------------------------------- sections
-
-
 @dataclass(frozen=True)
 class DataConfig(Checked):
     """Where training data comes from."""
@@ -85,6 +82,8 @@ class ModelConfig(Checked):
     #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s (as the WGAN-GP toy code divides
     #: grid25 by 2.828); 1 = off
     scale: float = bounded(1.0, 0, open_lo=True)
+    #: class-conditional G and D: projection discriminator (Miyato & Koyama 2018) or acgan; "" = unconditional
+    conditional: str = one_of("", "projection", "acgan")
 
     def __post_init__(self) -> None:
         super().__post_init__()

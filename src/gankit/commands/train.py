@@ -21,7 +21,7 @@ from .common import print_json, warn
 
 #: keys printed on the summary line, in this order
 HEADLINE = ("step", "modes", "high_quality", "reverse_kl", "w1", "eval_elbo", "frechet_distance", "frechet_floor",
-            "classes_covered", "wall_time")
+            "classes_covered", "class_in_mode", "class_coverage", "intra_fd", "wall_time")
 #: a sampler's settings, printed before its numbers
 SAMPLER_SETTINGS = ("rho", "pool", "mass", "classifier_steps", "time")
 
@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "a path becomes images:PATH)")
     p.add_argument("--objective", help="objective name (objective.name); its own defaults come with it")
     p.add_argument("--model", help="model name (model.name)")
+    p.add_argument("--conditional", nargs="?", const="projection", choices=("projection", "acgan"),
+                   help="a class-conditional GAN on labelled data (digits, ring8/grid25 modes, npz:FILE): a "
+                        "projection discriminator, or 'acgan' (model.conditional; sets model.pack=1)")
     p.add_argument("--steps", type=int, help="generator steps (train.steps)")
     p.add_argument("--seed", type=int, help="seed of Python, NumPy and torch (train.seed)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (train.device)")
@@ -61,6 +64,8 @@ def flag_values(args: argparse.Namespace) -> dict[str, object]:
     """The dotted keys the named flags set (``None``: not given)."""
     return {"data.name": data_name_for(args.data) if args.data is not None else None,
             "objective.name": args.objective, "model.name": args.model, "train.steps": args.steps,
+            "model.conditional": getattr(args, "conditional", None),
+            "model.pack": 1 if getattr(args, "conditional", None) else None,
             "train.seed": args.seed, "train.device": args.device, "train.threads": getattr(args, "threads", None),
             "train.tensorboard": True if getattr(args, "tensorboard", False) else None}
 

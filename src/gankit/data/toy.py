@@ -67,9 +67,18 @@ class GaussianMixture(DataSource):
             self.weights = torch.full((len(self.centres),), 1.0 / len(self.centres))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.sample_labeled(n, generator)[0]
+
+    def sample_labeled(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """``n`` samples and the index of the component each came from (the class of a conditional run)."""
         idx = torch.multinomial(self.weights, n, replacement=True, generator=generator)  # (n,)
         noise = torch.randn(n, self.centres.shape[1], generator=generator)  # (n, dim)
-        return self.centres[idx] + self.std * noise
+        return self.centres[idx] + self.std * noise, idx
+
+    @property
+    def n_classes(self) -> int:
+        """Classes of a conditional run: the components (mode ``k`` is class ``k``)."""
+        return len(self.centres)
 
 
 def ring8(radius: float = 1.0, std: float = 0.01) -> GaussianMixture:

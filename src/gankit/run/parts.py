@@ -12,6 +12,7 @@ from ..config import RunConfig
 from ..data.toy import DataSource, make_source
 from ..errors import GankitError
 from ..models import apply_spectral_norm, resolve_model_name
+from ..models.conditional import MAX_CLASSES, make_conditional
 from ..models.pack import Packed, packed_shape
 from ..models.vae import is_vae
 from ..objectives import Objective, make_objective
@@ -79,7 +80,10 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Parts:
     seed_everything(cfg.train.seed)
     model_name = resolve_model_name(cfg.model.name, source.shape)  # "auto": dcgan for images, else mlp
     options = {"vae": cfg.vae} if model_name in VAE_MODELS else {}  # the auto-encoders' [vae] section
-    G, D = MODELS.get(model_name)(cfg.model, source.shape, **options)
+    if cfg.model.conditional:
+        G, D = _conditional_models(cfg, model_name, source)
+    else:
+        G, D = MODELS.get(model_name)(cfg.model, source.shape, **options)
     if model_name in VAE_MODELS and (cfg.model.pack > 1 or cfg.model.spectral_norm):
         raise GankitError("model.pack and model.spectral_norm act on a discriminator, and an auto-encoder has "
                           "none; set model.pack=1 and model.spectral_norm=false (or use --preset plain)")
@@ -89,6 +93,23 @@ def build(cfg: RunConfig, source: DataSource | None = None) -> Parts:
     if cfg.model.spectral_norm:
         D = apply_spectral_norm(D)
     return Parts(cfg, source, G.to(device), D.to(device), objective, device, eval_source)
+
+
+def _conditional_models(cfg: RunConfig, model_name: str, source: DataSource) -> tuple[nn.Module, nn.Module]:
+    """G and D of ``model.conditional`` for a labelled data source (mixture modes, image labels, a labelled file)."""
+    kind = cfg.model.conditional
+    if model_name not in ("mlp", "dcgan"):
+        raise GankitError(f"model.conditional={kind} works with the models mlp and dcgan, not {model_name!r}")
+    if cfg.model.pack > 1:
+        raise GankitError(f"model.conditional={kind} needs model.pack=1 (a pack would mix classes); "
+                          f"set --set model.pack=1")
+    n = getattr(source, "n_classes", None)
+    if n is None or getattr(source, "sample_labeled", None) is None or getattr(source, "labels", True) is None:
+        raise GankitError(f"model.conditional={kind} needs labelled data (ring8, grid25, digits, images with "
+                          f"labels, or npz:FILE with arrays x and y); {cfg.data.name!r} has no labels")
+    if not 1 <= int(n) <= MAX_CLASSES:
+        raise GankitError(f"model.conditional={kind}: {cfg.data.name!r} has {n} classes; at most {MAX_CLASSES}")
+    return make_conditional(kind, MODELS.get(model_name), cfg.model, source.shape, int(n))
 
 
 def default_out(cfg: RunConfig, root: str | Path = "runs") -> Path:

@@ -27,6 +27,7 @@ from ..config import MAX_SAMPLES, MAX_SEED, RunConfig, dumps_toml, load_toml, lo
 from ..data.toy import DataSource
 from ..errors import GankitError
 from ..io import CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, RATIO_FILE, write_json
+from ..metrics.conditional import conditional_metrics
 from ..metrics.evaluate import SAMPLERS_KEY, evaluate_discriminator, final_evaluate, sampler_name
 from ..report.tensorboard import require_summary_writer
 from ..rules import check_number
@@ -198,11 +199,19 @@ class Run:
         if session.info.enabled:
             final["world_size"] = session.info.world_size
         final.update(extra or {})
+        final.update(self._class_metrics(self.parts, cfg.eval))  # a conditional G: metrics per class
         if self.out is not None:
             write_json(self.out / METRICS_FILE, final)
             if pictures:
                 draw_run(self.out, self.parts, trainer, self._sampler_draws(final))
         return final
+
+    @staticmethod
+    def _class_metrics(parts: Parts, ev: Any) -> dict[str, Any]:
+        """Per-class metrics of a conditional generator (:mod:`gankit.metrics.conditional`); ``{}`` for others."""
+        if parts.is_vae:
+            return {}
+        return conditional_metrics(parts.G, parts.source, parts.eval_source, ev.n_samples, ev.seed, parts.device)
 
     def _sampler_draws(self, final: dict[str, Any]) -> tuple[str, Tensor] | None:
         """The run's sampler's draws that ``samplers.<name>`` scored (for the second panel of ``samples.png``)."""
@@ -307,5 +316,6 @@ class Run:
             metrics.update(vae_eval_fn(parts.source, n, seed, parts.device)(parts))
         else:  # WGAN critics: their W1 estimate and Lipschitz constant next to the exact w1
             metrics.update(evaluate_discriminator(parts.objective, parts.D, parts.G, parts.source, ev, parts.device))
+            metrics.update(self._class_metrics(parts, ev))
         return metrics
 

@@ -20,6 +20,8 @@ from torch import Tensor, nn
 
 from ..data.toy import DataSource
 from ..errors import GankitError
+from ..models.conditional import attach_labels
+from ..objectives.acgan import acgan_discriminator_loss, acgan_generator_loss
 from ..objectives.base import Objective
 
 __all__ = ["Trainer", "Callback", "TrainingInterrupted", "check_precision", "make_optimizer", "seed_everything"]
@@ -98,6 +100,10 @@ class Trainer:
         #: of them (``gankit.train.distributed``); ``G``/``D`` stay the plain modules (state, sampling)
         self.G_train, self.D_train = G, D
         self._d_params = list(D.parameters())
+        #: classes of a conditional generator (``num_classes``; 0: unconditional); D then judges joints
+        #: (sample, one-hot class), real batches carry their labels and G's are drawn uniformly
+        self.num_classes = int(getattr(G, "num_classes", 0) or 0)
+        self._acgan = callable(getattr(D, "class_logits", None))
         self._setup_speed(getattr(train, "precision", "fp32"), bool(getattr(train, "compile", False)))
         #: per-step loss tensors since the last :meth:`pop_logs` (no host sync in the loop)
         self.pending: dict[str, list[Tensor]] = {}
@@ -107,6 +113,15 @@ class Trainer:
     def real_batch(self) -> Tensor:
         x = self.source.sample(self.n_batch, self.data_gen)  # (batch, *shape)
         return x.to(self.device, non_blocking=True)
+
+    def labelled_batch(self) -> tuple[Tensor, Tensor]:
+        """A real batch and its classes (a conditional run)."""
+        x, y = self.source.sample_labeled(self.n_batch, self.data_gen)  # (batch, *shape), (batch,)
+        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    def fake_labels(self, n: int) -> Tensor:
+        """Classes for the generator step, uniform over the classes."""
+        return torch.randint(0, self.num_classes, (n,), generator=self.noise_gen, device=self.device)
 
     def noise(self, n: int) -> Tensor:
         return torch.randn(n, self.G.latent_dim, generator=self.noise_gen, device=self.device)  # (n, latent)
@@ -122,15 +137,27 @@ class Trainer:
         self.scaler_d, self.scaler_g = scaler(), scaler()
         obj = self.objective
 
-        def fakes(z: Tensor) -> Tensor:
-            return self.G_train(z)
+        def fakes(z: Tensor, y: Tensor | None = None) -> Tensor:
+            return self.G_train(z) if y is None else self.G_train(z, y)
 
-        def d_loss(real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-            return obj.discriminator_loss(self.D_train, real, fake)
+        def d_loss(real: Tensor, fake: Tensor, y: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+            if y is None:
+                return obj.discriminator_loss(self.D_train, real, fake)
+            loss, logs = obj.discriminator_loss(self.D_train, attach_labels(real, y, self.num_classes),
+                                                attach_labels(fake, y, self.num_classes))
+            if self._acgan:  # the auxiliary classifier's loss on both batches, one pass
+                logits = self.D.class_logits(torch.cat([real, fake]))
+                logs = {**logs, "ac_loss": acgan_discriminator_loss(*logits.chunk(2), y)}
+                loss = loss + logs["ac_loss"]
+            return loss, logs
 
-        def g_loss(z: Tensor) -> Tensor:
+        def g_loss(z: Tensor, y: Tensor | None = None) -> Tensor:
             # D is not updated in this step: call the plain module (a DDP wrapper would wait for D's gradients).
-            return obj.generator_loss(self.D, self.G_train(z))
+            if y is None:
+                return obj.generator_loss(self.D, self.G_train(z))
+            fake = self.G_train(z, y)
+            loss = obj.generator_loss(self.D, attach_labels(fake, y, self.num_classes))
+            return loss + acgan_generator_loss(self.D.class_logits(fake), y) if self._acgan else loss
 
         self._fakes, self._d_loss, self._g_loss = fakes, d_loss, g_loss
         if compile:
@@ -150,11 +177,12 @@ class Trainer:
         obj, bs = self.objective, self.n_batch
         for _ in range(obj.critic_steps(self.step, self.cfg.d_steps)):
             # Discriminator: ascend E log D(x) + E log(1 - D(G(z))) (or the objective's analogue), G fixed.
-            real = self.real_batch()
+            # a conditional run: the fakes are drawn for the real batch's classes (TF-GAN's ACGAN convention)
+            real, y = self.labelled_batch() if self.num_classes else (self.real_batch(), None)
             with torch.no_grad(), self._autocast():
-                fake = self._fakes(self.noise(bs))
+                fake = self._fakes(self.noise(bs), y)
             with self._autocast():
-                d_loss, logs = self._d_loss(real, fake)
+                d_loss, logs = self._d_loss(real, fake, y)
             self._update(d_loss, self.opt_d, self.scaler_d)
             obj.after_discriminator_step(self.D)
         # Generator: descend the objective's generator loss, D fixed.
@@ -162,7 +190,7 @@ class Trainer:
         for q in d_params:  # (a cached list: Module.requires_grad_ walks the module tree every step)
             q.requires_grad_(False)
         with self._autocast():
-            g_loss = self._g_loss(self.noise(bs))
+            g_loss = self._g_loss(self.noise(bs), self.fake_labels(bs) if self.num_classes else None)
         self._update(g_loss, self.opt_g, self.scaler_g)
         for q in d_params:
             q.requires_grad_(True)
