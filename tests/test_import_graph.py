@@ -26,7 +26,7 @@ FLOORS = {
     "api": 9, "vae_api": 9, "commands": 9, "cli": 9, "__main__": 9,
 }
 #: third-party modules that may be imported inside a function: optional extras, loaded when used
-OPTIONAL = ("torch.utils.tensorboard", "tensorboard", "ray", "optuna", "matplotlib.animation")
+OPTIONAL = ("torch.utils.tensorboard", "tensorboard", "ray", "optuna", "matplotlib.animation", "starlette", "uvicorn")
 
 
 def _modules() -> dict[str, Path]:
