@@ -2,7 +2,9 @@
 
 Registered names (``gankit list``): ``minimax`` (Goodfellow's saturating game), ``ns``
 (non-saturating generator loss), ``fgan:<divergence>`` (f-GAN, every divergence), ``wgan``
-(weight clipping), ``wgan-gp`` (gradient penalty), ``hinge``.
+(weight clipping), ``wgan-gp`` (gradient penalty), ``hinge``, ``lsgan`` (least squares), ``relativistic``
+(relativistic average). The loss functions take TF-GAN's names, argument order, label smoothing and
+weights (docs/losses.md).
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from .fgan import (
     fgan_nonsaturating_generator_loss,
     variational_bound,
 )
-from .gan import gan_value, minimax_discriminator_loss, minimax_generator_loss, nonsaturating_generator_loss
+from .gan import (
+    gan_value,
+    minimax_discriminator_loss,
+    minimax_generator_loss,
+    modified_discriminator_loss,
+    modified_generator_loss,
+    nonsaturating_discriminator_loss,
+    nonsaturating_generator_loss,
+)
+from .least_squares import LeastSquares, least_squares_discriminator_loss, least_squares_generator_loss
 from .penalty import (
     Regularized,
     critic_gradient_norms,
@@ -25,6 +36,8 @@ from .penalty import (
     gradient_penalty_zero_centred,
     interpolates,
 )
+from .reduce import weighted_mean
+from .relativistic import Relativistic, relativistic_discriminator_loss, relativistic_generator_loss
 from .wgan import (
     WGAN,
     WGANGP,
@@ -33,7 +46,11 @@ from .wgan import (
     hinge_discriminator_loss,
     hinge_generator_loss,
     lipschitz_estimate,
+    wasserstein_discriminator_loss,
     wasserstein_estimate,
+    wasserstein_generator_loss,
+    wasserstein_hinge_discriminator_loss,
+    wasserstein_hinge_generator_loss,
     wgan_critic_loss,
     wgan_generator_loss,
 )
@@ -45,6 +62,11 @@ __all__ = [
     "WGAN", "WGANGP", "wasserstein_estimate", "wgan_critic_loss", "wgan_generator_loss", "hinge_discriminator_loss",
     "hinge_generator_loss", "interpolates", "critic_gradient_norms", "gradient_penalty", "clip_weights_",
     "lipschitz_estimate", "critic_report", "Regularized", "gradient_penalty_zero_centred",
+    "nonsaturating_discriminator_loss", "modified_discriminator_loss", "modified_generator_loss",
+    "wasserstein_discriminator_loss", "wasserstein_generator_loss", "wasserstein_hinge_discriminator_loss",
+    "wasserstein_hinge_generator_loss", "weighted_mean",
+    "LeastSquares", "least_squares_discriminator_loss", "least_squares_generator_loss",
+    "Relativistic", "relativistic_discriminator_loss", "relativistic_generator_loss",
 ]
 
 
@@ -84,6 +106,18 @@ def _hinge(cfg) -> Objective:
     obj = LogitObjective("hinge", hinge_discriminator_loss, hinge_generator_loss)
     obj.d_output = lambda logits: logits  # raw output; a margin, not a probability
     return obj
+
+
+@OBJECTIVES.register("lsgan", help="least-squares GAN (Mao et al.): D regresses onto 1 (data) and 0 (fakes), "
+                                   "G onto 1; ½ squared errors, as TF-GAN")
+def _lsgan(cfg) -> Objective:
+    return LeastSquares()
+
+
+@OBJECTIVES.register("relativistic", help="relativistic average GAN (RaSGAN, Jolicoeur-Martineau): D says how much "
+                                          "more real data is than the average fake, as TF-GAN")
+def _relativistic(cfg) -> Objective:
+    return Relativistic()
 
 
 def make_objective(cfg) -> Objective:

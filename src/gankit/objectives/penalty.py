@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import Objective
+from .reduce import Weights, weighted_mean
 
 __all__ = ["gradient_penalty_zero_centred", "interpolates", "critic_gradient_norms", "gradient_penalty", "Regularized"]
 
@@ -86,11 +87,14 @@ def critic_gradient_norms(D: nn.Module, x: Tensor, create_graph: bool = False) -
     return grad.reshape(grad.shape[0], -1).norm(dim=1)
 
 
-def gradient_penalty(grad_norms: Tensor, one_sided: bool = False, target: float = 1.0) -> Tensor:
+def gradient_penalty(grad_norms: Tensor, one_sided: bool = False, target: float = 1.0,
+                     weights: Weights = 1.0) -> Tensor:
     r"""``E[(‖∇D(x̂)‖/K − 1)²]`` (two-sided), or ``E[max(0, ‖∇D(x̂)‖/K − 1)²]`` (one-sided), ``K = target``.
 
     ``target`` is the Lipschitz constant aimed at, with TF-GAN's convention (``target`` of
-    ``tfgan.losses.wasserstein_gradient_penalty``): the norm is divided by it.
+    ``tfgan.losses.wasserstein_gradient_penalty``): the norm is divided by it. ``weights`` (scalar or
+    per example) reduce as TF-GAN's (:func:`~gankit.objectives.reduce.weighted_mean`); TF-GAN also adds
+    1e-10 under the square root of the norm.
 
     Gulrajani et al. 2017, eq. (3) and its one-sided variant (their appendix); the weight λ
     multiplies this value in the objective.
@@ -112,7 +116,7 @@ def gradient_penalty(grad_norms: Tensor, one_sided: bool = False, target: float 
     excess = grad_norms / target - 1.0
     if one_sided:
         excess = F.relu(excess)
-    return excess.pow(2).mean()
+    return weighted_mean(excess.pow(2), weights)
 
 
 class Regularized(Objective):

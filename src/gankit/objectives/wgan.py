@@ -4,7 +4,8 @@ By Kantorovich–Rubinstein duality ``W_1(P, Q) = sup_{‖f‖_L ≤ 1} E_P[f] �
 ``D`` (raw output) maximises ``E_P[D] − E_Q[D]`` over Lipschitz functions, kept so by weight
 clipping (WGAN, Arjovsky et al. 2017), a gradient penalty on interpolates (WGAN-GP,
 Gulrajani et al. 2017) or spectral normalisation (``model.spectral_norm``, Miyato et al.
-2018). Every loss reduces by mean; functions of outputs accept shape (n,) or (n, 1).
+2018). Every loss reduces by mean (weighted as TF-GAN's, :mod:`.reduce`); functions of outputs accept
+shape (n,) or (n, 1).
 
 Example
 -------
@@ -25,9 +26,11 @@ from torch import Tensor, nn
 
 from .base import Objective
 from .penalty import critic_gradient_norms, gradient_penalty, interpolates
+from .reduce import Weights, combine, weighted_mean
 
 __all__ = ["wasserstein_estimate", "wgan_critic_loss", "wgan_generator_loss", "hinge_discriminator_loss",
-           "hinge_generator_loss", "clip_weights_",
+           "hinge_generator_loss", "clip_weights_", "wasserstein_discriminator_loss", "wasserstein_generator_loss",
+           "wasserstein_hinge_discriminator_loss", "wasserstein_hinge_generator_loss",
            "lipschitz_estimate", "critic_report", "WGAN", "WGANGP", "WARMUP_STEPS"]
 
 #: The original WGAN code: 100 critic steps for the first 25 generator steps and every 500th.
@@ -51,30 +54,48 @@ def wasserstein_estimate(real_out: Tensor, fake_out: Tensor) -> Tensor:
     return real_out.mean() - fake_out.mean()
 
 
-def wgan_critic_loss(real_out: Tensor, fake_out: Tensor) -> Tensor:
+def wgan_critic_loss(real_out: Tensor, fake_out: Tensor, real_weights: Weights = 1.0,
+                     generated_weights: Weights = 1.0, *, weights: Weights = 1.0) -> Tensor:
     r"""Critic loss ``E_Q[D(x̃)] − E_P[D(x)]``: minimising it maximises the W1 estimate.
 
-    Arjovsky, Chintala & Bottou 2017, Algorithm 1. Shapes as in :func:`wasserstein_estimate`.
+    Arjovsky, Chintala & Bottou 2017, Algorithm 1; TF-GAN's ``wasserstein_discriminator_loss``
+    (its argument order). Shapes as in :func:`wasserstein_estimate`; ``weights`` weights both
+    terms (times ``real_weights`` / ``generated_weights``), reduced by
+    :func:`~gankit.objectives.reduce.weighted_mean`.
     """
-    return fake_out.mean() - real_out.mean()
+    return (weighted_mean(fake_out, combine(generated_weights, weights))
+            - weighted_mean(real_out, combine(real_weights, weights)))
 
 
-def wgan_generator_loss(fake_out: Tensor) -> Tensor:
-    r"""Generator loss ``−E_z[D(G(z))]`` (WGAN, Algorithm 1; also the hinge game's G loss)."""
-    return -fake_out.mean()
+def wgan_generator_loss(fake_out: Tensor, weights: Weights = 1.0) -> Tensor:
+    r"""Generator loss ``−E_z[D(G(z))]`` (WGAN, Algorithm 1; also the hinge game's G loss; TF-GAN's
+    ``wasserstein_generator_loss``)."""
+    return -weighted_mean(fake_out, weights)
 
 
-def hinge_discriminator_loss(real_out: Tensor, fake_out: Tensor) -> Tensor:
+def hinge_discriminator_loss(real_out: Tensor, fake_out: Tensor, real_weights: Weights = 1.0,
+                             generated_weights: Weights = 1.0, real_hinge: float = 1.0, generated_hinge: float = 1.0,
+                             *, weights: Weights = 1.0) -> Tensor:
     r"""Hinge loss ``E_P[relu(1 − D(x))] + E_Q[relu(1 + D(x̃))]``.
 
-    Lim & Ye 2017 (Geometric GAN); Miyato et al. 2018 (SN-GAN), eq. (17).
+    Lim & Ye 2017 (Geometric GAN); Miyato et al. 2018 (SN-GAN), eq. (17). TF-GAN's
+    ``wasserstein_hinge_discriminator_loss`` (its argument order; the margins ``real_hinge``,
+    ``generated_hinge``); weights as in :func:`wgan_critic_loss`.
     """
-    return F.relu(1.0 - real_out).mean() + F.relu(1.0 + fake_out).mean()
+    return (weighted_mean(F.relu(real_hinge - real_out), combine(real_weights, weights))
+            + weighted_mean(F.relu(generated_hinge + fake_out), combine(generated_weights, weights)))
 
 
-def hinge_generator_loss(fake_out: Tensor) -> Tensor:
+def hinge_generator_loss(fake_out: Tensor, weights: Weights = 1.0) -> Tensor:
     r"""Hinge-game generator loss ``−E_z[D(G(z))]`` (Miyato et al. 2018, eq. 17)."""
-    return -fake_out.mean()
+    return -weighted_mean(fake_out, weights)
+
+
+#: TF-GAN's names
+wasserstein_discriminator_loss = wgan_critic_loss
+wasserstein_generator_loss = wgan_generator_loss
+wasserstein_hinge_discriminator_loss = hinge_discriminator_loss
+wasserstein_hinge_generator_loss = hinge_generator_loss
 
 
 @torch.no_grad()
