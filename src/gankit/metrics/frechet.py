@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ..registry import METRICS
 from .base import EvalData, Metric
-from .images import check_images, feature_classifier, reference, train_features
+from .images import check_images, feature_classifier, reference, reference_features, train_features
 
 __all__ = ["frechet_distance", "feature_stats", "FrechetDistance", "ClassifierFrechet"]
 
@@ -125,7 +125,7 @@ class ClassifierFrechet(Metric):
         self.data, self.fc = data, feature_classifier(data)
         ref = reference(data)
         self.ref_size = len(ref)
-        self.fd = FrechetDistance(*feature_stats(self.fc.features(ref.images)))
+        self.fd = FrechetDistance(*feature_stats(reference_features(data)))
 
     @classmethod
     def applies(cls, data: EvalData) -> bool:

@@ -17,7 +17,7 @@ from .base import EvalData, score
 from .classifier import FeatureClassifier, get_classifier
 
 __all__ = ["image_metrics", "PR_K", "PARZEN_VALID", "check_images", "feature_classifier", "train_features",
-           "reference"]
+           "reference", "reference_features"]
 
 #: the k of precision/recall's k-NN balls
 PR_K = 3
@@ -54,9 +54,14 @@ def reference(data: EvalData) -> Any:
     return data.test if data.test is not None else data.source
 
 
+def reference_features(data: EvalData) -> Tensor:
+    """Classifier features of every image of the :func:`reference` split, computed once per :class:`EvalData`."""
+    return data.shared("reference_features", lambda: feature_classifier(data).features(reference(data).images))
+
+
 def image_metrics(fake: Tensor, train: Any, test: Any | None = None, seed: int = 12345,
                   use_cache: bool = True) -> dict[str, Any]:
-    """Fréchet distance (+ floor), class coverage, precision/recall and Parzen log-likelihood.
+    """Fréchet distance and KID (+ floors), class coverage, precision/recall and Parzen log-likelihood.
 
     ``fake`` ``(n, C, H, W)`` holds generated images in [-1, 1]; ``train`` and ``test`` are the
     data set's splits (``test=None``: the training split is its own reference, the floor NaN);
