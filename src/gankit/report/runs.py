@@ -97,17 +97,25 @@ def mean_std(values: list[Any]) -> tuple[float, float, int]:
 
 
 def run_dirs_in(path: str | Path) -> list[Path]:
-    """The run directories ``path`` stands for: itself, or the ``seed<s>/`` runs of a ``gankit train --seeds`` folder.
+    """The run directories ``path`` stands for: itself, the ``seed<s>/`` runs of a ``gankit train --seeds``
+    folder, or the ``<combination>/seed<s>/`` runs of a ``gankit sweep`` folder.
 
-    A ``--seeds`` folder holds ``summary.json`` and one run directory per seed (no ``config.toml``
-    of its own); its runs come in seed order.
+    Both folders hold ``summary.json`` (no ``config.toml`` of their own); runs come in seed order,
+    a sweep's grouped by combination (in name order).
     """
     path = Path(path)
     if not path.is_dir() or (path / "config.toml").exists() or not (path / "summary.json").is_file():
         return [path]
-    seeds = [(int(p.name[4:]), p) for p in path.glob("seed*")
+    found = _seed_dirs(path)
+    for combo in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found += _seed_dirs(combo)
+    return found or [path]
+
+
+def _seed_dirs(folder: Path) -> list[Path]:
+    seeds = [(int(p.name[4:]), p) for p in folder.glob("seed*")
              if p.name[4:].isdigit() and (p / "config.toml").is_file()]
-    return [p for _, p in sorted(seeds)] or [path]
+    return [p for _, p in sorted(seeds)]
 
 
 def load_run_record(path: str | Path) -> RunRecord:

@@ -2,7 +2,8 @@
 
 A combination is one config file (or the preset) with one value of every grid key; each
 combination gets a folder ``OUT/<name>/`` holding one run directory per seed,
-``OUT/<name>/seed<s>/``. The name is made of the grid values (``objective-ns_data-ring8``), so
+``OUT/<name>/seed<s>/``. The name is made of the values of the axes with more than one value
+(``objective-ns_data-ring8``; ``<data>-<objective>`` without such an axis), so
 the same command always plans the same folders: that is how a second run of a sweep finds the
 runs it already has.
 
@@ -168,8 +169,8 @@ def plan(configs: Sequence[str | Path | dict[str, Any]], grid: list[tuple[str, l
          out: str | Path, preset: str | None = None, flags: dict[str, Any] | None = None) -> list[Job]:
     """Every run of the sweep, seed-major (each combination gets its first seed before any gets its second).
 
-    ``configs``: TOML files (or dicts of dotted keys, or ``(label, dict)`` as :func:`load_config` gives) applied over the preset, one axis of the grid
-    (``config-<stem>`` in the names when there are several). Every config is resolved and checked here,
+    ``configs``: TOML files (or dicts of dotted keys, or ``(label, dict)`` as :func:`load_config` gives)
+    applied over the preset, one axis of the grid (``config-<stem>`` in the names when there are several). Every config is resolved and checked here,
     so bad input fails before anything is written.
     """
     out = Path(out)
@@ -179,7 +180,8 @@ def plan(configs: Sequence[str | Path | dict[str, Any]], grid: list[tuple[str, l
     for (label, source), values in itertools.product(sources, itertools.product(*[v for _, v in axes])):
         settings = {"config": label} if len(sources) > 1 else {}
         settings.update({k: v for (k, _), v in zip(axes, values, strict=True)})
-        combos.append(_combo(source, preset, flags or {}, settings))
+        varying = {k: v for k, v in settings.items() if k == "config" or len(dict(axes)[k]) > 1}
+        combos.append(_combo(source, preset, flags or {}, settings, varying))
     names = [c.name for c in combos]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
@@ -196,7 +198,8 @@ def _config_label(source: Any, i: int) -> str:
     return str(source[0]) if isinstance(source, tuple) else f"config{i}"
 
 
-def _combo(source: Any, preset: str | None, flags: dict[str, Any], settings: dict[str, str]) -> Combo:
+def _combo(source: Any, preset: str | None, flags: dict[str, Any], settings: dict[str, str],
+           varying: dict[str, str]) -> Combo:
     file = source if isinstance(source, (str, Path)) else None
     source = source[1] if isinstance(source, tuple) else source
     keys = dict(source) if isinstance(source, dict) else {}
@@ -204,9 +207,8 @@ def _combo(source: Any, preset: str | None, flags: dict[str, Any], settings: dic
     sets = [f"{k}={v}" for k, v in settings.items() if k != "config"]
     r = resolve(preset, file, keys, sets)
     check_names(r.cfg)
-    grid_name = combo_name({k: v for k, v in settings.items()})
-    name = grid_name or _slug(f"{r.cfg.data.name}-{r.cfg.objective.name}")
-    return Combo(name, settings, r.cfg, r.preset)
+    name = combo_name(varying) or _slug(f"{r.cfg.data.name}-{r.cfg.objective.name}")
+    return Combo(name, varying, r.cfg, r.preset)
 
 
 def _with_seed(cfg: RunConfig, seed: int) -> RunConfig:

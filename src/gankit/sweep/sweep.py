@@ -22,7 +22,7 @@ from ..run.threads import resolve_threads
 from .executors import EXECUTORS, execute, require_ray
 from .grid import Job
 from .summary import write_summary
-from .worker import LOCKS_DIR
+from .worker import LOCKS_DIR, run_state
 
 __all__ = ["run_sweep", "train_jobs", "check_out", "check_train_args", "job_dicts"]
 
@@ -91,10 +91,16 @@ def train_jobs(jobs: list[Job], out: Path, *, executor: str = "local", n_jobs: i
 
     ``log`` gets one line per run as it ends. A run stopped by Ctrl-C stops the sweep (KeyboardInterrupt).
     """
-    bar = tqdm(total=len(jobs), unit="run", desc="sweep", file=sys.stderr, disable=True if progress is False else None)
-    records = []
+    done = {"finished", "diverged"} | (set() if retry_failed else {"failed"})
+    states = {j.name: run_state(j.out) for j in jobs}  # what is done stays done: no process is started for it
+    todo = [j for j in jobs if states[j.name] not in done]
+    records = [{"name": j.name, "run_dir": str(j.out), "status": states[j.name]} for j in jobs if j not in todo]
+    for rec in records:
+        if log is not None:
+            log(f"{rec['name']}: {rec['status']}")
+    bar = tqdm(total=len(todo), unit="run", desc="sweep", file=sys.stderr, disable=True if progress is False else None)
     try:
-        for rec in execute(job_dicts(jobs, out, retry_failed, pictures), executor, n_jobs, address):
+        for rec in execute(job_dicts(todo, out, retry_failed, pictures), executor, n_jobs, address) if todo else ():
             bar.update()
             records.append(rec)
             if log is not None:
