@@ -16,7 +16,7 @@ from PIL import Image
 from torch import Tensor, nn
 
 from ..io import atomic_write_bytes
-from ..sampling import generate
+from ..sampling import class_generator, generate, is_conditional
 from ..train.trainer import Callback, Trainer
 
 __all__ = ["image_grid", "save_image_grid", "save_generator_grid", "SampleGrids", "GRID_SAMPLES"]
@@ -62,8 +62,17 @@ def save_image_grid(images: Tensor, path: str | Path, nrow: int | None = None, m
 
 def save_generator_grid(G: nn.Module, path: str | Path, seed: int, device: torch.device | str = "cpu",
                         n: int = GRID_SAMPLES) -> None:
-    """A grid of ``n`` images from ``G`` with the fixed noise of ``seed``."""
-    save_image_grid(generate(G, n, seed, device), path)
+    """A grid of ``n`` images from ``G`` with the fixed noise of ``seed``.
+
+    A conditional generator gets one row per class (row ``k``: class ``k``), ``n // K`` images
+    a row (at least 1), each row from the same noise, so a column keeps its latent point.
+    """
+    if not is_conditional(G):
+        save_image_grid(generate(G, n, seed, device), path)
+        return
+    cols = max(1, n // G.num_classes)
+    rows = [generate(class_generator(G, k), cols, seed, device) for k in range(G.num_classes)]
+    save_image_grid(torch.cat(rows), path, nrow=cols)
 
 
 class SampleGrids(Callback):

@@ -158,6 +158,8 @@ def _run_view(run: RunRecord) -> dict[str, Any]:
         "anchor": run.anchor, "name": run.name, "data": run.data, "objective": run.objective, "step": run.step,
         "steps": run.get("train.steps", "?"), "seed": run.seed, "path": run.path, "finished": run.finished,
         "wall_time": _fmt(wall) if wall is not None else None, "config_text": run.config_text, **_cards(run),
+        # a conditional image run: samples.png has one row per class
+        "class_rows": bool(run.get("model.conditional", "")) and run.final.get("class_coverage") is not None,
         "samples": _img_file(run.pictures["samples.png"], "final samples") if "samples.png" in run.pictures else None,
         "animation": (_img_file(run.pictures["training.gif"], "training animation")
                       if "training.gif" in run.pictures else None),

@@ -147,8 +147,8 @@ class Trainer:
                                                 attach_labels(fake, y, self.num_classes))
             if self._acgan:  # the auxiliary classifier's loss on both batches, one pass
                 logits = self.D.class_logits(torch.cat([real, fake]))
-                logs = {**logs, "ac_loss": acgan_discriminator_loss(*logits.chunk(2), y)}
-                loss = loss + logs["ac_loss"]
+                ac_loss = acgan_discriminator_loss(*logits.chunk(2), y)
+                loss, logs = loss + ac_loss, {**logs, "ac_loss": ac_loss.detach()}
             return loss, logs
 
         def g_loss(z: Tensor, y: Tensor | None = None) -> Tensor:
