@@ -25,7 +25,7 @@ from gankit.metrics.w1 import ExactW1
 from gankit.models.mlp import MLPGenerator
 from gankit.registry import METRICS, Registry
 
-IMAGE = {"n_samples", "frechet", "classes", "precision_recall", "parzen"}
+IMAGE = {"n_samples", "frechet", "kid", "classes", "precision_recall", "parzen"}
 
 
 def _names(data: EvalData) -> set[str]:
