@@ -119,7 +119,7 @@ def test_integer_limits_accept_their_bounds_and_refuse_one_past(key):
 FLOAT_LIMITS = {
     "model.scale": (0.0, "a positive number"), "vae.beta": (-1e-9, "a number >= 0"),
     "objective.clip": (0.0, "a positive number"), "objective.gp_weight": (-1.0, "a number >= 0"),
-    "objective.gp_target": (0.0, "a positive number"),
+    "objective.gp_target": (0.0, "a positive number"), "objective.label_smoothing": (1.5, "in [0, 1]"),
     "objective.r1": (-1.0, "a number >= 0"), "objective.r2": (-1.0, "a number >= 0"),
     "train.lr_g": (0.0, "a positive number"), "train.lr_d": (-1.0, "a positive number"),
     "train.beta1": (1.0, "in [0, 1)"), "train.beta2": (-0.1, "in [0, 1)"),

@@ -79,8 +79,7 @@ class ModelConfig(Checked):
     spectral_norm: bool = False  # spectral normalisation of every layer of D (Miyato et al. 2018), any objective
     channels: int = bounded(64, 1, 256)  # width of image models (dcgan: channels of G's last and D's first stage)
     pack: int = bounded(1, 1, 64)  # PacGAN: D judges this many samples jointly (1 = off; Lin et al. 2018)
-    #: data scale s of the MLPs: G outputs s·net(z) and D sees x/s (as the WGAN-GP toy code divides
-    #: grid25 by 2.828); 1 = off
+    #: MLP data scale s: G outputs s·net(z), D sees x/s (the WGAN-GP toy code divides grid25 by 2.828); 1 = off
     scale: float = bounded(1.0, 0, open_lo=True)
     #: class-conditional G and D: projection discriminator (Miyato & Koyama 2018) or acgan; "" = unconditional
     conditional: str = one_of("", "projection", "acgan")
@@ -123,6 +122,7 @@ class ObjectiveConfig(Checked):
     gp_target: float = bounded(1.0, 0, open_lo=True)  # the Lipschitz constant K aimed at: ‖∇D‖/K in place of ‖∇D‖
     #: f-GAN generator loss: maximise E_Q[g_f(V)] (f-GAN §3.2) or minimise the bound
     generator_loss: str = one_of("nonsaturating", "saturating")
+    label_smoothing: float = bounded(0.0, 0, 1)  # ns, minimax: D's real label 1 − ls/2 (TF-GAN's label_smoothing)
     r1: float = bounded(0.0, 0)  # γ of R1 = γ/2·E‖∇D(x)‖² on real data (Mescheder et al. 2018); 0 = off
     r2: float = bounded(0.0, 0)  # γ of the same penalty R2 on generated data; 0 = off
 

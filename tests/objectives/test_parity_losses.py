@@ -255,3 +255,19 @@ def test_trains_from_the_command_line(name, tmp_path):
             "train.progress=false", "train.snapshots=false"]
     assert main(["train", "--objective", name, "--out", str(out), *sum((["--set", s] for s in tiny), [])]) == 0
     assert (out / "metrics.json").is_file()
+
+
+def test_objective_label_smoothing_reaches_the_ns_and_minimax_discriminators():
+    from gankit.errors import GankitError
+
+    D, real, fake = _D(), torch.randn(32, 2), torch.randn(32, 2)
+    r, f = D(real).detach().double().numpy(), D(fake).detach().double().numpy()
+    want = np.mean(np_bce(r, 1 - 0.3 / 2)) + np.mean(np_bce(f, 0.0))
+    for name in ("ns", "minimax"):
+        obj = make_objective(ObjectiveConfig(name, label_smoothing=0.3))
+        assert float(obj.discriminator_loss(D, real, fake)[0]) == pytest.approx(want, abs=TOL)
+    plain = make_objective(ObjectiveConfig("ns"))
+    assert float(plain.discriminator_loss(D, real, fake)[0]) == pytest.approx(
+        np.mean(np_bce(r, 1.0)) + np.mean(np_bce(f, 0.0)), abs=TOL)
+    with pytest.raises(GankitError, match="label_smoothing applies to the objectives ns, minimax"):
+        make_objective(ObjectiveConfig("lsgan", label_smoothing=0.1))

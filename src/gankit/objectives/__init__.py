@@ -9,7 +9,10 @@ weights (docs/losses.md).
 
 from __future__ import annotations
 
+import functools
+
 from ..divergences import get_divergence
+from ..errors import GankitError
 from ..registry import OBJECTIVES
 from .base import LogitObjective, Objective
 from .fgan import (
@@ -70,14 +73,26 @@ __all__ = [
 ]
 
 
-@OBJECTIVES.register("minimax", help="original GAN game; G minimises E log(1 - D(G(z))) (saturating)")
+def _smoothed_d_loss(cfg):
+    """The minimax D loss with ``objective.label_smoothing`` (real label 1 − ls/2), plain when it is 0."""
+    ls = float(getattr(cfg, "label_smoothing", 0.0))
+    return functools.partial(minimax_discriminator_loss, label_smoothing=ls) if ls else minimax_discriminator_loss
+
+
+#: the objectives whose discriminator loss takes ``objective.label_smoothing``
+SMOOTHED = ("ns", "minimax")
+
+
+@OBJECTIVES.register("minimax", help="original GAN game; G minimises E log(1 - D(G(z))) (saturating); "
+                                     "objective.label_smoothing for D")
 def _minimax(cfg) -> Objective:
-    return LogitObjective("minimax", minimax_discriminator_loss, minimax_generator_loss, gan_value)
+    return LogitObjective("minimax", _smoothed_d_loss(cfg), minimax_generator_loss, gan_value)
 
 
-@OBJECTIVES.register("ns", help="GAN with the non-saturating generator loss -E log D(G(z))")
+@OBJECTIVES.register("ns", help="GAN with the non-saturating generator loss -E log D(G(z)); "
+                                "objective.label_smoothing for D")
 def _ns(cfg) -> Objective:
-    return LogitObjective("ns", minimax_discriminator_loss, nonsaturating_generator_loss, gan_value)
+    return LogitObjective("ns", _smoothed_d_loss(cfg), nonsaturating_generator_loss, gan_value)
 
 
 @OBJECTIVES.register_family("fgan", help="f-GAN with any divergence: fgan:kl, fgan:reverse_kl, fgan:alpha:0.5, ... "
@@ -125,7 +140,12 @@ def make_objective(cfg) -> Objective:
 
     ``r1``, ``r2`` and ``gp_weight`` (> 0) wrap it in :class:`~gankit.objectives.penalty.Regularized`;
     an objective that penalises interpolates itself (``wgan-gp``) reads ``gp_weight`` on its own.
+    ``label_smoothing`` > 0 with an objective other than :data:`SMOOTHED` raises
+    :class:`~gankit.errors.GankitError`.
     """
+    if getattr(cfg, "label_smoothing", 0.0) and cfg.name not in SMOOTHED:
+        raise GankitError(f"objective.label_smoothing applies to the objectives {', '.join(SMOOTHED)} "
+                          f"(TF-GAN's minimax and modified discriminator losses), not {cfg.name}")
     objective = OBJECTIVES.get(cfg.name)(cfg)
     gp = 0.0 if objective.penalises_interpolates else cfg.gp_weight
     if cfg.r1 > 0 or cfg.r2 > 0 or gp > 0:
