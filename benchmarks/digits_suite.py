@@ -36,7 +36,7 @@ from gankit.data.images import load_images
 from gankit.metrics.images import image_metrics
 from gankit.registry import OBJECTIVES
 
-COLS = ["row", "frechet_distance", "frechet_floor", "classes_covered", "class_kl", "confident_fraction",
+COLS = ["row", "frechet_distance", "frechet_floor", "kid", "kid_floor", "classes_covered", "class_kl", "confident_fraction",
         "precision", "recall", "parzen_ll", "wall_s"]
 
 
@@ -98,8 +98,10 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     wanted = args.rows.split(",") if args.rows else list(makers)
     rows = []
     for name in wanted:
+        if name not in makers and name in OBJECTIVES:  # any registered objective: a DCGAN row as for ns
+            makers[name] = lambda name=name: gan_samples(name, n, args.steps, seed)
         if name not in makers:
-            raise SystemExit(f"unknown row {name!r}; known: {', '.join(makers)}")
+            raise SystemExit(f"unknown row {name!r}; known: {', '.join(makers)} or an objective name")
         if name == "wgan-gp" and "wgan-gp" not in OBJECTIVES:
             print(f"# skipped wgan-gp: objective not registered (known: {OBJECTIVES.known()})", file=sys.stderr)
             continue
@@ -122,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=2500, help="samples per model (default 2500)")
     p.add_argument("--steps", type=int, default=None, help="GAN steps (default: the image default)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rows", default="", help="comma-separated subset of: real,ns,wgan-gp,gmm,naive_bayes,vae")
+    p.add_argument("--rows", default="", help="comma-separated subset of: real,ns,wgan-gp,gmm,naive_bayes,vae, "
+                                               "or any objective name (lsgan, relativistic, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
