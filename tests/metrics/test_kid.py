@@ -86,3 +86,14 @@ def test_bad_shapes_are_refused():
         mmd2_unbiased(np.zeros((5, 2)), np.zeros((5, 3)))
     with pytest.raises(ValueError, match=">= 2"):
         mmd2_unbiased(np.zeros((1, 2)), np.zeros((5, 2)))
+
+
+def test_the_all_subsets_path_equals_subset_by_subset(monkeypatch):
+    import gankit.metrics.kid as kid
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(60, 6)), rng.normal(0.2, 1.0, size=(45, 6))
+    fast = kid.kernel_distance(x, y, subsets=9, subset_size=20, seed=3)
+    monkeypatch.setattr(kid, "FULL_KERNELS", 0)  # too big for the full kernels: one subset at a time
+    slow = kid.kernel_distance(x, y, subsets=9, subset_size=20, seed=3)
+    assert fast == (pytest.approx(slow[0], rel=1e-10), pytest.approx(slow[1], rel=1e-8))

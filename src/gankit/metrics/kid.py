@@ -26,14 +26,16 @@ from torch import Tensor
 
 from ..registry import METRICS
 from .base import EvalData, Metric
-from .images import check_images, feature_classifier, reference, reference_features, train_features
+from .images import check_images, feature_classifier, reference_features, train_features
 
 __all__ = ["polynomial_kernel", "mmd2_unbiased", "kernel_distance", "ClassifierKernelDistance", "SUBSETS",
-           "SUBSET_SIZE"]
+           "SUBSET_SIZE", "FULL_KERNELS"]
 
 #: subsets averaged over, and samples per side in each (the paper's code and clean-fid: 100 and 1,000)
 SUBSETS = 100
 SUBSET_SIZE = 1000
+#: most kernel entries computed at once for all subsets (2**24 float64 = 128 MiB); beyond, each subset's own
+FULL_KERNELS = 2**24
 
 
 def _float64(x: np.ndarray | Tensor) -> np.ndarray:
@@ -56,12 +58,16 @@ def mmd2_unbiased(x: np.ndarray | Tensor, y: np.ndarray | Tensor) -> float:
     (True, True)
     """
     x, y = _float64(x), _float64(y)
-    m, n = len(x), len(y)
-    if m < 2 or n < 2 or x.ndim != 2 or x.shape[1] != y.shape[1]:
+    if len(x) < 2 or len(y) < 2 or x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"MMD² needs two samples of shape (>= 2, d) with the same d; got {x.shape} and {y.shape}")
-    kxx, kyy = polynomial_kernel(x, x), polynomial_kernel(y, y)
+    return _mmd2(polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y))
+
+
+def _mmd2(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray) -> float:
+    """The unbiased MMD² from the three kernel matrices ``(m, m)``, ``(n, n)``, ``(m, n)``."""
+    m, n = kxy.shape
     within = (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
-    return float(within - 2.0 * polynomial_kernel(x, y).mean())
+    return float(within - 2.0 * kxy.mean())
 
 
 def kernel_distance(x: np.ndarray | Tensor, y: np.ndarray | Tensor, subsets: int = SUBSETS,
@@ -90,9 +96,30 @@ def kernel_distance(x: np.ndarray | Tensor, y: np.ndarray | Tensor, subsets: int
     if size == len(x) == len(y):
         subsets = 1  # every subset is the whole of both samples: one value, spread 0
     rng = np.random.default_rng(seed)
-    values = [mmd2_unbiased(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
-              for _ in range(max(int(subsets), 1))]
+    draws = [(rng.choice(len(x), size, replace=False), rng.choice(len(y), size, replace=False))
+             for _ in range(max(int(subsets), 1))]
+    if len(x) ** 2 + len(y) ** 2 + len(x) * len(y) <= FULL_KERNELS:
+        values = _subset_mmd2(x, y, [i for i, _ in draws], [j for _, j in draws])
+    else:
+        values = np.array([mmd2_unbiased(x[i], y[j]) for i, j in draws])
     return float(np.mean(values)), float(np.std(values))
+
+
+def _subset_mmd2(x: np.ndarray, y: np.ndarray, ix: list[np.ndarray], iy: list[np.ndarray]) -> np.ndarray:
+    """The unbiased MMD² of every subset pair ``(x[ix[s]], y[iy[s]])`` from the full kernels, computed once.
+
+    With ``v`` the 0/1 indicator of a subset, the sum of a kernel's submatrix is ``vᵀKv``: all
+    subsets at once are matrix products (no copy of a submatrix per subset).
+    """
+    k = len(ix[0])
+    vx, vy = np.zeros((len(x), len(ix))), np.zeros((len(y), len(iy)))
+    for s, (i, j) in enumerate(zip(ix, iy, strict=True)):
+        vx[i, s], vy[j, s] = 1.0, 1.0
+    kxx, kyy, kxy = polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y)
+    sxx = np.einsum("is,is->s", vx, kxx @ vx) - np.diag(kxx) @ vx  # off-diagonal sums
+    syy = np.einsum("is,is->s", vy, kyy @ vy) - np.diag(kyy) @ vy
+    sxy = np.einsum("is,is->s", vx, kxy @ vy)
+    return (sxx + syy) / (k * (k - 1)) - 2.0 * sxy / (k * k)
 
 
 @METRICS.register("kid", help="kernel distance (KID: unbiased polynomial-kernel MMD², mean ± std over subsets) of "
