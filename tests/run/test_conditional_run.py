@@ -148,3 +148,10 @@ def test_conditional_refusals(tmp_path, capsys, argv, words):
     assert main(["train", *argv, "--out", str(tmp_path / "run"), *sets()]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err and not (tmp_path / "run").exists()
+
+
+def test_seeds_refuses_conditional(tmp_path, capsys):
+    assert main(["train", "--data", "ring8", "--conditional", "--seeds", "2", "--out", str(tmp_path / "r"),
+                 *sets()]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.conditional" in err

@@ -80,6 +80,8 @@ def check_supported(cfg: RunConfig, n_seeds: int, data_shape: tuple[int, ...] | 
          "buffers that --seeds does not stack; set model.spectral_norm=false"),
         (cfg.train.on_nan == "rollback", "train.on_nan=rollback: a rollback lowers one seed's learning rates, "
          "but the seeds share one optimiser over stacked weights; use train.on_nan=stop"),
+        (bool(cfg.model.conditional), f"model.conditional={cfg.model.conditional}: the class embeddings and "
+         "labelled batches are not stacked; train the seeds one by one"),
         (bool(cfg.train.compile), "train.compile=true: the stacked step is not compiled; set train.compile=false"),
         (cfg.train.precision != "fp32", f"train.precision={cfg.train.precision}: --seeds trains in fp32 only"),
     ]
