@@ -17,7 +17,16 @@ from ..errors import GankitError
 from ..io import SUMMARY_FILE
 from ..run import data_name_for, preset_names
 from ..run.threads import resolve_threads
-from ..sweep import LEADERBOARD_FILE, fmt_stat, load_config, parse_grid, plan, run_sweep, run_search, seed_list
+from ..sweep import (
+    LEADERBOARD_FILE,
+    fmt_stat,
+    load_config,
+    parse_grid,
+    plan,
+    run_search,
+    run_sweep,
+    seed_list,
+)
 from ..sweep.executors import EXECUTORS
 from .common import print_json
 

@@ -25,8 +25,8 @@ from typing import Any
 from ..config import MAX_SEED, RunConfig, apply_overrides, parse_toml
 from ..errors import GankitError
 from ..run import resolve
-from ..run.presets import MAX_CONFIG_BYTES
 from ..run.preflight import check_names
+from ..run.presets import MAX_CONFIG_BYTES
 
 __all__ = ["Combo", "Job", "parse_grid", "split_values", "seed_list", "plan", "combo_name", "MAX_RUNS",
            "load_config"]

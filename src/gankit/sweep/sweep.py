@@ -86,18 +86,22 @@ def check_train_args(executor: str = "local", n_jobs: int = 1) -> None:
 
 def train_jobs(jobs: list[Job], out: Path, *, executor: str = "local", n_jobs: int = 1, address: str | None = None,
                retry_failed: bool = False, pictures: bool = True, progress: bool | None = None,
-               log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+               log: Callable[[str], None] | None = None,
+               on_record: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Run every job with the executor; the records (see :func:`~gankit.sweep.worker.run_job`).
 
-    ``log`` gets one line per run as it ends. A run stopped by Ctrl-C stops the sweep (KeyboardInterrupt).
+    ``log`` gets one line per run as it ends, ``on_record`` its record (runs already done included).
+    A run stopped by Ctrl-C stops the sweep (KeyboardInterrupt).
     """
     done = {"finished", "diverged"} | (set() if retry_failed else {"failed"})
     states = {j.name: run_state(j.out) for j in jobs}  # what is done stays done: no process is started for it
     todo = [j for j in jobs if states[j.name] not in done]
-    records = [{"name": j.name, "run_dir": str(j.out), "status": states[j.name]} for j in jobs if j not in todo]
+    records = [{"name": j.name, "run_dir": str(j.out), "status": states[j.name]} for j in jobs if states[j.name] in done]
     for rec in records:
         if log is not None:
             log(f"{rec['name']}: {rec['status']}")
+        if on_record is not None:
+            on_record(rec)
     bar = tqdm(total=len(todo), unit="run", desc="sweep", file=sys.stderr, disable=True if progress is False else None)
     try:
         for rec in execute(job_dicts(todo, out, retry_failed, pictures), executor, n_jobs, address) if todo else ():
@@ -106,6 +110,8 @@ def train_jobs(jobs: list[Job], out: Path, *, executor: str = "local", n_jobs: i
             if log is not None:
                 tail = f": {rec['error']}" if rec.get("error") and rec["status"] != "diverged" else ""
                 log(f"{rec['name']}: {rec['status']}{tail}")
+            if on_record is not None:
+                on_record(rec)
             if rec["status"] == "stopped":
                 raise KeyboardInterrupt
     finally:
