@@ -33,7 +33,7 @@ Shortening (not with GANKIT_DOCS_FULL=1)
 ----------------------------------------
 Done by the harness, never by the product; the tables below are all of it.
 
-- ``gankit train``:
+- ``gankit train`` and ``gankit sweep`` (whose ``--trials N`` becomes ``min(N, 2)``):
   - ``--steps N`` becomes ``max(10, N // 200)`` (``--resume`` runs keep their order: 5000 then
     8000 become 25 then 40); a run without ``--steps`` gets ``--steps 10``;
   - ``--seeds N`` becomes ``min(N, 2)``;
@@ -192,9 +192,12 @@ def _option(argv: list[str], name: str) -> str | None:
 
 def shorten(argv: list[str]) -> list[str]:
     """``argv`` (without ``gankit``) as the shortened test runs it."""
-    if FULL or not argv or argv[0] != "train" or "--print-config" in argv:
+    if FULL or not argv or argv[0] not in ("train", "sweep") or "--print-config" in argv:
         return argv
     argv = list(argv)
+    if "--trials" in argv:  # gankit sweep --search: two trials
+        i = argv.index("--trials") + 1
+        argv[i] = str(min(int(argv[i]), 2))
     if "--steps" in argv:
         i = argv.index("--steps") + 1
         argv[i] = str(shorter_steps(int(argv[i])))
