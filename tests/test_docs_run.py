@@ -66,6 +66,7 @@ SKIP = {
     ("docs/speed.md", 'python -c "while True: pass" &'): "a busy process that never ends (the load of the timing's "
                                                          "second row); the loop below runs without it",
     ("docs/images.md", "python benchmarks/digits_suite.py"): BENCHMARK,
+    ("docs/images.md", "python benchmarks/conditional_digits.py"): BENCHMARK,
     ("docs/leaderboard.md", "python benchmarks/toy_suite.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/fgan_fit_targets.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/fgan_modes.py"): BENCHMARK,
