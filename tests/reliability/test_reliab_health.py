@@ -228,3 +228,31 @@ def test_healthy_ring8_run_gives_no_collapse_warning(tmp_path: Path) -> None:
     warnings: list[str] = []
     Run(tiny_config("train.health_every=2", "train.collapse_patience=1"), tmp_path / "run").fit(pictures=False, warn=warnings.append)
     assert warnings == [] and _events(tmp_path / "run") == []
+
+
+class RateAt(Callback):
+    """Records the discriminator's learning rate that step ``at + 1`` trains with (set at the end of ``at``)."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.lr = at, None
+
+    def on_step_end(self, trainer) -> None:
+        if trainer.step == self.at:
+            self.lr = trainer.opt_d.param_groups[0]["lr"]
+
+
+def test_replay_follows_the_lr_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault that depends on the scheduled rate is found at its step: the guard's replay steps the LR
+    schedule as training does (without it the replay trains at a stale rate: "not reproduced on replay")."""
+    from gankit.train.trainer import TrainingInterrupted
+
+    cfg = tiny_config("train.checkpoint_every=0", "train.eval_every=0", "train.health_every=10",
+                      "train.lr_schedule=linear", "train.lr_final=0.01")
+    rate = RateAt(12)
+    with pytest.raises(TrainingInterrupted):
+        Run(cfg, tmp_path / "clean").fit(callbacks=[rate, StopAt(12)], pictures=False)
+    src = NanSource(at=13, only_lr=rate.lr)
+    _patch(monkeypatch, src)
+    with pytest.raises(TrainingDiverged) as info:
+        Run(cfg, tmp_path / "bad").fit(callbacks=[Attach(src)], pictures=False)
+    assert (info.value.step, info.value.good_step, info.value.quantity) == (13, 12, "d_loss")

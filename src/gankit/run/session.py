@@ -42,7 +42,8 @@ class Session:
         # the guard checks on every step with a history record, as it does at evaluations: a record takes the
         # losses it has not yet seen (health_every at a divisor of log_every; the defaults are both 50)
         guard_cfg = replace(t, health_every=math.gcd(t.health_every, t.log_every)) if t.log_every else t
-        self.guard = HealthGuard(guard_cfg, self.history_path, warn=warn, ema=self.ema)  # it updates the EMA
+        self.guard = HealthGuard(guard_cfg, self.history_path, warn=warn, ema=self.ema,  # it updates the EMA
+                                 replayed=[c for c in self.schedules if c is not self.ema])
         self.ranks = RankStates(cfg.train.checkpoint_every) if info.enabled else None
         self.checkpointer: Checkpointer | None = None
         #: the config as the user resolved it (under torchrun the parts carry each rank's own device)

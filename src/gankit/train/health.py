@@ -111,11 +111,15 @@ class HealthGuard(Callback):
     ema : EMA, optional
         The averaged generator. The guard updates it after every step (do not list it as a
         callback of its own), checks it, and keeps and restores it with the training state.
+    replayed : list of Callback, optional
+        Callbacks whose ``on_step_end`` sets what the next step trains with (the LR schedule): a
+        replay calls them after every step it trains, as the loop does, so that it is bit-exact.
     """
 
     def __init__(self, train: Any, events: Path | None = None, warn: Callable[[str], None] | None = None,
-                 ema: EMA | None = None) -> None:
+                 ema: EMA | None = None, replayed: list[Callback] | None = None) -> None:
         self.cfg, self.events, self.warn, self.ema = train, events, warn or _stderr, ema
+        self.replayed = list(replayed or [])
         self.rollbacks = 0
         self.low_windows = 0
         self._seen: tuple[Any, int] = (None, 0)  # (the pending d_loss list, entries already checked)
@@ -217,6 +221,8 @@ class HealthGuard(Callback):
                 self._load(trainer, before)
                 self._good = before
                 return quantity
+            for callback in self.replayed:  # idempotent at `target`, where the loop calls them again
+                callback.on_step_end(trainer)
         return None
 
     @staticmethod
