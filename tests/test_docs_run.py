@@ -73,6 +73,9 @@ SKIP = {
     ("docs/theory.md", "python benchmarks/toy_suite.py"): BENCHMARK,
     ("docs/wasserstein.md", "python benchmarks/wgan_toy.py"): BENCHMARK,
     ("docs/wasserstein.md", "python benchmarks/wgan_critic.py"): BENCHMARK,
+    ("docs/sweep.md", "--executor ray"): "starts a local Ray (30-60 s on two cores); tests/sweep checks the Ray "
+                                         "executor against the local one (slow)",
+    ("docs/sweep.md", "python benchmarks/sweep_overhead.py"): BENCHMARK,
     ("docs/theory.md", "gankit divergence --p"): SYNOPSIS,
     ("docs/theory.md", "gankit theory variational --p SPEC"): SYNOPSIS,
     ("docs/theory.md", "gankit theory fgan-fit [--"): SYNOPSIS,
