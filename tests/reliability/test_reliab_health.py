@@ -241,18 +241,19 @@ class RateAt(Callback):
             self.lr = trainer.opt_d.param_groups[0]["lr"]
 
 
-def test_replay_follows_the_lr_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("at", [11, 13])  # the first step after the last check (step 10), and a later one
+def test_replay_follows_the_lr_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
     """A fault that depends on the scheduled rate is found at its step: the guard's replay steps the LR
     schedule as training does (without it the replay trains at a stale rate: "not reproduced on replay")."""
     from gankit.train.trainer import TrainingInterrupted
 
     cfg = tiny_config("train.checkpoint_every=0", "train.eval_every=0", "train.health_every=10",
                       "train.lr_schedule=linear", "train.lr_final=0.01")
-    rate = RateAt(12)
+    rate = RateAt(at - 1)
     with pytest.raises(TrainingInterrupted):
-        Run(cfg, tmp_path / "clean").fit(callbacks=[rate, StopAt(12)], pictures=False)
-    src = NanSource(at=13, only_lr=rate.lr)
+        Run(cfg, tmp_path / "clean").fit(callbacks=[rate, StopAt(at - 1)], pictures=False)
+    src = NanSource(at=at, only_lr=rate.lr)
     _patch(monkeypatch, src)
     with pytest.raises(TrainingDiverged) as info:
         Run(cfg, tmp_path / "bad").fit(callbacks=[Attach(src)], pictures=False)
-    assert (info.value.step, info.value.good_step, info.value.quantity) == (13, 12, "d_loss")
+    assert (info.value.step, info.value.good_step, info.value.quantity) == (at, at - 1, "d_loss")

@@ -199,13 +199,19 @@ class HealthGuard(Callback):
         if self._good is None:
             raise TrainingDiverged(f"the initial state at step {trainer.step} is not finite", trainer.step,
                                    trainer.step, "initial state")
-        self._load(trainer, self._good)
+        self._restore_good(trainer)
         quantity = self._advance(trainer, target)
         if quantity is not None:
             return trainer.step + 1, quantity
         # not reproduced: go back to the last good state
-        self._load(trainer, self._good)
+        self._restore_good(trainer)
         return 0, "unknown"
+
+    def _restore_good(self, trainer: Trainer) -> None:
+        """The last good state as the loop left it: the copy is taken before the replayed callbacks run."""
+        self._load(trainer, self._good)
+        for callback in self.replayed:
+            callback.on_step_end(trainer)
 
     def _advance(self, trainer: Trainer, target: int) -> str | None:
         """Train up to ``target`` checking every step; on a fault, return it and keep the state before it."""
