@@ -91,8 +91,8 @@ def test_print_config_shows_the_objective_defaults(capsys):
     assert main(["train", "--objective", "wgan", "--print-config"]) == 0
     cfg = loads_toml(capsys.readouterr().out)
     t = cfg.train
-    assert (t.optimizer, t.lr_d, t.lr_g, t.d_steps) == ("rmsprop", 5e-5, 5e-5, 5)
-    assert cfg.objective.clip == 0.01
+    assert (t.optimizer, t.lr_d, t.lr_g, t.d_steps) == ("rmsprop", 5e-4, 5e-4, 5)
+    assert cfg.objective.clip == 0.05
     assert main(["train", "--objective", "wgan-gp", "--print-config"]) == 0
     gp = loads_toml(capsys.readouterr().out)
     t = gp.train
@@ -108,11 +108,11 @@ def test_explicit_settings_win_over_objective_defaults(tmp_path, capsys):
     assert main(["train", "--objective", "wgan", "--set", "train.lr_d=0.001", "--set", "train.d_steps=1",
                  "--print-config"]) == 0
     t = loads_toml(capsys.readouterr().out).train
-    assert (t.lr_d, t.d_steps, t.optimizer, t.lr_g) == (0.001, 1, "rmsprop", 5e-5)
+    assert (t.lr_d, t.d_steps, t.optimizer, t.lr_g) == (0.001, 1, "rmsprop", 5e-4)
     (tmp_path / "run.toml").write_text('[objective]\nname = "wgan"\n[train]\noptimizer = "adam"\n')
     assert main(["train", "--config", str(tmp_path / "run.toml"), "--print-config"]) == 0
     t = loads_toml(capsys.readouterr().out).train
-    assert (t.optimizer, t.lr_d, t.d_steps) == ("adam", 5e-5, 5)
+    assert (t.optimizer, t.lr_d, t.d_steps) == ("adam", 5e-4, 5)
     cfg = apply_overrides(RunConfig(), {"objective.name": "wgan"})
     assert with_objective_defaults(cfg, explicit={"train"}).train == cfg.train
 
@@ -190,6 +190,6 @@ def test_library_front_door_applies_objective_defaults_and_docstrings_run():
     from gankit import GAN
 
     t = GAN(objective="wgan", steps=10, lr_d=1e-3)._resolve("ring8").train
-    assert (t.optimizer, t.lr_d, t.lr_g, t.d_steps, t.steps) == ("rmsprop", 1e-3, 5e-5, 5, 10)
+    assert (t.optimizer, t.lr_d, t.lr_g, t.d_steps, t.steps) == ("rmsprop", 1e-3, 5e-4, 5, 10)
     for mod in (defaults_mod, spectral_mod):
         assert doctest.testmod(mod, raise_on_error=True).attempted > 0

@@ -106,7 +106,7 @@ def _fgan_family(arg: str):
     return factory
 
 
-@OBJECTIVES.register("wgan", help="WGAN: critic with weights clipped to ±objective.clip (RMSProp 5e-5, 5 critic steps)")
+@OBJECTIVES.register("wgan", help="WGAN: critic with weights clipped to ±objective.clip (0.05; RMSProp 5e-4, 5 critic steps)")
 def _wgan(cfg) -> Objective:
     return WGAN(cfg.clip, cfg.wgan_warmup)
 

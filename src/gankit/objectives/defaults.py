@@ -1,7 +1,7 @@
 """Per-objective training defaults, applied to the settings the user did not set.
 
 Each :class:`~gankit.objectives.Objective` may carry ``defaults``, a dict of ``train``
-fields (``{"optimizer": "rmsprop", "lr_d": 5e-5, "d_steps": 5}`` for WGAN). Their
+fields (``{"optimizer": "rmsprop", "lr_d": 5e-4, "d_steps": 5}`` for WGAN). Their
 place among the layers of a config is set out in :mod:`gankit.run.presets`.
 
 The rule is "explicitly set or not", never "equal to the TrainConfig default or not": a
@@ -13,7 +13,7 @@ Example
 >>> cfg = apply_overrides(RunConfig(), {"objective.name": "wgan"})
 >>> t = with_objective_defaults(cfg).train
 >>> t.optimizer, t.lr_d, t.d_steps
-('rmsprop', 5e-05, 5)
+('rmsprop', 0.0005, 5)
 >>> with_objective_defaults(cfg, explicit={"train.d_steps"}).train.d_steps
 1
 """

@@ -8,7 +8,7 @@ for image data), ``plain`` (Algorithm 1 with the library's defaults), ``ring8-be
 1. the library's defaults (``RunConfig()``);
 2. the preset (``--preset NAME``; without it ``plain`` for an auto-encoder, ``images`` for image data,
    else ``default``);
-3. the objective's own defaults (e.g. RMSProp 5e-5 and 5 critic steps for ``wgan``) for every key
+3. the objective's own defaults (e.g. RMSProp 5e-4 and 5 critic steps for ``wgan``) for every key
    you did not set -- they replace the preset's values only when you chose another objective
    than the preset's, since a preset is tuned for its own objective;
 4. ``--config FILE`` (your TOML, over the preset);
