@@ -15,6 +15,7 @@ def test_split_values_keeps_arrays_and_quotes_whole():
     assert split_values("ns,hinge") == ["ns", "hinge"]
     assert split_values('[0.5,0.9],[0.0,0.99]') == ["[0.5,0.9]", "[0.0,0.99]"]
     assert split_values('"a,b",c') == ['"a,b"', "c"]
+    assert split_values("N(0,1),0.5*N(-2,0.5) + 0.5*N(2,0.5)") == ["N(0,1)", "0.5*N(-2,0.5) + 0.5*N(2,0.5)"]
 
 
 def test_grid_seeds_and_names(tmp_path):

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "training animation, curves and config; with several runs, a comparison that groups runs "
                     "with the same config except the seed (mean ± std over seeds). Runs without metrics.json "
                     "(still training or interrupted) are shown marked and left out of the comparison.")
-    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories made by 'gankit train'")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories made by 'gankit train', or the "
+                   "folder of a 'gankit train --seeds' or a 'gankit sweep' (its runs, compared)")
     p.add_argument("-o", "--output", metavar="FILE.html",
                    help="output file (default: RUN_DIR/report.html for one run, ./report.html for several)")
     add_deprecated(p, "--out", "output", "-o/--output", metavar="FILE.html")

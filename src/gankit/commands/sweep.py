@@ -26,6 +26,7 @@ from ..sweep import (
     run_search,
     run_sweep,
     seed_list,
+    split_values,
 )
 from ..sweep.executors import EXECUTORS
 from .common import print_json
@@ -74,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _axis(key: str, value: str | None) -> list[str]:
     if value is None:
         return []
-    vals = [data_name_for(v) for v in value.split(",")] if key == "data.name" else value.split(",")
+    vals = [data_name_for(v) for v in split_values(value)] if key == "data.name" else split_values(value)
     return [f"{key}={','.join(vals)}"]
 
 

@@ -63,16 +63,17 @@ class Job:
 
 
 def split_values(text: str) -> list[str]:
-    """Split ``v1,v2,...`` at the commas outside brackets and quotes (a TOML array stays one value)."""
+    """Split ``v1,v2,...`` at the commas outside brackets, parentheses and quotes (a TOML array or a
+    mixture spec such as ``0.5*N(-2,0.5) + 0.5*N(2,0.5)`` stays one value)."""
     out, depth, quote, cur = [], 0, "", []
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
         elif ch in "\"'":
             quote = ch
-        elif ch in "[{":
+        elif ch in "[{(":
             depth += 1
-        elif ch in "]}":
+        elif ch in "]})":
             depth -= 1
         elif ch == "," and depth == 0:
             out.append("".join(cur).strip())

@@ -27,9 +27,11 @@ from typing import Any
 from ..config import RunConfig, apply_overrides, dumps_toml, to_dict
 from ..errors import GankitError
 from ..io import atomic_write_bytes, write_json
+from ..run.lock import RunLock
 from .grid import Job, plan
 from .summary import collect, write_summary
 from .sweep import check_out, train_jobs
+from .worker import LOCKS_DIR
 
 __all__ = ["run_search", "search_space", "require_optuna", "KINDS", "STUDY_FILE", "BEST_FILE"]
 
@@ -177,9 +179,6 @@ def run_search(base: tuple[str, dict[str, Any]], table: dict[str, Any], preset: 
 
 def _live(jobs: list[Job]) -> bool:
     """Does another process hold one of these runs now (a search that is still running the trial)?"""
-    from ..run.lock import RunLock
-    from .worker import LOCKS_DIR
-
     for job in jobs:
         try:
             RunLock(job.out.parents[1] / LOCKS_DIR / job.name).release()
