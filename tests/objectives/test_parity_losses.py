@@ -271,3 +271,23 @@ def test_objective_label_smoothing_reaches_the_ns_and_minimax_discriminators():
         np.mean(np_bce(r, 1.0)) + np.mean(np_bce(f, 0.0)), abs=TOL)
     with pytest.raises(GankitError, match="label_smoothing applies to the objectives ns, minimax"):
         make_objective(ObjectiveConfig("lsgan", label_smoothing=0.1))
+
+
+def test_fgan_losses_take_weights():
+    from gankit.objectives import (
+        fgan_discriminator_loss,
+        fgan_generator_loss,
+        fgan_nonsaturating_generator_loss,
+    )
+
+    rng = np.random.default_rng(12)
+    r, f = draws(12, 16, 16, scale=1.0)
+    wr, wf = rng.uniform(0, 2, 16), rng.uniform(0, 2, 16)
+    wf[0] = 0.0
+    # KL: g_f(v) = v, f*(g_f(v)) = exp(v − 1) (f-GAN Table 2)
+    want = -(tf_reduce(r, wr) - tf_reduce(np.exp(f - 1), wf))
+    assert float(fgan_discriminator_loss("kl", t(r), t(f), t(wr), t(wf))) == pytest.approx(want, abs=TOL)
+    assert float(fgan_discriminator_loss("kl", t(r), t(f))) == pytest.approx(-(r.mean() - np.exp(f - 1).mean()),
+                                                                             abs=TOL)
+    assert float(fgan_generator_loss("kl", t(f), t(wf))) == pytest.approx(-tf_reduce(np.exp(f - 1), wf), abs=TOL)
+    assert float(fgan_nonsaturating_generator_loss("kl", t(f), 2.0)) == pytest.approx(-2.0 * f.mean(), abs=TOL)

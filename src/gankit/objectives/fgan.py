@@ -25,12 +25,14 @@ from torch import Tensor, nn
 
 from ..divergences.fdiv import FDivergence, get_divergence
 from .base import LogitObjective
+from .reduce import Weights, combine, weighted_mean
 
 __all__ = ["variational_bound", "fgan_discriminator_loss", "fgan_generator_loss", "fgan_nonsaturating_generator_loss",
            "FGAN", "FGAN_DEFAULTS", "fgan_defaults"]
 
 
-def variational_bound(div: str | FDivergence, v_real: Tensor, v_fake: Tensor) -> Tensor:
+def variational_bound(div: str | FDivergence, v_real: Tensor, v_fake: Tensor, real_weights: Weights = 1.0,
+                      generated_weights: Weights = 1.0, *, weights: Weights = 1.0) -> Tensor:
     r"""``E_P[g_f(v)] − E_Q[f*(g_f(v))]``, the lower bound on ``D_f(P‖Q)`` (f-GAN eq. 6).
 
     Parameters
@@ -41,25 +43,29 @@ def variational_bound(div: str | FDivergence, v_real: Tensor, v_fake: Tensor) ->
         Raw discriminator outputs on samples of ``P`` (data).
     v_fake : Tensor, shape (m,) or (m, 1)
         Raw discriminator outputs on samples of ``Q`` (generator).
+    real_weights, generated_weights, weights : float or Tensor of shape (n,) / (m,)
+        Per-side and both-side weights, reduced as TF-GAN's (:mod:`.reduce`); default: plain means.
 
     Returns
     -------
     Tensor, shape ()
     """
     div = get_divergence(div)
-    return div.activation(v_real).mean() - div.conjugate_activation(v_fake).mean()
+    return (weighted_mean(div.activation(v_real), combine(real_weights, weights))
+            - weighted_mean(div.conjugate_activation(v_fake), combine(generated_weights, weights)))
 
 
-def fgan_discriminator_loss(div: str | FDivergence, v_real: Tensor, v_fake: Tensor) -> Tensor:
+def fgan_discriminator_loss(div: str | FDivergence, v_real: Tensor, v_fake: Tensor, real_weights: Weights = 1.0,
+                            generated_weights: Weights = 1.0, *, weights: Weights = 1.0) -> Tensor:
     r"""Discriminator loss ``−(E_P[g_f(v)] − E_Q[f*(g_f(v))])``: minimising it maximises the bound.
 
     For ``"gan"``: ``E_P[softplus(−v)] + E_Q[softplus(v)]``, the usual cross-entropy.
-    Shapes as in :func:`variational_bound`; returns a scalar.
+    Shapes and weights as in :func:`variational_bound`; returns a scalar.
     """
-    return -variational_bound(div, v_real, v_fake)
+    return -variational_bound(div, v_real, v_fake, real_weights, generated_weights, weights=weights)
 
 
-def fgan_generator_loss(div: str | FDivergence, v_fake: Tensor) -> Tensor:
+def fgan_generator_loss(div: str | FDivergence, v_fake: Tensor, weights: Weights = 1.0) -> Tensor:
     r"""Saturating generator loss ``−E_Q[f*(g_f(v))]`` (the generator minimises the bound).
 
     ``E_P[g_f(v)]`` does not depend on the generator and is dropped.
@@ -69,21 +75,23 @@ def fgan_generator_loss(div: str | FDivergence, v_fake: Tensor) -> Tensor:
     div : str or FDivergence
     v_fake : Tensor, shape (m,) or (m, 1)
         Raw discriminator outputs on generated samples.
+    weights : float or Tensor of shape (m,)
+        Reduced as TF-GAN's (:mod:`.reduce`).
 
     Returns
     -------
     Tensor, shape ()
     """
-    return -get_divergence(div).conjugate_activation(v_fake).mean()
+    return -weighted_mean(get_divergence(div).conjugate_activation(v_fake), weights)
 
 
-def fgan_nonsaturating_generator_loss(div: str | FDivergence, v_fake: Tensor) -> Tensor:
+def fgan_nonsaturating_generator_loss(div: str | FDivergence, v_fake: Tensor, weights: Weights = 1.0) -> Tensor:
     r"""Non-saturating generator loss ``−E_Q[g_f(v)]`` (f-GAN §3.2: maximise ``E_Q[g_f(V(G(z)))]``).
 
     For ``"gan"``: ``E_Q[softplus(−v)] = −E_Q[log D(G(z))]`` (Goodfellow et al. 2014).
-    Shapes as in :func:`fgan_generator_loss`.
+    Shapes and ``weights`` as in :func:`fgan_generator_loss`.
     """
-    return -get_divergence(div).activation(v_fake).mean()
+    return -weighted_mean(get_divergence(div).activation(v_fake), weights)
 
 
 #: Training defaults of every f-GAN (keys of ``train``, or dotted), measured on ring8 and grid25
