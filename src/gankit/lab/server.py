@@ -92,20 +92,27 @@ def build_app(lab: Any) -> Any:
 
 
 async def _events(lab: Any, request: Any, fps: float, limit: int | None = None) -> Any:
-    """Server-sent events: the data message when the data change, then each new frame, at most ``fps``/s."""
-    views, sent_data, sent_frame, n = lab.views, -1, -1, 0
+    """Server-sent events: the data message when the data change, then each new frame, at most ``fps``/s.
+
+    While nothing changes (paused), the current frame is sent again once a second, so that a page
+    (or a stream limited to ``limit`` frames) never waits on a silent connection.
+    """
+    views, sent_data, sent_frame, n, last = lab.views, -1, -1, 0, 0.0
     views.dirty = True
+    loop = asyncio.get_running_loop()
     while not lab.stopped.is_set():
         views.watch(fps)
         lab.wake()
         if views.data_version != sent_data and views.data_json:
             sent_data = views.data_version
             yield f"event: data\ndata: {views.data_json}\n\n"
-        if views.frame_id != sent_frame and views.frame_json:
-            sent_frame = views.frame_id
+        now = loop.time()
+        if views.frame_json and (views.frame_id != sent_frame or now - last >= 1.0):
+            sent_frame, last = views.frame_id, now
             yield f"event: frame\ndata: {views.frame_json}\n\n"
             n += 1
             if limit is not None and n >= limit:
+                yield "event: end\ndata: {}\n\n"
                 return
         if await request.is_disconnected():
             return

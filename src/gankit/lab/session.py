@@ -138,7 +138,8 @@ class LabSession:
     def start(self) -> LabSession:
         """Start the training thread (a daemon: Ctrl-C of the server never waits for it)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="gankit-lab-train", daemon=True)
+            count = torch.get_num_threads()  # the caller's (--threads); a new thread starts at OpenMP's default
+            self._thread = threading.Thread(target=self._loop, args=(count,), name="gankit-lab-train", daemon=True)
             self._thread.start()
         return self
 
@@ -152,7 +153,8 @@ class LabSession:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _loop(self) -> None:
+    def _loop(self, threads: int) -> None:
+        torch.set_num_threads(threads)  # per thread under OpenMP: without it a step may use every core
         while not self.stopped.is_set():
             self._drain()
             if self.playing:

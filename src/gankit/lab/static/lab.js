@@ -39,14 +39,20 @@ function heatColour(v, level) {
   return mix(WHITE, GREEN, level < 99 ? (v - level) / (99 - level) : 1);
 }
 
+const heatCanvas = document.createElement("canvas");
 function drawHeat(f) {
+  // the coarse grid as a tiny image, scaled up with the browser's smoothing (a bilinear look)
   const n = Math.round(Math.sqrt(f.heat.length)), cw = W / n, ch = H / n;
   const lq = Math.max(0, Math.min(99, 99 * (f.level - f.heat_lo) / ((f.heat_hi - f.heat_lo) || 1)));
+  heatCanvas.width = heatCanvas.height = n;
+  const hc = heatCanvas.getContext("2d"), img = hc.createImageData(n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    const c = heatColour(f.heat[i * n + j], lq);
-    ctx.fillStyle = `rgba(${c[0]},${c[1]},${c[2]},0.75)`;
-    ctx.fillRect(j * cw, H - (i + 1) * ch, cw + 1, ch + 1);
+    const c = heatColour(f.heat[i * n + j], lq), o = 4 * ((n - 1 - i) * n + j);
+    img.data[o] = c[0]; img.data[o + 1] = c[1]; img.data[o + 2] = c[2]; img.data[o + 3] = 190;
   }
+  hc.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(heatCanvas, 0, 0, n, n, -cw / 2, -ch / 2, W + cw, H + ch);
   contour(f.heat, n, lq, cw, ch);
 }
 
@@ -219,7 +225,10 @@ function legend() {
 }
 function connect() {
   if (S.source) S.source.close();
-  S.source = new EventSource(`/api/stream?fps=${$("fps").value}`);
+  // ?frames=N: the stream ends after N frames (scripted use: a headless browser's virtual time can then run out)
+  const limit = parseInt(params.get("frames") || "0", 10);
+  S.source = new EventSource(`/api/stream?fps=${$("fps").value}` + (limit > 0 ? `&frames=${limit}` : ""));
+  S.source.addEventListener("end", () => { S.source.close(); document.body.dataset.ended = String(S.frames); });
   S.source.addEventListener("data", (e) => { S.data = JSON.parse(e.data); S.theoryHist = []; legend(); });
   S.source.addEventListener("frame", (e) => onFrame(JSON.parse(e.data)));
   S.source.onerror = () => { $("status").textContent = "disconnected: is gankit lab still running?"; };
