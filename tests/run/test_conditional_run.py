@@ -155,3 +155,17 @@ def test_seeds_refuses_conditional(tmp_path, capsys):
                  *sets()]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model.conditional" in err
+
+
+def test_resume_continues_a_conditional_run_bit_for_bit(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["train", "--data", "ring8", "--conditional", "--out", str(a), "--json",
+                 *sets("train.checkpoint_every=3", "train.lr_schedule=constant")]) == 0
+    assert main(["train", "--data", "ring8", "--conditional", "--out", str(b), "--json",
+                 *sets("train.checkpoint_every=3", "train.lr_schedule=constant", "train.steps=3")]) == 0
+    assert main(["train", "--resume", str(b), "--steps", "6", "--json"]) == 0
+    ra, rb = Run.load(a), Run.load(b)
+    for key, value in ra.parts.G.state_dict().items():
+        assert torch.equal(value, rb.parts.G.state_dict()[key]), key
+    for key, value in ra.parts.D.state_dict().items():
+        assert torch.equal(value, rb.parts.D.state_dict()[key]), key

@@ -189,6 +189,7 @@ def to_nchw(arr: np.ndarray, layout: str = "auto", *, source: str = "array") -> 
             return arr
     raise GankitError(
         f"{source} has shape {tuple(arr.shape)}; accepted: (N,H,W), (N,H,W,C) or (N,C,H,W) with C in 1, 3, 4"
+        + ("; for vectors with classes (x and y in a .npz) use --data npz:FILE" if arr.ndim == 2 else "")
         + ("" if layout == "auto" else f" (layout {layout!r})"))
 
 
