@@ -107,6 +107,7 @@ def test_digits_conditional_image_metrics(tmp_path, monkeypatch):
     m = json.loads((out / "metrics.json").read_text())
     assert len(m["class_coverage_per_class"]) == 10 and 0 <= m["class_coverage"] <= 1
     assert len(m["intra_fd_per_class"]) == 10 and m["intra_fd"] > 0
+    assert "One row per class" in (out / "report.html").read_text()
     assert main(["sample", str(out), "-n", "4", "--class", "7", "-o", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (4, 1, 8, 8)
 
