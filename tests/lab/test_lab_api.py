@@ -15,10 +15,10 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its TestClie
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
 
+from lab_helpers import read_stream, tiny_lab, wait_for  # noqa: E402
+
 from gankit.lab.controls import MAX_BODY, MAX_POINTS  # noqa: E402
 from gankit.lab.server import build_app  # noqa: E402
-
-from lab_helpers import read_stream, tiny_lab, wait_for  # noqa: E402
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if 
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH; run .ci/install-browser.sh to install it")
 uvicorn = pytest.importorskip("uvicorn", reason="the lab extra is not installed: pip install gankit[lab]")
 
+from lab_helpers import TINY, wait_for  # noqa: E402
+
 from gankit.lab import LabSession  # noqa: E402
 from gankit.lab.server import build_app  # noqa: E402
-
-from lab_helpers import TINY, wait_for  # noqa: E402
 
 SHOTS = os.environ.get("GANKIT_LAB_SHOTS")
 CANVAS = (slice(53, 613), slice(14, 574))  # the main canvas in a 1200-wide window (rows, columns)
@@ -43,7 +43,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     # the docs' pictures show the default preset's networks; the test alone trains small ones (fast)
-    lab = LabSession(sets=None if SHOTS else dict(TINY), runs_root=tmp_path_factory.mktemp("runs"))
+    lab = LabSession(sets=None if SHOTS else dict(TINY), runs_root="runs" if SHOTS else tmp_path_factory.mktemp("runs"))
     lab.playing = True
     lab.start()
     port = _free_port()

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from lab_helpers import TINY, tiny_lab
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
@@ -16,8 +17,6 @@ from gankit.divergences.exact import divergence
 from gankit.lab import LabSession, parse_message
 from gankit.lab.controls import lab_objectives
 from gankit.lab.panel import N_EMD, N_THEORY, _draw, exact_divergence_1d, target_of, theory_panel
-
-from lab_helpers import TINY, tiny_lab
 
 
 @pytest.mark.parametrize("div", ["kl", "reverse_kl", "js", "gan", "hellinger", "total_variation", "pearson"])

@@ -20,7 +20,6 @@ from typing import Any
 
 from ..errors import GankitError
 from .controls import MAX_BODY, check_fps, lab_data_sources, lab_objectives, parse_message
-from .views import encode
 
 __all__ = ["build_app", "STATIC_FILES", "serve"]
 

@@ -183,6 +183,7 @@ class LabSession:
         t.step += 1
         for cb in t.callbacks:
             cb.on_step_end(t)
+        self.views.after_step(self.game)
         if t.step >= t.cfg.steps:
             for cb in t.callbacks:
                 cb.on_train_end(t)

@@ -145,6 +145,11 @@ class Views:
         self.data_json, self.data_version = encode(data), g.version
         self.losses, self.theory, self._game_version = [], {}, g.version
 
+    def after_step(self, g: Any) -> None:
+        """Called by the training thread after each step: the loss curves cover every step range."""
+        if g.trainer.step % 10 == 0 or self.watched:
+            self._record_losses(g)
+
     def _record_losses(self, g: Any) -> None:
         t = g.trainer
         pend, last = t.pending, g.session.history.last

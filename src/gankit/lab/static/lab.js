@@ -91,8 +91,8 @@ function draw2d(f) {
       ctx.stroke();
     }
   }
-  if ($("show-real").checked && S.data) dots(S.data.real, "rgba(20,90,30,0.8)", 2.2);
-  if ($("show-fake").checked) dots(f.fake, "rgba(110,40,160,0.85)", 2.2);
+  if ($("show-fake").checked) dots(f.fake, "rgba(110,40,160,0.8)", 2.2);
+  if ($("show-real").checked && S.data) dots(S.data.real, "rgba(10,120,40,0.55)", 2.6);
   if ($("show-arrows").checked && f.arrows) {
     ctx.strokeStyle = "#d9822b"; ctx.lineWidth = 1.4; ctx.beginPath();
     for (let k = 0; k + 1 < f.arrows.length; k += 2) {
