@@ -1,9 +1,15 @@
-"""Mode-collapse benchmark: ring8 and grid25 × every registered objective (+ shipped configs).
+"""Mode-collapse benchmark: ring8 and grid25 × every registered objective (+ shipped configs), run by ``gankit sweep``.
 
 Scores each run exactly as PacGAN does (2,500 samples; DESIGN.md definitions) and prints
 mean ± std over seeds of modes / high-quality fraction / reverse KL / W1 / wall time,
 beside the published rows of PacGAN Table 1 and VEEGAN Table 1 (paper numbers; PacGAN's
 ± is a standard error over 10 trials, ours a standard deviation).
+
+Each row × data × seed is a normal run directory ``OUT/<data>-<row>/seed<s>/`` trained by the
+sweep (:func:`gankit.sweep.run_sweep`: the run object of ``gankit train``, one torch thread per
+run, ``--jobs`` processes), so a stopped suite run again finishes what is missing, and
+``OUT/summary.json``, ``OUT/leaderboard.md`` and ``gankit report OUT`` hold the results too.
+``--log`` appends one JSON line per run (the format ``--from-log`` and ``--resume`` read).
 
 Examples
 --------
@@ -25,19 +31,21 @@ import argparse
 import json
 import math
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm.auto import tqdm
 
-from gankit.config import RunConfig, apply_overrides, from_dict, load_toml, to_dict
-from gankit.metrics.evaluate import sampler_kwargs
+from gankit.config import RunConfig, apply_overrides, load_toml
+from gankit.metrics.evaluate import score_samples
 from gankit.objectives.defaults import with_objective_defaults
 from gankit.registry import DIVERGENCES, OBJECTIVES
+from gankit.run import Run
 from gankit.run.presets import resolve
+from gankit.sampling import hpd_sample
+from gankit.sweep import Combo, Job, run_sweep
+from gankit.sweep.worker import read_status
 
 DATASETS = ("ring8", "grid25")
 
@@ -71,42 +79,8 @@ def registered_objectives() -> list[str]:
     return names
 
 
-def run_one(job: dict[str, Any]) -> dict[str, Any]:
-    """Train one config (a dict) in this process on one thread; returns its final metrics."""
-    torch.set_num_threads(1)
-    from gankit.metrics.evaluate import evaluate, score_samples
-    from gankit.run import build
-    from gankit.run.callbacks import schedule_callbacks
-    from gankit.sampling import fit_ratio, hpd_sample
-    from gankit.train.health import HealthGuard, TrainingDiverged
-    from gankit.train.trainer import Trainer
-
-    cfg = from_dict(RunConfig, job["config"])
-    b = build(cfg)
-    extras, ema = schedule_callbacks(b)
-    t0, c0 = time.perf_counter(), time.process_time()
-    guard = HealthGuard(cfg.train, warn=lambda msg: None)  # as in `gankit train`: NaN stops the run
-    try:
-        Trainer(b.G, b.D, b.objective, b.source, cfg.train, [guard, *extras], device=b.device).fit()
-    except TrainingDiverged as exc:  # scored as what it is: a run that produced no samples
-        return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
-                "wall_time": time.perf_counter() - t0, "cpu_time": time.process_time() - c0, "modes": 0.0,
-                "high_quality": 0.0, "reverse_kl": math.nan, "w1": math.nan, "diverged": str(exc)}
-    G = ema.model if ema is not None else b.G
-    if cfg.eval.drs:  # fitting drs's classifier is part of the run: its time counts (drs_time alone too)
-        ratio = fit_ratio(G, b.source, cfg.eval.drs, cfg.eval.seed, b.device, bandwidth=cfg.eval.drs_bandwidth)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    # the generator's own metrics, and a config's sampler's under samplers.<name> (as `gankit train` reports them)
-    m = evaluate(G, b.source, cfg.eval.n_samples, cfg.eval.w1_samples, cfg.eval.seed, b.device,
-                 ratio=ratio if cfg.eval.drs else None, **sampler_kwargs(cfg.eval))
-    sweep = {f"hpd {mass:g}": score_samples(hpd_sample(G, cfg.eval.n_samples, mass, cfg.eval.seed, b.device),
-                                            b.source, cfg.eval.w1_samples, cfg.eval.seed, None)
-             for mass in job.get("hpd_sweep", [])}
-    return {"row": job["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
-            "wall_time": wall, "cpu_time": cpu, **m, **({"sweep": sweep} if sweep else {})}
-
-
-def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
+def make_rows(args: argparse.Namespace) -> list[tuple[str, RunConfig]]:
+    """(row name, config) of every row on every data set asked for."""
     rows: list[tuple[str, RunConfig]] = []
     objectives = args.objectives if args.objectives is not None else registered_objectives()
     for data in args.data:
@@ -122,16 +96,46 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
         cfg = load_toml(path)
         if cfg.data.name in args.data:
             rows.append((Path(path).stem, cfg))
-    jobs = []
-    # seed-major order: every row gets its first seed before any row gets its second, so a
-    # leaderboard stopped early (--log keeps what finished) still covers every row
-    for seed in range(args.seed0, args.seed0 + args.seeds):
-        for row, cfg in rows:
-            over: dict[str, Any] = {"train.seed": seed, "train.progress": False}
-            if args.steps is not None:
-                over["train.steps"] = args.steps
-            jobs.append({"row": row, "config": to_dict(apply_overrides(cfg, over)), "hpd_sweep": args.hpd_sweep})
-    return jobs
+    return rows
+
+
+def make_jobs(args: argparse.Namespace) -> list[Job]:
+    """One sweep job per row × seed, seed-major: every row gets its first seed before any row gets its
+    second, so a leaderboard stopped early still covers every row."""
+    combos = []
+    for row, cfg in make_rows(args):
+        if args.steps is not None:
+            cfg = replace(cfg, train=replace(cfg.train, steps=args.steps))
+        name = f"{cfg.data.name}-{row}".replace(":", "_").replace("/", "_")
+        combos.append(Combo(name, {"data.name": cfg.data.name, "row": row}, cfg, args.preset or "config"))
+    out = Path(args.out)
+    return [Job(c, seed, replace(c.cfg, train=replace(c.cfg.train, seed=seed)), out / c.name / f"seed{seed}",
+                {"row": c.settings["row"]})
+            for seed in range(args.seed0, args.seed0 + args.seeds) for c in combos]
+
+
+def run_record(job: Job, hpd_masses: list[float]) -> dict[str, Any] | None:
+    """A finished (or diverged) run as a --log line: row, data, seed, steps, times and its final metrics
+    (a diverged run: 0 modes, 0 high-quality, no KL/W1); ``None`` while the run is not done."""
+    cfg, status = job.cfg, read_status(job.out)
+    base = {"row": job.tags["row"], "data": cfg.data.name, "seed": cfg.train.seed, "steps": cfg.train.steps,
+            "cpu_time": status.get("cpu_time")}
+    if status.get("status") == "diverged":
+        return {**base, "wall_time": status.get("wall_time"), "modes": 0.0, "high_quality": 0.0,
+                "reverse_kl": math.nan, "w1": math.nan, "diverged": status.get("error", "diverged")}
+    path = job.out / "metrics.json"
+    if not path.is_file():
+        return None
+    m = json.loads(path.read_text(encoding="utf-8"))
+    drop = {"data", "seed", "objective", "step"}
+    rec = {**base, **{k: v for k, v in m.items() if k not in drop}}
+    rec.update({k: math.nan for k in ROW_METRICS if rec.get(k) is None})  # metrics.json writes NaN as null
+    if hpd_masses:  # the run's generator with the highest-density sampler of each mass
+        run, ev = Run.load(job.out), cfg.eval
+        rec["sweep"] = {f"hpd {mass:g}": score_samples(hpd_sample(run.parts.G, ev.n_samples, mass, ev.seed),
+                                                       run.parts.source, ev.w1_samples, ev.seed, None)
+                        for mass in hpd_masses}
+    return rec
 
 
 def _ms(values: list[float], fmt: str) -> str:
@@ -211,7 +215,11 @@ def progress_bar(total: int, no_progress: bool) -> Any:
                 disable=True if no_progress else None)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _read_log(paths: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for p in paths for line in Path(p).read_text().splitlines() if line.strip()]
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
     p.add_argument("--preset", default=None, help="objective rows start from this preset (e.g. default: what "
@@ -226,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="also score each run's generator with the highest-density sampler of each mass "
                         "(gankit.sampling.hpd_sample; rows 'ROW hpd MASS')")
     p.add_argument("--jobs", type=int, default=1, help="processes in parallel, one thread each (default 1)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="the sweep's folder: one run directory per row, data and seed (default "
+                        "runs/toy_suite/<preset or 'library'>[-steps<N>])")
     p.add_argument("--log", metavar="FILE.jsonl", help="append each run's metrics here as it finishes")
     p.add_argument("--resume", action="store_true", help="skip the runs already in --log (and count them)")
     p.add_argument("--json", action="store_true", help="print one JSON object (runs and summary)")
@@ -236,34 +247,42 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--seeds and --jobs must be >= 1")
     if any(not 0 < m <= 1 for m in args.hpd_sweep):
         p.error("--hpd-sweep masses must be in (0, 1]")
+    if args.out is None:
+        args.out = str(Path("runs/toy_suite") / f"{args.preset or 'library'}{f'-steps{args.steps}' if args.steps else ''}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
     results: list[dict[str, Any]] = []
     if args.from_log:
-        for path in args.from_log:
-            results += [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-        results = [r for r in results if r["data"] in args.data]
+        results = [r for r in _read_log(args.from_log) if r["data"] in args.data]
     jobs = [] if args.from_log else make_jobs(args)
-    if args.resume and args.log and Path(args.log).exists():  # continue a stopped leaderboard
-        done = [json.loads(line) for line in Path(args.log).read_text().splitlines() if line.strip()]
-        keys = {(r["row"], r["data"], r["seed"]) for r in done}
-        results += [r for r in done if r["data"] in args.data]
-        jobs = [j for j in jobs if (j["row"], j["config"]["data"]["name"], j["config"]["train"]["seed"]) not in keys]
-    bar = progress_bar(len(jobs), args.no_progress)
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        # each run is logged as soon as it finishes (pool.map would hold finished runs back
-        # behind a slow one, e.g. 50 s fgan runs behind a 5-minute wgan-gp, and lose them if
-        # the leaderboard is stopped); the order of the log does not matter to --resume
-        for fut in as_completed([pool.submit(run_one, j) for j in jobs]):
-            r = fut.result()
-            results.append(r)
-            bar.update()
-            if args.log:
-                with open(args.log, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(r) + "\n")
-            if not args.json:
-                tqdm.write(f"{r['data']:7s} {r['row']:24s} seed {r['seed']:2d}: modes {r['modes']:.0f} "
-                           f"hq {100 * r['high_quality']:.1f}% rkl {r['reverse_kl']:.3f} w1 {r.get('w1', math.nan):.3f} "
-                           f"{r['wall_time']:.0f}s wall {r['cpu_time']:.0f}s cpu", file=sys.stderr)
-    bar.close()
+    logged = _read_log([args.log]) if args.log and Path(args.log).exists() else []
+    keys = {(r["row"], r["data"], r["seed"]) for r in logged}
+    if args.resume and args.log:  # continue a stopped leaderboard: the runs in the log count, and are not rerun
+        results += [r for r in logged if r["data"] in args.data]
+        jobs = [j for j in jobs if (j.tags["row"], j.cfg.data.name, j.seed) not in keys]
+    by_dir = {str(j.out): j for j in jobs}
+
+    def on_record(rec: dict[str, Any]) -> None:
+        r = run_record(by_dir[rec["run_dir"]], args.hpd_sweep)
+        if r is None:
+            return
+        results.append(r)
+        key = (r["row"], r["data"], r["seed"])
+        if args.log and key not in keys:  # each run once in the log, as soon as it is done
+            keys.add(key)
+            with open(args.log, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(r) + "\n")
+        if not args.json:
+            tqdm.write(f"{r['data']:7s} {r['row']:24s} seed {r['seed']:2d}: modes {r['modes']:.0f} "
+                       f"hq {100 * r['high_quality']:.1f}% rkl {r['reverse_kl']:.3f} w1 {r.get('w1', math.nan):.3f} "
+                       f"{r.get('wall_time') or 0:.0f}s wall {r.get('cpu_time') or 0:.0f}s cpu", file=sys.stderr)
+
+    if jobs:
+        run_sweep(jobs, args.out, n_jobs=args.jobs, pictures=False, progress=not args.no_progress and None,
+                  on_record=on_record, meta={"benchmark": "toy_suite"})
     summary = summarise(results)
     if args.json:
         print(json.dumps({"runs": results, "summary": summary, "paper": PAPER}))

@@ -66,6 +66,8 @@ def test_optuna_search_writes_a_config_that_trains_to_its_score(tmp_path):
     params = result["best"]["params"]
     run_cfg = read_json(out / "summary.json")
     assert run_cfg["sweep"]["best"]["params"] == params
+    board = (out / "leaderboard.md").read_text()
+    assert f"| trial-{best} | train.lr_d={params['train.lr_d']:.4g}, train.d_steps={params['train.d_steps']}," in board
     # the best config, trained again by gankit train, gives the reported score
     rc, stdout, err = gankit("train", "--config", out / "best.toml", "--out", tmp_path / "again", "--json",
                              "--no-progress")

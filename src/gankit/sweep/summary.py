@@ -16,7 +16,7 @@ from typing import Any
 
 from ..io import METRICS_FILE, SUMMARY_FILE, atomic_write_bytes, write_json
 from ..report.runs import mean_std
-from .grid import Job
+from .grid import Job, combo_name
 from .worker import read_status, run_state
 
 __all__ = ["collect", "summarise", "leaderboard", "write_summary", "LEADERBOARD_FILE", "HEADLINE", "fmt_stat"]
@@ -95,6 +95,13 @@ def _value(key: str, v: Any) -> str:
     return HEADLINE.get(key, "{:.4g}").format(v) if _numeric(v) and math.isfinite(v) else "–"
 
 
+def _short_value(v: str) -> str:
+    try:
+        return f"{float(v):.4g}" if "." in v or "e" in v else v
+    except ValueError:
+        return v
+
+
 def _secs(v: Any) -> str:
     return f"{v:.1f}" if _numeric(v) else "–"
 
@@ -103,11 +110,15 @@ def leaderboard(summary: dict[str, Any]) -> str:
     """The summary as Markdown: one row per combination, then one row per run."""
     combos = summary["combinations"]
     cols = [k for k in HEADLINE if any(k in c["metrics"] for c in combos)]
-    head = ["combination", "data", "objective", "finished", "diverged", "failed", *cols, "CPU s/run", "threads"]
+    # a search trial's folder (trial-<n>) does not name its values: show them
+    shown = any(c["settings"] and c["name"] != combo_name(c["settings"]) for c in combos)
+    head = ["combination", *(["settings"] if shown else []), "data", "objective", "finished", "diverged", "failed",
+            *cols, "CPU s/run", "threads"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in combos:
         threads = sorted({r["threads"] for r in c["per_seed"] if r["threads"] is not None})
-        lines.append("| " + " | ".join([c["name"], c["data"], c["objective"], f"{c['finished']}/{c['planned']}",
+        settings = [", ".join(f"{k}={_short_value(v)}" for k, v in c["settings"].items())] if shown else []
+        lines.append("| " + " | ".join([c["name"], *settings, c["data"], c["objective"], f"{c['finished']}/{c['planned']}",
                                          str(c["diverged"]), str(c["failed"]), *(fmt_stat(k, c["metrics"].get(k))
                                                                                  for k in cols),
                                          _secs(c["cpu_time"]["mean"]), ",".join(map(str, threads)) or "–"]) + " |")
