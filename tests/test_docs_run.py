@@ -76,6 +76,10 @@ SKIP = {
     ("docs/sweep.md", "--executor ray"): "starts a local Ray (30-60 s on two cores); tests/sweep checks the Ray "
                                          "executor against the local one (slow)",
     ("docs/sweep.md", "python benchmarks/sweep_overhead.py"): BENCHMARK,
+    ("docs/lab.md", "gankit lab"): "serves a page until Ctrl-C; tests/lab drives it in-process and in headless Chromium",
+    ("docs/lab.md", "pip install"): "installs the lab extra (network)",
+    ("docs/lab.md", "python -m pytest tests/lab"): "the lab's browser test, which takes the screenshots",
+    ("docs/lab.md", "python benchmarks/lab_speed.py"): BENCHMARK,
     ("docs/theory.md", "gankit divergence --p"): SYNOPSIS,
     ("docs/theory.md", "gankit theory variational --p SPEC"): SYNOPSIS,
     ("docs/theory.md", "gankit theory fgan-fit [--"): SYNOPSIS,

@@ -143,7 +143,9 @@ class Views:
                 data["p_data"], data["p_data_kind"] = _r(gaussian_kde(real[:, 0], xs)), "KDE of data samples"
             data["real"] = _q(real[:150], self.lo, self.hi)
         self.data_json, self.data_version = encode(data), g.version
-        self.losses, self.theory, self._game_version = [], {}, g.version
+        if not self.losses or self.losses[-1][0] > g.trainer.step:  # new networks: new curves (kept ones go on)
+            self.losses = []
+        self.theory, self._game_version = {}, g.version
 
     def after_step(self, g: Any) -> None:
         """Called by the training thread after each step: the loss curves cover every step range."""
