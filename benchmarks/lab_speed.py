@@ -79,7 +79,7 @@ def lab(steps: int, threads: int, fps: int, root: Path, browser: bool = True) ->
         threading.Thread(target=_stream_client, args=(f"http://127.0.0.1:{port}/api/stream?fps={fps}", stop),
                          daemon=True).start()
     end = time.monotonic() + 600
-    while session.views.frame_id < 3:  # the page is open and receiving frames
+    while session.views.frame_id < 1:  # the page is open and has its first frame (paused: no more until a step)
         if time.monotonic() > end:
             if page is not None:
                 page.kill()

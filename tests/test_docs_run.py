@@ -71,6 +71,7 @@ SKIP = {
     ("docs/theory.md", "python benchmarks/fgan_fit_targets.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/fgan_modes.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/toy_suite.py"): BENCHMARK,
+    ("docs/losses.md", "python benchmarks/toy_suite.py"): BENCHMARK,
     ("docs/wasserstein.md", "python benchmarks/wgan_toy.py"): BENCHMARK,
     ("docs/wasserstein.md", "python benchmarks/wgan_critic.py"): BENCHMARK,
     ("docs/sweep.md", "--executor ray"): "starts a local Ray (30-60 s on two cores); tests/sweep checks the Ray "

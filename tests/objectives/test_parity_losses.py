@@ -291,3 +291,12 @@ def test_fgan_losses_take_weights():
                                                                              abs=TOL)
     assert float(fgan_generator_loss("kl", t(f), t(wf))) == pytest.approx(-tf_reduce(np.exp(f - 1), wf), abs=TOL)
     assert float(fgan_nonsaturating_generator_loss("kl", t(f), 2.0)) == pytest.approx(-2.0 * f.mean(), abs=TOL)
+
+
+def test_lsgan_trains_with_its_own_r1_default():
+    """`gankit train --objective lsgan` takes R1 γ = 0.1 (its default); a user's --set wins."""
+    from gankit.run.presets import resolve
+
+    assert resolve(flags={"objective.name": "lsgan"}).cfg.objective.r1 == 0.1
+    assert resolve(flags={"objective.name": "lsgan"}, sets=["objective.r1=0.01"]).cfg.objective.r1 == 0.01
+    assert resolve(flags={"objective.name": "relativistic"}).cfg.objective.r1 == resolve().cfg.objective.r1

@@ -72,10 +72,15 @@ class LeastSquares(LogitObjective):
     Logs no estimate (with these labels the game minimises no named divergence; Mao et al.'s
     Pearson χ² reading needs ``b − c = 1``, ``b − a = 2``). Pictures show D's raw output minus ½,
     so that the undecided level ``D* = ½`` is the zero contour.
+
+    Training default (``defaults``): R1 γ = 0.1 instead of the default preset's 0.01. D's
+    output is unbounded, and with γ = 0.01 ring8 ends at W1 0.181 and 0.218 on seeds 1 and 2
+    (76 % and 73 % high quality); with γ = 0.1 at 0.043 and 0.056 (87 %, 80 %).
     """
 
     def __init__(self) -> None:
-        super().__init__("lsgan", least_squares_discriminator_loss, least_squares_generator_loss)
+        super().__init__("lsgan", least_squares_discriminator_loss, least_squares_generator_loss,
+                         defaults={"objective.r1": 0.1})
 
     def __repr__(self) -> str:
         return "LeastSquares()"
