@@ -20,12 +20,12 @@ def _dry_run(tmp_path: Path, *assignments: str) -> list[str]:
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_setup_passes_the_torch_index_and_pip_args(tmp_path):
     plain = _dry_run(tmp_path)
-    assert not any("--index-url" in ln for ln in plain) and any('-e ".[dev]"' in ln for ln in plain)
+    assert not any("--index-url" in ln for ln in plain) and any('-e ".[dev,lab,search,ray]"' in ln for ln in plain)
     cpu = _dry_run(tmp_path, "TORCH_INDEX=https://download.pytorch.org/whl/cpu", "PIP_ARGS=--no-cache-dir")
     torch_line = [ln for ln in cpu if ln.rstrip().endswith(" torch")]
     assert len(torch_line) == 1 and "--index-url https://download.pytorch.org/whl/cpu" in torch_line[0]
     assert "-c constraints.txt" in torch_line[0]  # the pinned version, from the CPU index
-    assert cpu.index(torch_line[0]) < next(i for i, ln in enumerate(cpu) if '-e ".[dev]"' in ln)
+    assert cpu.index(torch_line[0]) < next(i for i, ln in enumerate(cpu) if '-e ".[dev,lab,search,ray]"' in ln)
     assert all("--no-cache-dir" in ln for ln in cpu)
 
 

@@ -52,7 +52,7 @@ def test_a_flag_changes_only_its_own_key(capsys, flag, value, key):
 def test_an_objective_brings_only_its_own_defaults(capsys):
     base = _printed(capsys)
     wgan = _printed(capsys, "--objective", "wgan")
-    own = {"objective.name", "train.optimizer", "train.lr_g", "train.lr_d", "train.d_steps", "objective.r1"}
+    own = {"objective.name", "train.optimizer", "train.lr_g", "train.lr_d", "train.d_steps", "objective.r1", "objective.clip"}
     assert {k for k in base if base[k] != wgan[k]} == own
     assert wgan["objective.r1"] == 0.0 and wgan["train.ema"] == 0.999  # wgan turns R1 off; EMA stays
     mine = _printed(capsys, "--objective", "wgan", "--set", "train.lr_d=0.002")
