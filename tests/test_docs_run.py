@@ -85,8 +85,8 @@ SKIP = {
     ("docs/theory.md", "gankit theory variational --p SPEC"): SYNOPSIS,
     ("docs/theory.md", "gankit theory fgan-fit [--"): SYNOPSIS,
 }
-#: blocks that stay slow when shortened (marked slow: not in make test)
-SLOW: set[str] = set()
+#: blocks that stay slow when shortened (marked slow: not in make test); tests/sweep covers what they show
+SLOW: set[str] = {"docs/sweep.md:74", "docs/sweep.md:122"}
 BLOCKS = runnable_blocks()
 
 
