@@ -57,7 +57,7 @@ def save_run(lab: Any, name: str) -> str:
     atomic_write_bytes(out / CONFIG_FILE, text.encode())
     lines = "".join(json.dumps(json_safe(r)) + "\n" for r in session.history.records)
     atomic_write_bytes(out / HISTORY_FILE, lines.encode())
-    Checkpointer(out / CHECKPOINT_DIR, 0, cfg.train.keep_checkpoints, extra=session._checkpoint_extra).save(
+    Checkpointer(out / CHECKPOINT_DIR, 0, cfg.train.keep_checkpoints, extra=session.checkpoint_extra).save(
         t, force=True)
     final = Run(cfg, out).finish(session, t, float(session.history.last.get("time", 0.0)), pictures=True)
     shown = ", ".join(f"{k} {final[k]:.3g}" for k in ("modes", "high_quality", "w1") if isinstance(final.get(k), float))

@@ -54,7 +54,8 @@ class Session:
         """The run's generator: the averaged one with ``train.ema``."""
         return self.ema.model if self.ema is not None else self.parts.G
 
-    def _checkpoint_extra(self) -> dict[str, Any]:
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """What a checkpoint of this run holds beside the trainer's state (also the lab's "save run")."""
         return {"config": self.config_text, "history_last": json.dumps(json_safe(self.history.last)),
                 "health": self.guard.state_dict(), "world_size": self.info.world_size,
                 **({"rng_ranks": self.ranks.states} if self.ranks is not None else {}),
@@ -71,7 +72,7 @@ class Session:
             cbs.append(self.history)
             if self.writes:
                 self.checkpointer = Checkpointer(self.out / CHECKPOINT_DIR, cfg.train.checkpoint_every,
-                                                 cfg.train.keep_checkpoints, extra=self._checkpoint_extra)
+                                                 cfg.train.keep_checkpoints, extra=self.checkpoint_extra)
                 cbs.append(self.checkpointer)
             if progress:
                 cbs.append(progress_bar(self.parts, self.history))
