@@ -45,10 +45,8 @@ MAX_SEED = 2**62
 MAX_SAMPLES = 10**7
 #: deepest nesting of arrays and tables a TOML text (``--config``, ``--set`` value, a checkpoint's config) may use
 MAX_TOML_DEPTH = 32
-#: widest MLP layer and latent space
-MAX_WIDTH = 8192
-#: most hidden-layer weights of one MLP network (2**28 float32 weights = 1 GiB, before optimiser state)
-MAX_HIDDEN_WEIGHTS = 2**28
+#: widest MLP layer and latent space; most hidden-layer weights of one MLP (2**28 float32 = 1 GiB, before optimiser)
+MAX_WIDTH, MAX_HIDDEN_WEIGHTS = 8192, 2**28
 #: torch CPU threads when none are named (``train.threads = 0``, no ``--threads``; docs/speed.md), and the most
 DEFAULT_THREADS, MAX_THREADS = 1, 1024
 
@@ -125,6 +123,7 @@ class ObjectiveConfig(Checked):
     label_smoothing: float = bounded(0.0, 0, 1)  # ns, minimax: D's real label 1 − ls/2 (TF-GAN's label_smoothing)
     r1: float = bounded(0.0, 0)  # γ of R1 = γ/2·E‖∇D(x)‖² on real data (Mescheder et al. 2018); 0 = off
     r2: float = bounded(0.0, 0)  # γ of the same penalty R2 on generated data; 0 = off
+    r1_every: int = bounded(1, 1, 10**6)  # R1, R2 every N D-steps, weighted N× (lazy; Karras et al. 2020)
 
 
 @dataclass(frozen=True)

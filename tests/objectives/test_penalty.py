@@ -56,3 +56,38 @@ def test_penalty_config_validation():
     assert apply_overrides(RunConfig(), ["objective.r1=10"]).objective.r1 == 10.0
     with pytest.raises(GankitError, match="objective.r1"):
         apply_overrides(RunConfig(), ["objective.r1=-1"])
+
+
+@pytest.mark.parametrize("d_steps", [1, 3])
+def test_lazy_r1_penalises_every_nth_d_step_weighted_n_times(d_steps):
+    torch.manual_seed(1)
+    D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0))
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    base = make_objective(ObjectiveConfig("ns"))
+    lazy = Regularized(base, r1=2.0, r2=0.5, r1_every=4)
+    plain = base.discriminator_loss(D, real, fake)[0]
+    full = plain + 4 * (1.0 * gradient_penalty_zero_centred(D, real) + 0.25 * gradient_penalty_zero_centred(D, fake))
+    penalised = []
+    for step in range(6):
+        for i in range(lazy.critic_steps(step, d_steps)):
+            loss, logs = lazy.discriminator_loss(D, real, fake)
+            want = full if "r1" in logs else plain
+            assert float(loss.detach()) == pytest.approx(float(want.detach()), rel=1e-6)
+            assert ("r1" in logs) == ("r2" in logs)
+            if "r1" in logs:
+                penalised.append(step * d_steps + i)
+    assert penalised == [k for k in range(6 * d_steps) if k % 4 == 0]
+
+
+def test_lazy_r1_counts_from_the_generator_step_as_a_resumed_run_does():
+    D = nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))
+    x = torch.randn(8, 2)
+    fresh = Regularized(make_objective(ObjectiveConfig("ns")), r1=1.0, r1_every=3)
+    fresh.critic_steps(7, 1)  # a run resumed at generator step 7: D-step 7 is not a multiple of 3
+    assert "r1" not in fresh.discriminator_loss(D, x, x)[1]
+    fresh.critic_steps(9, 1)
+    assert "r1" in fresh.discriminator_loss(D, x, x)[1]
+    assert make_objective(apply_overrides(RunConfig(), ["objective.r1=0.1", "objective.r1_every=8"]).objective) \
+        .r1_every == 8
+    with pytest.raises(GankitError, match="objective.r1_every"):
+        apply_overrides(RunConfig(), ["objective.r1_every=0"])

@@ -149,5 +149,5 @@ def make_objective(cfg) -> Objective:
     objective = OBJECTIVES.get(cfg.name)(cfg)
     gp = 0.0 if objective.penalises_interpolates else cfg.gp_weight
     if cfg.r1 > 0 or cfg.r2 > 0 or gp > 0:
-        objective = Regularized(objective, cfg.r1, cfg.r2, gp, cfg.gp_one_sided, cfg.gp_target)
+        objective = Regularized(objective, cfg.r1, cfg.r2, gp, cfg.gp_one_sided, cfg.gp_target, cfg.r1_every)
     return objective

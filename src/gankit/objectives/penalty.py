@@ -124,30 +124,39 @@ class Regularized(Objective):
 
     The generator's loss is the base objective's. Logs ``r1`` / ``r2`` (the unscaled
     E‖∇l‖²) and ``gp`` (the unweighted penalty) when they are active.
+
+    ``r1_every = N`` > 1 is lazy regularisation (Karras et al. 2020, StyleGAN2): R1 and R2 are
+    computed on every N-th discriminator step only, weighted N× so that their mean weight over
+    training is unchanged, which saves the double backward pass on the other steps. The D-steps
+    are counted from the generator step (``critic_steps``), so a resumed run penalises the same
+    steps as an uninterrupted one.
     """
 
     def __init__(self, base: Objective, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
-                 gp_one_sided: bool = False, gp_target: float = 1.0) -> None:
-        self.base, self.r1, self.r2 = base, float(r1), float(r2)
+                 gp_one_sided: bool = False, gp_target: float = 1.0, r1_every: int = 1) -> None:
+        self.base, self.r1, self.r2, self.r1_every = base, float(r1), float(r2), int(r1_every)
         self.gp, self.gp_one_sided, self.gp_target = float(gp), bool(gp_one_sided), float(gp_target)
+        self._d_step = 0  # index of the next discriminator step
         self.name = base.name
         self.estimate_label = base.estimate_label
         self.defaults = base.defaults
 
     def __repr__(self) -> str:
         return (f"Regularized({self.base!r}, r1={self.r1}, r2={self.r2}, gp={self.gp}, "
-                f"gp_one_sided={self.gp_one_sided}, gp_target={self.gp_target})")
+                f"gp_one_sided={self.gp_one_sided}, gp_target={self.gp_target}, r1_every={self.r1_every})")
 
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         loss, logs = self.base.discriminator_loss(D, real, fake)
         logs = dict(logs)
-        if self.r1 > 0:
+        lazy = self._d_step % self.r1_every == 0  # this step carries R1/R2, weighted r1_every×
+        self._d_step += 1
+        if self.r1 > 0 and lazy:
             r1 = gradient_penalty_zero_centred(D, real)
-            loss = loss + 0.5 * self.r1 * r1
+            loss = loss + 0.5 * self.r1 * self.r1_every * r1
             logs["r1"] = r1.detach()
-        if self.r2 > 0:
+        if self.r2 > 0 and lazy:
             r2 = gradient_penalty_zero_centred(D, fake)
-            loss = loss + 0.5 * self.r2 * r2
+            loss = loss + 0.5 * self.r2 * self.r1_every * r2
             logs["r2"] = r2.detach()
         if self.gp > 0:
             gp = gradient_penalty(critic_gradient_norms(D, interpolates(real, fake), create_graph=True),
@@ -166,7 +175,9 @@ class Regularized(Objective):
         return self.base.d_output(logits)
 
     def critic_steps(self, step: int, default: int) -> int:
-        return self.base.critic_steps(step, default)
+        n = self.base.critic_steps(step, default)
+        self._d_step = step * n  # the D-steps of generator step `step` (a function of it: resume-exact)
+        return n
 
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
         return self.base.evaluate(*args, **kwargs)
