@@ -117,6 +117,7 @@ def check_equal_to_separate(tmp_path, cfg, n, extra=lambda vectorised: []):
                                      (["model.pack=2", "objective.r1=1.0", "train.ema=0.9", "train.lr_schedule=linear",
                                        "train.lr_final=0.1"], 2),
                                      (["objective.r2=0.5", "model.scale=2.0", "train.lr_schedule=cosine"], 2),
+                                     (["objective.r1=1.0", "objective.r1_every=3", "train.d_steps=2"], 2),  # lazy R1
                                      (["objective.name=minimax", "train.d_steps=2"], 2),
                                      (["objective.name=fgan:kl", "train.optimizer=rmsprop"], 2),
                                      (["train.optimizer=sgd", "model.activation=leaky_relu"], 2),

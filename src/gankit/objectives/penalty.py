@@ -148,15 +148,14 @@ class Regularized(Objective):
     def discriminator_loss(self, D: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         loss, logs = self.base.discriminator_loss(D, real, fake)
         logs = dict(logs)
-        lazy = self._d_step % self.r1_every == 0  # this step carries R1/R2, weighted r1_every×
-        self._d_step += 1
-        if self.r1 > 0 and lazy:
+        k = self.lazy_factor()
+        if self.r1 > 0 and k:
             r1 = gradient_penalty_zero_centred(D, real)
-            loss = loss + 0.5 * self.r1 * self.r1_every * r1
+            loss = loss + 0.5 * self.r1 * k * r1
             logs["r1"] = r1.detach()
-        if self.r2 > 0 and lazy:
+        if self.r2 > 0 and k:
             r2 = gradient_penalty_zero_centred(D, fake)
-            loss = loss + 0.5 * self.r2 * self.r1_every * r2
+            loss = loss + 0.5 * self.r2 * k * r2
             logs["r2"] = r2.detach()
         if self.gp > 0:
             gp = gradient_penalty(critic_gradient_norms(D, interpolates(real, fake), create_graph=True),
@@ -164,6 +163,13 @@ class Regularized(Objective):
             loss = loss + self.gp * gp
             logs["gp"] = gp.detach()
         return loss, logs
+
+    def lazy_factor(self) -> int:
+        """How many times R1/R2 count on the discriminator step being taken: ``r1_every`` on every
+        ``r1_every``-th, else 0 (not computed). Counts the step."""
+        k = self.r1_every if self._d_step % self.r1_every == 0 else 0
+        self._d_step += 1
+        return k
 
     def generator_loss(self, D: nn.Module, fake: Tensor) -> Tensor:
         return self.base.generator_loss(D, fake)

@@ -169,18 +169,19 @@ class StackedTrainer(Trainer):
 
     def _discriminator_losses(self, real: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """Per-replica D losses ``(N,)`` and logs; real and fake rows go through D in one pass."""
-        if self._r1:
+        k = self.objective.lazy_factor() if self._r1 or self._r2 else 0  # lazy R1/R2: 0 on the steps without
+        if self._r1 and k:
             real = real.detach().requires_grad_(True)
-        if self._r2:
+        if self._r2 and k:
             fake = fake.detach().requires_grad_(True)
         logits = self.D(torch.cat((real, fake), dim=1))  # (N, 2 · inputs per side)
         real_logits, fake_logits = logits.chunk(2, dim=1)
         losses, logs = self._d_losses(real_logits, fake_logits)
         logs = dict(logs)
         for name, gamma, x, lg in (("r1", self._r1, real, real_logits), ("r2", self._r2, fake, fake_logits)):
-            if gamma > 0:
+            if gamma > 0 and k:
                 pen = self._penalty(lg, x)
-                losses = losses + 0.5 * gamma * pen
+                losses = losses + 0.5 * gamma * k * pen
                 logs[name] = pen.detach()
         return losses, logs
 
