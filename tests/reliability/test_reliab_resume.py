@@ -188,3 +188,14 @@ def test_temp_files_of_a_killed_save_are_removed(tmp_path: Path, has_checkpoint:
     Run(cfg, out).fit(resume=True, pictures=False, warn=lambda m: None)
     assert not any(p.exists() for p in stale)
     assert not list(folder.glob(".*.tmp"))
+
+
+@pytest.mark.slow  # (test_penalty checks the counting in a second; this is the whole run)
+def test_lazy_r1_resumes_bit_exact(tmp_path: Path) -> None:
+    # R1 every 4th D-step: a run stopped at step 7 and resumed penalises the steps an uninterrupted run does
+    lazy = ("objective.r1=0.5", "objective.r1_every=4")
+    ref = tmp_path / "ref"
+    Run(tiny_config(*lazy), ref).fit(pictures=False)
+    out = tmp_path / "run"
+    stopped_then_resumed(out, [7], lazy)
+    assert_same_run(ref, out)
