@@ -5,7 +5,7 @@ Two views of the same four divergences D_f(P‖Q), P = data, Q = model:
 1. **Exact, 1-D.** ``argmin_{μ,σ} D_f(P‖N(μ, σ²))`` on a bimodal mixture (quadrature and
    Nelder–Mead, :func:`gankit.theory.fgan_fit.exact.exact_fit`): KL and Pearson stretch one
    Gaussian over both modes, reverse KL and Neyman sit on one.
-2. **Trained GANs.** ``gankit train --objective fgan:NAME`` (the default preset, only the objective
+2. **Trained GANs.** ``gankit train --preset compare --objective fgan:NAME`` (only the objective
    changed) on the same 1-D mixture and on ring8; what each generator puts between the modes.
 
 Usage::
@@ -39,11 +39,11 @@ TARGET = "0.5*N(-2,0.4) + 0.5*N(2,0.4)"
 
 
 def train(name: str, data: str, seed: int, work: Path) -> Path | None:
-    """A run of ``fgan:NAME`` on ``data`` with the default preset (the finished one already in ``work``); None if it diverged."""
+    """A run of ``fgan:NAME`` on ``data`` with the compare preset (the finished one already in ``work``); None if it diverged."""
     tag = "mixture" if "N(" in data else data
     out = work / f"{name}-{tag}-seed{seed}"
     if not (out / "metrics.json").is_file():
-        cfg = resolve(preset="default", flags={"objective.name": f"fgan:{name}", "data.name": data,
+        cfg = resolve(preset="compare", flags={"objective.name": f"fgan:{name}", "data.name": data,
                                               "train.seed": seed}).cfg
         t0 = time.time()
         try:

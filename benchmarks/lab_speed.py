@@ -31,8 +31,9 @@ import torch
 
 
 def headless(steps: int, threads: int, out: Path) -> float:
-    """Steps per second of ``gankit train`` on the default preset."""
-    cmd = [sys.executable, "-m", "gankit", "train", "--steps", str(steps), "--threads", str(threads), "--json",
+    """Steps per second of ``gankit train`` on the compare preset (MLPs 3×256)."""
+    cmd = [sys.executable, "-m", "gankit", "train", "--preset", "compare", "--steps", str(steps), "--threads", str(threads),
+           "--json",
            "--no-progress", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return steps / float(json.loads(res.stdout)["wall_time"])
@@ -65,7 +66,7 @@ def lab(steps: int, threads: int, fps: int, root: Path, browser: bool = True) ->
     from gankit.lab.server import build_app
 
     torch.set_num_threads(threads)
-    session = LabSession(sets={"train.steps": steps}, runs_root=root / "runs").start()
+    session = LabSession(preset="compare", sets={"train.steps": steps}, runs_root=root / "runs").start()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

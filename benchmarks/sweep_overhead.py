@@ -1,6 +1,6 @@
 """Overhead of ``gankit sweep``'s executors against plain sequential runs of the same configs.
 
-The same N runs (the default preset, seeds 0..N-1, ``--steps`` steps, no pictures, one torch
+The same N runs (the compare preset, seeds 0..N-1, ``--steps`` steps, no pictures, one torch
 thread each) are trained four ways, and the wall-clock time of each way is printed with its
 ratio to the first:
 
@@ -39,13 +39,13 @@ RESULT_KEYS = ("modes", "high_quality", "reverse_kl", "w1")
 
 def loop(out: Path, runs: int, steps: int) -> tuple[float, list[dict]]:
     t0 = time.perf_counter()
-    finals = [Run(resolve(flags={"train.steps": steps, "train.seed": s}).cfg, out / f"seed{s}")
+    finals = [Run(resolve("compare", flags={"train.steps": steps, "train.seed": s}).cfg, out / f"seed{s}")
               .fit(progress=False, pictures=False) for s in range(runs)]
     return time.perf_counter() - t0, finals
 
 
 def sweep(out: Path, runs: int, steps: int, extra: list[str]) -> tuple[float, list[dict]]:
-    argv = [sys.executable, "-m", "gankit", "sweep", "--seeds", str(runs), "--steps", str(steps), "--out", str(out),
+    argv = [sys.executable, "-m", "gankit", "sweep", "--preset", "compare", "--seeds", str(runs), "--steps", str(steps), "--out", str(out),
             "--no-pictures", "--json", *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     base = rows[0][1]
-    print(f"{args.runs} runs x {args.steps} steps, default preset, 1 torch thread per run, no pictures; "
+    print(f"{args.runs} runs x {args.steps} steps, compare preset, 1 torch thread per run, no pictures; "
           f"load average {load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)\n")
     print("| way | wall s | / plain loop | same metrics |\n|---|---|---|---|")
     for name, wall, finals in rows:

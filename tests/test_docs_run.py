@@ -350,11 +350,12 @@ def test_quoted_variational_table():
 
 @pytest.mark.slow
 def test_quoted_threads_run(tmp_path, monkeypatch):
-    """docs/speed.md: 300 steps of the default preset at one thread end with the quoted w1 and modes (unshortened)."""
+    """docs/speed.md: 300 steps of the compare preset at one thread end with the quoted w1 and modes (unshortened)."""
     text = _doc("docs/speed.md")
     w1, modes = re.search(r"\(`w1` ([\d.]+), (\d+) modes\)", text).group(1, 2)
     monkeypatch.chdir(tmp_path)
-    r = json.loads(gankit(["train", "--steps", "300", "--threads", "1", "--no-progress", "--json", "--out", "t1"])[0])
+    r = json.loads(gankit(["train", "--preset", "compare", "--steps", "300", "--threads", "1", "--no-progress", "--json",
+                           "--out", "t1"])[0])
     assert f"{r['w1']:.{len(w1.split('.')[1])}f}" == w1 and int(r["modes"]) == int(modes)
 
 
