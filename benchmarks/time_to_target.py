@@ -23,6 +23,7 @@ Usage::
 
     PYTHONPATH=src python benchmarks/time_to_target.py [--presets default,ring8-fast,grid25-fast]
         [--seeds 100-109] [--threads 1] [--bare-steps 300] [--set KEY=VALUE ...] [--json]
+    PYTHONPATH=src python benchmarks/time_to_target.py --from-json benchmarks/logs/time_to_target.json
 
 ``--set`` passes overrides to every run (``gankit train --set``), to measure what one change buys.
 ``--step-cost`` times only the training step instead (no runs): ``--bare-steps`` steps of the
@@ -160,6 +161,18 @@ def table(results: list[dict], threads: int) -> str:
     return "\n".join(lines)
 
 
+def per_seed(results: list[dict]) -> str:
+    """One row per preset and seed: modes, high quality, reverse KL, W1, wall seconds and bare steps."""
+    lines = ["| preset | seed | modes | high quality % | reverse KL | W1 | wall s | bare steps (ms each) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for x in r["runs"]:
+            lines.append(f"| {r['preset']} | {x['seed']} | {x['modes']:.0f} | {100 * x['high_quality']:.1f} | "
+                         f"{x['reverse_kl']:.4f} | {x['w1']:.3f} | {x['wall_s']:.1f} | "
+                         f"{x['bare_steps']:.0f} ({x['bare_step_ms']:.2f}) |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", default="default,ring8-fast,grid25-fast")
@@ -168,8 +181,13 @@ def main() -> None:
     ap.add_argument("--bare-steps", type=int, default=300, help="bare-loop steps timed before each run")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--step-cost", action="store_true", help="time the training step only, against the bare loop's")
+    ap.add_argument("--from-json", metavar="FILE", help="print the tables of a saved --json output; run nothing")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        print(table(saved["results"], saved["threads"]) + "\n\n" + per_seed(saved["results"]))
+        return
     torch.set_num_threads(args.threads)
     if args.step_cost:
         rows = [step_cost(p, args.bare_steps, args.overrides) for p in args.presets.split(",")]

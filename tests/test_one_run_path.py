@@ -62,7 +62,8 @@ def test_an_objective_brings_only_its_own_defaults(capsys):
 def test_print_config_names_the_preset_and_every_preset_resolves(capsys):
     assert main(["train", "--print-config"]) == 0
     assert capsys.readouterr().out.startswith("# preset: default\n")
-    assert {"default", "plain", "images", "ring8-best", "grid25-best"} <= set(preset_names())
+    assert {"default", "plain", "images", "compare", "ring8-fast", "grid25-fast", "ring8-best",
+            "grid25-best"} <= set(preset_names())
     for name in preset_names():
         assert _printed(capsys, "--preset", name) == _flat(resolve(name).cfg)
     plain = resolve("plain").cfg

@@ -2,8 +2,9 @@
 
 A preset is a named TOML file shipped in ``gankit/configs/`` (``gankit list`` shows them):
 ``default`` (what ``gankit train`` trains on vector data), ``images`` (the DCGAN recipe, chosen
-for image data), ``plain`` (Algorithm 1 with the library's defaults), ``ring8-best``,
-``grid25-best``. A config is resolved in layers, lowest first:
+for image data), ``plain`` (Algorithm 1 with the library's defaults), ``compare`` (the settings every
+objective is compared under), ``ring8-fast``, ``grid25-fast`` (the generator alone, timed),
+``ring8-best``, ``grid25-best`` (with a sampler). A config is resolved in layers, lowest first:
 
 1. the library's defaults (``RunConfig()``);
 2. the preset (``--preset NAME``; without it ``plain`` for an auto-encoder, ``images`` for image data,
