@@ -22,8 +22,8 @@ quality to reach) and a budget in bare steps::
 Usage::
 
     PYTHONPATH=src python benchmarks/time_to_target.py [--presets default,ring8-fast,grid25-fast]
-        [--seeds 100-109] [--threads 1] [--bare-steps 300] [--set KEY=VALUE ...] [--json]
-    PYTHONPATH=src python benchmarks/time_to_target.py --from-json benchmarks/logs/time_to_target.json
+        [--seeds 100-109] [--threads 1] [--bare-steps 300] [--set KEY=VALUE ...] [--log FILE] [--json]
+    PYTHONPATH=src python benchmarks/time_to_target.py --from-log benchmarks/logs/time_to_target.jsonl
 
 ``--set`` passes overrides to every run (``gankit train --set``), to measure what one change buys.
 ``--step-cost`` times only the training step instead (no runs): ``--bare-steps`` steps of the
@@ -114,7 +114,8 @@ def parse_seeds(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
-def measure(preset: str, seeds: list[int], threads: int, bare_steps: int, overrides: list[str]) -> dict:
+def measure(preset: str, seeds: list[int], threads: int, bare_steps: int, overrides: list[str],
+            log: Path | None = None) -> dict:
     modes, hq_min, rkl_max, budget = TARGETS.get(preset, (0, 0.0, float("inf"), float("inf")))
     runs = []
     for seed in seeds:
@@ -126,6 +127,9 @@ def measure(preset: str, seeds: list[int], threads: int, bare_steps: int, overri
                               and row["reverse_kl"] <= rkl_max)
         row["time_met"] = row["bare_steps"] <= budget
         runs.append(row)
+        if log is not None:  # one JSON line per finished run, so that an interrupted benchmark keeps its runs
+            with log.open("a") as fh:
+                fh.write(json.dumps({"preset": preset, "set": overrides, "threads": threads, **row}) + "\n")
         print(f"  {preset} seed {seed}: {row['modes']:.0f} modes, {100 * row['high_quality']:.1f} % hq, "
               f"rkl {row['reverse_kl']:.4f}, {row['wall_s']:.1f} s = {row['bare_steps']:.0f} bare steps "
               f"({row['bare_step_ms']:.2f} ms each)", file=sys.stderr, flush=True)
@@ -181,12 +185,16 @@ def main() -> None:
     ap.add_argument("--bare-steps", type=int, default=300, help="bare-loop steps timed before each run")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--step-cost", action="store_true", help="time the training step only, against the bare loop's")
-    ap.add_argument("--from-json", metavar="FILE", help="print the tables of a saved --json output; run nothing")
+    ap.add_argument("--log", metavar="FILE", help="append each finished run to FILE as one JSON line")
+    ap.add_argument("--from-log", metavar="FILE", help="print the tables of a --log file; run nothing")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    if args.from_json:
-        saved = json.loads(Path(args.from_json).read_text())
-        print(table(saved["results"], saved["threads"]) + "\n\n" + per_seed(saved["results"]))
+    if args.from_log:
+        rows = [json.loads(line) for line in Path(args.from_log).read_text().splitlines() if line.strip()]
+        presets = list(dict.fromkeys(r["preset"] for r in rows))
+        results = [summarise(p, [r for r in rows if r["preset"] == p],
+                             TARGETS.get(p, (0, 0.0, float("inf"), float("inf"))), rows[0]["set"]) for p in presets]
+        print(table(results, rows[0]["threads"]) + "\n\n" + per_seed(results))
         return
     torch.set_num_threads(args.threads)
     if args.step_cost:
@@ -196,7 +204,8 @@ def main() -> None:
                   f"bare {r['bare_step_ms']:.2f} ms/step, ratio {r['ratio']:.3f} (threads {args.threads})")
         return
     seeds = parse_seeds(args.seeds)
-    results = [measure(p, seeds, args.threads, args.bare_steps, args.overrides) for p in args.presets.split(",")]
+    log = Path(args.log) if args.log else None
+    results = [measure(p, seeds, args.threads, args.bare_steps, args.overrides, log) for p in args.presets.split(",")]
     if args.json:
         print(json.dumps({"threads": args.threads, "results": results}))
     else:

@@ -68,6 +68,8 @@ SKIP = {
     ("docs/images.md", "python benchmarks/digits_suite.py"): BENCHMARK,
     ("docs/images.md", "python benchmarks/conditional_digits.py"): BENCHMARK,
     ("docs/leaderboard.md", "python benchmarks/toy_suite.py"): BENCHMARK,
+    ("docs/leaderboard.md", "python benchmarks/time_to_target.py"): BENCHMARK,
+    ("docs/speed.md", "python benchmarks/time_to_target.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/fgan_fit_targets.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/fgan_modes.py"): BENCHMARK,
     ("docs/theory.md", "python benchmarks/toy_suite.py"): BENCHMARK,
