@@ -98,7 +98,7 @@ INT_LIMITS = {
     "train.checkpoint_every": (0, None), "train.keep_checkpoints": (1, None), "train.health_every": (1, None),
     "train.max_rollbacks": (0, None), "train.collapse_patience": (1, None), "eval.n_samples": (1, 10**7),
     "eval.w1_samples": (1, 5000), "eval.seed": (0, 2**62), "eval.polarity_pool": (1, 1000), "eval.drs": (0, 100_000),
-    "train.threads": (0, 1024), "train.log_every": (0, 10**6),
+    "train.threads": (0, 1024), "train.log_every": (0, 10**6), "objective.r1_every": (1, 10**6),
 }
 
 
