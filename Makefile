@@ -15,7 +15,7 @@ PIP_ARGS ?=
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # two test processes (pytest-xdist): each test runs with one torch thread (tests/conftest.py), so
-# the 2-core CI machine uses both (790 tests: 2 min 28 s on 2 cores, session 5); WORKERS=0 runs serially
+# the 2-core CI machine uses both; WORKERS=0 runs serially
 WORKERS ?= 2
 
 .PHONY: setup demo test test-all bench clean

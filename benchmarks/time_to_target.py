@@ -26,9 +26,9 @@ Usage::
     PYTHONPATH=src python benchmarks/time_to_target.py --from-log benchmarks/logs/time_to_target.jsonl
 
 ``--set`` passes overrides to every run (``gankit train --set``), to measure what one change buys.
-``--step-cost`` times only the training step instead (no runs): ``--bare-steps`` steps of the
-preset's trainer (with ``--set``) and of the bare loop, alternating three times in this process,
-and prints the ratio of the medians.
+``--step-cost`` times only the training step instead (no runs): blocks of ``--bare-steps`` steps of
+the preset's trainer (with ``--set``) and of the bare loop, alternating ``--repeats`` times in this
+process, and prints the median of the per-block ratios.
 """
 
 from __future__ import annotations
@@ -87,14 +87,17 @@ def train_once(preset: str, seed: int, threads: int, overrides: list[str]) -> di
     return {"wall_s": wall, **{k: metrics[k] for k in ("modes", "high_quality", "reverse_kl", "w1")}}
 
 
-def step_cost(preset: str, steps: int, overrides: list[str]) -> dict:
-    """Seconds per step of the preset's trainer (no callbacks) and of the bare loop, alternating in this process."""
+def step_cost(preset: str, steps: int, overrides: list[str], repeats: int = 5) -> dict:
+    """Seconds per step of the preset's trainer (no callbacks) and of the bare loop, in alternating blocks.
+
+    The ratio is the median of the per-block ratios: a block of the trainer and the block of the bare loop
+    right after it see the same machine, so a slow spell of the machine cancels out."""
     cfg = resolve(preset, sets=overrides).cfg
     parts = build(cfg)
     trainer = Trainer(parts.G, parts.D, parts.objective, parts.source, cfg.train)
     bare = PlainLoop(apply_overrides(RunConfig(), [f"train.seed={cfg.train.seed}"]))
     mine, theirs = [], []
-    for _ in range(3):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(steps):
             trainer.train_step()
@@ -102,8 +105,9 @@ def step_cost(preset: str, steps: int, overrides: list[str]) -> dict:
         t0 = time.perf_counter()
         bare.run(steps)
         theirs.append((time.perf_counter() - t0) / steps)
-    m, b = statistics.median(mine), statistics.median(theirs)
-    return {"preset": preset, "set": overrides, "step_ms": 1000 * m, "bare_step_ms": 1000 * b, "ratio": m / b}
+    ratio = statistics.median(m / b for m, b in zip(mine, theirs))
+    return {"preset": preset, "set": overrides, "step_ms": 1000 * statistics.median(mine),
+            "bare_step_ms": 1000 * statistics.median(theirs), "ratio": ratio, "repeats": repeats}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -123,10 +127,7 @@ def measure(preset: str, seeds: list[int], threads: int, bare_steps: int, overri
         row = train_once(preset, seed, threads, overrides)
         bare = (before + bare_step_seconds(bare_steps, seed)) / 2  # the mean of the bare loop before and after
         row.update(seed=seed, bare_step_ms=1000 * bare, bare_steps=row["wall_s"] / bare)
-        row["quality_met"] = (row["modes"] >= modes and row["high_quality"] >= hq_min
-                              and row["reverse_kl"] <= rkl_max)
-        row["time_met"] = row["bare_steps"] <= budget
-        runs.append(row)
+        runs.append(judge(row, (modes, hq_min, rkl_max, budget)))
         if log is not None:  # one JSON line per finished run, so that an interrupted benchmark keeps its runs
             with log.open("a") as fh:
                 fh.write(json.dumps({"preset": preset, "set": overrides, "threads": threads, **row}) + "\n")
@@ -134,6 +135,14 @@ def measure(preset: str, seeds: list[int], threads: int, bare_steps: int, overri
               f"rkl {row['reverse_kl']:.4f}, {row['wall_s']:.1f} s = {row['bare_steps']:.0f} bare steps "
               f"({row['bare_step_ms']:.2f} ms each)", file=sys.stderr, flush=True)
     return summarise(preset, runs, (modes, hq_min, rkl_max, budget), overrides)
+
+
+def judge(row: dict, target: tuple) -> dict:
+    """``row`` with ``quality_met`` and ``time_met`` set against ``target`` = (modes, min hq, max rkl, budget)."""
+    modes, hq_min, rkl_max, budget = target
+    row["quality_met"] = row["modes"] >= modes and row["high_quality"] >= hq_min and row["reverse_kl"] <= rkl_max
+    row["time_met"] = row["bare_steps"] <= budget
+    return row
 
 
 def summarise(preset: str, runs: list[dict], target: tuple, overrides: list[str]) -> dict:
@@ -185,6 +194,7 @@ def main() -> None:
     ap.add_argument("--bare-steps", type=int, default=300, help="bare-loop steps timed before each run")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--step-cost", action="store_true", help="time the training step only, against the bare loop's")
+    ap.add_argument("--repeats", type=int, default=5, help="--step-cost: alternating blocks of --bare-steps steps")
     ap.add_argument("--log", metavar="FILE", help="append each finished run to FILE as one JSON line")
     ap.add_argument("--from-log", metavar="FILE", help="print the tables of a --log file; run nothing")
     ap.add_argument("--json", action="store_true")
@@ -192,13 +202,14 @@ def main() -> None:
     if args.from_log:
         rows = [json.loads(line) for line in Path(args.from_log).read_text().splitlines() if line.strip()]
         presets = list(dict.fromkeys(r["preset"] for r in rows))
-        results = [summarise(p, [r for r in rows if r["preset"] == p],
-                             TARGETS.get(p, (0, 0.0, float("inf"), float("inf"))), rows[0]["set"]) for p in presets]
+        target = {p: TARGETS.get(p, (0, 0.0, float("inf"), float("inf"))) for p in presets}
+        results = [summarise(p, [judge(r, target[p]) for r in rows if r["preset"] == p], target[p], rows[0]["set"])
+                   for p in presets]
         print(table(results, rows[0]["threads"]) + "\n\n" + per_seed(results))
         return
     torch.set_num_threads(args.threads)
     if args.step_cost:
-        rows = [step_cost(p, args.bare_steps, args.overrides) for p in args.presets.split(",")]
+        rows = [step_cost(p, args.bare_steps, args.overrides, args.repeats) for p in args.presets.split(",")]
         for r in rows:
             print(json.dumps(r) if args.json else f"{r['preset']} {' '.join(r['set'])}: {r['step_ms']:.2f} ms/step, "
                   f"bare {r['bare_step_ms']:.2f} ms/step, ratio {r['ratio']:.3f} (threads {args.threads})")
