@@ -17,12 +17,14 @@ from sweep_helpers import gankit, read_json, tiny_config
 from gankit.train.checkpoint import list_checkpoints
 
 ROOT = Path(__file__).resolve().parents[2]
+#: long enough that neither run can finish between the kill and its worker noticing it (400 steps did, once)
+KILL_STEPS = 2000
 
 
 def test_sigkill_of_the_sweep_then_rerun_finishes_without_retraining(tmp_path):
     cfg, out = tiny_config(tmp_path), tmp_path / "sweep"
     argv = [sys.executable, "-m", "gankit", "sweep", "--config", str(cfg), "--out", str(out), "--seeds", "2",
-            "--jobs", "2", "--no-pictures", "--no-progress", "--set", "train.steps=400", "--set",
+            "--jobs", "2", "--no-pictures", "--no-progress", "--set", f"train.steps={KILL_STEPS}", "--set",
             "train.checkpoint_every=20"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
@@ -35,15 +37,15 @@ def test_sigkill_of_the_sweep_then_rerun_finishes_without_retraining(tmp_path):
     proc.wait()
     time.sleep(1.5)  # the workers poll for their parent every 0.5 s
     kept = {c: list_checkpoints(c)[-1][0] for c in ckpts}  # the steps the rerun resumes from
-    assert all(not (c.parent / "metrics.json").exists() and 40 <= kept[c] < 400 for c in ckpts)
+    assert all(not (c.parent / "metrics.json").exists() and 40 <= kept[c] < KILL_STEPS for c in ckpts)
     rc, _, err = gankit("sweep", "--config", cfg, "--out", out, "--seeds", "2", "--no-pictures", "--no-progress",
-                        "--set", "train.steps=400", "--set", "train.checkpoint_every=20")
+                        "--set", f"train.steps={KILL_STEPS}", "--set", "train.checkpoint_every=20")
     assert rc == 0, err
     assert err.count(": resumed") == 2 and "busy" not in err  # no worker of the killed sweep holds a run
     summary = read_json(out / "summary.json")
     assert summary["sweep"]["finished"] == 2
     for c in ckpts:
-        assert read_json(c.parent / "metrics.json")["step"] == 400
+        assert read_json(c.parent / "metrics.json")["step"] == KILL_STEPS
         assert read_json(c.parent / "sweep-run.json")["status"] == "resumed"
 
 
