@@ -61,6 +61,11 @@ TARGETS = {
 }
 
 
+def target_of(preset: str) -> tuple:
+    """(modes, minimum high quality, maximum reverse KL, budget in bare steps); no target for other presets."""
+    return TARGETS.get(preset, (0, 0.0, float("inf"), float("inf")))
+
+
 def bare_step_seconds(steps: int, seed: int) -> float:
     """Seconds per step of the bare loop (3×256 MLPs, batch 256, Adam, ns), after a warm-up of 20 steps."""
     loop = PlainLoop(apply_overrides(RunConfig(), [f"train.seed={seed}"]))
@@ -120,21 +125,21 @@ def parse_seeds(text: str) -> list[int]:
 
 def measure(preset: str, seeds: list[int], threads: int, bare_steps: int, overrides: list[str],
             log: Path | None = None) -> dict:
-    modes, hq_min, rkl_max, budget = TARGETS.get(preset, (0, 0.0, float("inf"), float("inf")))
+    target = target_of(preset)
     runs = []
     for seed in seeds:
         before = bare_step_seconds(bare_steps, seed)
         row = train_once(preset, seed, threads, overrides)
         bare = (before + bare_step_seconds(bare_steps, seed)) / 2  # the mean of the bare loop before and after
         row.update(seed=seed, bare_step_ms=1000 * bare, bare_steps=row["wall_s"] / bare)
-        runs.append(judge(row, (modes, hq_min, rkl_max, budget)))
+        runs.append(judge(row, target))
         if log is not None:  # one JSON line per finished run, so that an interrupted benchmark keeps its runs
             with log.open("a") as fh:
                 fh.write(json.dumps({"preset": preset, "set": overrides, "threads": threads, **row}) + "\n")
         print(f"  {preset} seed {seed}: {row['modes']:.0f} modes, {100 * row['high_quality']:.1f} % hq, "
               f"rkl {row['reverse_kl']:.4f}, {row['wall_s']:.1f} s = {row['bare_steps']:.0f} bare steps "
               f"({row['bare_step_ms']:.2f} ms each)", file=sys.stderr, flush=True)
-    return summarise(preset, runs, (modes, hq_min, rkl_max, budget), overrides)
+    return summarise(preset, runs, target, overrides)
 
 
 def judge(row: dict, target: tuple) -> dict:
@@ -202,9 +207,8 @@ def main() -> None:
     if args.from_log:
         rows = [json.loads(line) for line in Path(args.from_log).read_text().splitlines() if line.strip()]
         presets = list(dict.fromkeys(r["preset"] for r in rows))
-        target = {p: TARGETS.get(p, (0, 0.0, float("inf"), float("inf"))) for p in presets}
-        results = [summarise(p, [judge(r, target[p]) for r in rows if r["preset"] == p], target[p], rows[0]["set"])
-                   for p in presets]
+        results = [summarise(p, [judge(r, target_of(p)) for r in rows if r["preset"] == p], target_of(p),
+                             rows[0]["set"]) for p in presets]
         print(table(results, rows[0]["threads"]) + "\n\n" + per_seed(results))
         return
     torch.set_num_threads(args.threads)
